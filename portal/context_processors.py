@@ -1,0 +1,25 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from security.roles import AREA_ROLES, AUDIT_READER_ROLES
+from security.scoping import has_role
+
+OVERSIGHT_ROLES = {"district_leader", "subdistrict_officer", "admin"}
+ORGANISATION_ROLES = {"department_officer", "partner_operator"}
+
+
+def navigation(request):
+    """The links in the page header, by the roles the signed-in user holds."""
+    user = request.user
+    if not user.is_authenticated:
+        return {"nav_links": []}
+    links = [(reverse("residents:my_profile"), _("My profile"))]
+    if has_role(user, OVERSIGHT_ROLES):
+        links.append((reverse("portal:oversight"), _("Oversight")))
+    if has_role(user, AREA_ROLES):
+        links.append((reverse("residents:staff_list"), _("Residents")))
+    if has_role(user, ORGANISATION_ROLES):
+        links.append((reverse("portal:organisation_home"), _("My organisation")))
+    if has_role(user, AUDIT_READER_ROLES):
+        links.append((reverse("security:audit_log"), _("Audit log")))
+    return {"nav_links": links}

@@ -1,0 +1,42 @@
+"""Checks of the services the portal needs, shared by GET /healthz and `manage.py healthcheck`."""
+
+from django.conf import settings
+from django.db import connections
+
+
+def _check_database() -> str | None:
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any failure means "down"; the message says why
+        return f"{type(exc).__name__}: {exc}".strip()[:300]
+    return None
+
+
+def _check_redis(url: str) -> str | None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except Exception as exc:  # any failure means "down"; the message says why
+        return f"{type(exc).__name__}: {exc}".strip()[:300]
+    finally:
+        client.close()
+    return None
+
+
+def health_report() -> tuple[bool, dict]:
+    """(healthy, report): every check is "ok", "not configured", or "down" with the error."""
+    checks: dict[str, dict] = {}
+    error = _check_database()
+    checks["database"] = {"status": "down", "error": error} if error else {"status": "ok"}
+    if settings.REDIS_URL:
+        error = _check_redis(settings.REDIS_URL)
+        checks["redis"] = {"status": "down", "error": error} if error else {"status": "ok"}
+    else:
+        checks["redis"] = {"status": "not configured"}
+    down = sorted(name for name, check in checks.items() if check["status"] == "down")
+    report = {"status": "ok" if not down else "unavailable", "down": down, "checks": checks}
+    return not down, report

@@ -1,0 +1,17 @@
+import sys
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def exit_on_configuration_error() -> None:
+    """Load settings now and turn a configuration error into one readable line and exit code 2.
+
+    Without this a bad environment variable surfaces as a long traceback from deep in Django.
+    """
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - touching a setting forces the settings module to load
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"配置错误 / Configuration error: {exc}\n")
+        sys.exit(2)

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+
+portal_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("start/", views.landing, name="landing"),
+        path("oversight/", views.oversight, name="oversight"),
+        path("organisation/", views.organisation_home, name="organisation_home"),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("", include(portal_patterns)),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("residents/", include("residents.urls")),
+    path("security/", include("security.urls")),
+    path("admin/", admin.site.urls),
+]

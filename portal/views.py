@@ -1,0 +1,55 @@
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal.health import health_report
+from portal.overview import oversight_summary
+from security.decorators import role_required
+from security.models import Role
+from security.scoping import primary_role, role_assignments
+
+# Where each role starts after signing in.
+LANDING_BY_ROLE = {
+    Role.ADMIN: "admin:index",
+    Role.DISTRICT_LEADER: "portal:oversight",
+    Role.SUBDISTRICT_OFFICER: "portal:oversight",
+    Role.AUDITOR: "security:audit_log",
+    Role.COMMUNITY_STAFF: "residents:staff_list",
+    Role.GRID_WORKER: "residents:staff_list",
+    Role.DEPARTMENT_OFFICER: "portal:organisation_home",
+    Role.PARTNER_OPERATOR: "portal:organisation_home",
+    Role.RESIDENT: "residents:my_profile",
+}
+OVERSIGHT_ROLES = (Role.DISTRICT_LEADER, Role.SUBDISTRICT_OFFICER, Role.ADMIN)
+ORGANISATION_HOME_ROLES = (Role.DEPARTMENT_OFFICER, Role.PARTNER_OPERATOR)
+
+
+def home(request):
+    return render(request, "portal/home.html")
+
+
+@login_required
+def landing(request):
+    """After sign-in: send each user to the page their main role works from."""
+    role = primary_role(request.user)
+    return redirect(LANDING_BY_ROLE.get(role, "residents:my_profile"))
+
+
+@role_required(OVERSIGHT_ROLES)
+def oversight(request):
+    return render(request, "portal/oversight.html", {"summary": oversight_summary(user=request.user)})
+
+
+@role_required(ORGANISATION_HOME_ROLES)
+def organisation_home(request):
+    assignments = [a for a in role_assignments(request.user) if a.role in ORGANISATION_HOME_ROLES]
+    return render(request, "portal/organisation_home.html", {"assignments": assignments})
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503, json_dumps_params={"ensure_ascii": False})

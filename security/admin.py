@@ -1,0 +1,55 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from security.models import AuditEvent, RoleAssignment, User
+from security.services import role_grant, role_revoke
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    pass
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "area", "organisation", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "area__name_zh", "organisation__name_zh"]
+    fields = ["user", "role", "area", "organisation"]
+    autocomplete_fields = ["user", "area", "organisation"]
+
+    # Roles are granted and revoked, never edited in place: both go through the audited services.
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        saved = role_grant(
+            user=obj.user, role=obj.role, area=obj.area, organisation=obj.organisation, granted_by=request.user
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        role_revoke(assignment=obj, revoked_by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for assignment in queryset.select_related("user", "area", "organisation"):
+            role_revoke(assignment=assignment, revoked_by=request.user)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ["occurred_at", "actor_username", "action", "object_type", "object_repr", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["actor_username", "object_id", "object_repr"]
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

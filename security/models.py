@@ -1,0 +1,119 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from directory.models import Area, Organisation
+from portal.models_base import TimeStampedModel
+
+
+class User(AbstractUser):
+    """A person who signs in. What they may do comes from their `RoleAssignment`s, not from here."""
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("Resident")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    COMMUNITY_STAFF = "community_staff", _("Community staff")
+    SUBDISTRICT_OFFICER = "subdistrict_officer", _("Subdistrict officer")
+    DEPARTMENT_OFFICER = "department_officer", _("Department officer")
+    DISTRICT_LEADER = "district_leader", _("District leader")
+    PARTNER_OPERATOR = "partner_operator", _("Partner operator")
+    AUDITOR = "auditor", _("Auditor")
+    ADMIN = "admin", _("Administrator")
+
+
+class RoleAssignment(TimeStampedModel):
+    """One role a user holds, limited to an area subtree and, where it applies, an organisation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("area scope"))
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="role_assignments",
+        verbose_name=_("organisation"),
+    )
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["user_id", "role"]
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "area"],
+                condition=Q(organisation__isnull=True),
+                name="role_assignment_unique_without_org",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "area", "organisation"],
+                condition=Q(organisation__isnull=False),
+                name="role_assignment_unique_with_org",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role__in=["department_officer", "partner_operator"]) | Q(organisation__isnull=False),
+                name="role_assignment_org_required",
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="role_assignment_role_valid"),
+        ]
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit log is append-only: events cannot be changed.")
+
+    def delete(self):
+        raise PermissionError("The audit log is append-only: events cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One entry of the tamper-evident audit log.
+
+    Each event stores the hash of the one before it, so changing or removing any row breaks the
+    chain from there on; `manage.py verify_audit` finds the first broken link. The ORM refuses to
+    update or delete, and on PostgreSQL a trigger refuses it too.
+    """
+
+    GENESIS_HASH = "0" * 64
+
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # PROTECT: a user who acted can be deactivated, never deleted out from under the log.
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor_username = models.CharField(_("actor"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only: events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only: events cannot be deleted.")

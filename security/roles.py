@@ -1,0 +1,60 @@
+"""What each role may reach. The single place that says which roles see an area subtree, which
+act for an organisation, and which may see personal data unmasked."""
+
+from directory.models import Area, Organisation
+from security.models import Role
+
+# Roles that see everything recorded in their area's subtree.
+AREA_ROLES = frozenset(
+    {
+        Role.GRID_WORKER,
+        Role.COMMUNITY_STAFF,
+        Role.SUBDISTRICT_OFFICER,
+        Role.DISTRICT_LEADER,
+        Role.AUDITOR,
+        Role.ADMIN,
+    }
+)
+# Roles that see what is addressed to their organisation (work routed to a department or partner).
+ORGANISATION_ROLES = frozenset({Role.DEPARTMENT_OFFICER, Role.PARTNER_OPERATOR})
+# Roles whose daily work (home visits, phone calls) needs a resident's full ID number and phone.
+UNMASK_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF})
+# Roles that register households and residents in their area.
+RESIDENT_REGISTRAR_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF})
+# Roles that read the audit log.
+AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
+
+# The level of the tree a role is granted at.
+ROLE_AREA_KINDS = {
+    Role.RESIDENT: {Area.Kind.GRID},
+    Role.GRID_WORKER: {Area.Kind.GRID},
+    Role.COMMUNITY_STAFF: {Area.Kind.COMMUNITY},
+    Role.SUBDISTRICT_OFFICER: {Area.Kind.SUBDISTRICT},
+    Role.DEPARTMENT_OFFICER: {Area.Kind.DISTRICT, Area.Kind.SUBDISTRICT},
+    Role.DISTRICT_LEADER: {Area.Kind.DISTRICT},
+    Role.PARTNER_OPERATOR: {Area.Kind.DISTRICT, Area.Kind.SUBDISTRICT, Area.Kind.COMMUNITY},
+    Role.AUDITOR: {Area.Kind.DISTRICT, Area.Kind.SUBDISTRICT},
+    Role.ADMIN: {Area.Kind.DISTRICT},
+}
+
+# The kind of organisation a role acts for; required for the organisation roles, optional otherwise.
+ROLE_ORGANISATION_KINDS = {
+    Role.DEPARTMENT_OFFICER: {Organisation.Kind.DEPARTMENT},
+    Role.PARTNER_OPERATOR: {Organisation.Kind.PARTNER},
+    Role.SUBDISTRICT_OFFICER: {Organisation.Kind.SUBDISTRICT_OFFICE},
+    Role.COMMUNITY_STAFF: {Organisation.Kind.COMMUNITY_COMMITTEE},
+    Role.GRID_WORKER: {Organisation.Kind.COMMUNITY_COMMITTEE},
+}
+
+# When a user holds several roles, the first in this order decides their landing page.
+ROLE_PRECEDENCE = [
+    Role.ADMIN,
+    Role.DISTRICT_LEADER,
+    Role.AUDITOR,
+    Role.SUBDISTRICT_OFFICER,
+    Role.DEPARTMENT_OFFICER,
+    Role.COMMUNITY_STAFF,
+    Role.GRID_WORKER,
+    Role.PARTNER_OPERATOR,
+    Role.RESIDENT,
+]
