@@ -1,0 +1,73 @@
+# Shunqing smart-community portal. `make run` and `make test` set up everything they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Loopback PostgreSQL and Redis for the test suite; override either on the command line or in the environment.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: help install messages run test lint worker beat serve clean
+
+help:
+	@echo "make run     - set up, load demo data and serve http://$(HOST):$(PORT) (development)"
+	@echo "make test    - set up, lint, check migrations and run the tests on PostgreSQL and Redis"
+	@echo "make worker  - run a Celery worker (needs REDIS_URL)"
+	@echo "make beat    - run the Celery beat scheduler (needs REDIS_URL)"
+	@echo "make serve   - production-style serving with gunicorn and whitenoise (needs the production settings)"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Django 5.2 on Python 3.11)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Compiled message catalogues are build output: made from locale/*/LC_MESSAGES/django.po.
+messages: install
+	@command -v msgfmt >/dev/null || { echo "Installing gettext (msgfmt)"; apt-get install -y -q gettext >/dev/null || { echo "gettext's msgfmt is required: apt-get install gettext"; exit 1; }; }
+	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv -v0
+
+run: messages
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput -v0
+	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
+	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
+		echo "Using DATABASE_URL and REDIS_URL: start a Celery worker in another terminal with 'make worker'."; \
+	else \
+		echo "No REDIS_URL: background tasks run in-process. No DATABASE_URL: data is in db.sqlite3."; \
+	fi
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: messages lint
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(PY) scripts/ensure_services.py
+	DJANGO_SETTINGS_MODULE=portal.settings_test DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) manage.py makemigrations --check --dry-run
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+worker: install
+	$(VENV)/bin/celery -A portal worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A portal beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
+
+serve: messages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	$(VENV)/bin/gunicorn portal.wsgi:application --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3
+	find . -name '*.mo' -not -path './.venv/*' -delete

@@ -1,0 +1,82 @@
+"""Test data made through the real services, so tests see what production code makes."""
+
+import factory
+
+from directory.models import Area, Organisation
+from directory.services import area_create, organisation_create
+from residents.models import Household, ResidentProfile
+from residents.services import household_create, resident_register
+from security import personal_data
+from security.models import User
+from security.services import user_create
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.test")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return user_create(username=kwargs["username"], email=kwargs["email"], password=PASSWORD)
+
+
+class AreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Area
+
+    code = factory.Sequence(lambda n: f"A{n:05d}")
+    kind = Area.Kind.DISTRICT
+    name_zh = factory.LazyAttribute(lambda o: f"区域{o.code}")
+    name_en = factory.LazyAttribute(lambda o: f"Area {o.code}")
+    parent = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return area_create(**kwargs)
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    code = factory.Sequence(lambda n: f"org-{n}")
+    kind = Organisation.Kind.DEPARTMENT
+    name_zh = factory.LazyAttribute(lambda o: f"单位{o.code}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return organisation_create(**kwargs)
+
+
+class HouseholdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Household
+
+    address = factory.Sequence(lambda n: f"人民路{n}号")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return household_create(actor=None, **kwargs)
+
+
+def valid_id_card(sequence: int, *, birth: str = "19500101") -> str:
+    body = f"511302{birth}{sequence % 1000:03d}"
+    return body + personal_data.id_card_check_character(body)
+
+
+class ResidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ResidentProfile
+
+    full_name = factory.Sequence(lambda n: f"居民{n}")
+    id_card_number = factory.Sequence(lambda n: valid_id_card(n))
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return resident_register(actor=None, **kwargs)
