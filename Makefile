@@ -13,7 +13,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: help install messages run test lint worker beat serve clean
+.PHONY: help install messages messages-update run test lint worker beat serve clean
 
 help:
 	@echo "make run     - set up, load demo data and serve http://$(HOST):$(PORT) (development)"
@@ -35,6 +35,10 @@ install: $(STAMP)
 messages: install
 	@command -v msgfmt >/dev/null || { echo "Installing gettext (msgfmt)"; apt-get install -y -q gettext >/dev/null || { echo "gettext's msgfmt is required: apt-get install gettext"; exit 1; }; }
 	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv -v0
+
+# After adding user-visible strings: refresh the catalogue, then translate the new entries.
+messages-update: install
+	DEBUG=true $(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete --ignore=.venv --ignore=staticfiles
 
 run: messages
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput -v0
