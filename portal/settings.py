@@ -46,10 +46,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_filters",
+    # Before allauth, so the portal's templates replace allauth's layout.
+    "portal",
     "allauth",
     "allauth.account",
     # Our apps, in dependency order (see DESIGN.md).
-    "portal",
     "directory",
     "security",
     "residents",

@@ -1,0 +1,28 @@
+"""A real Celery worker, fed through the real Redis broker, runs the nightly audit check."""
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connection
+
+from portal.celery import app
+from security.audit import audit_record
+from security.tasks import audit_chain_verify_task
+
+
+@pytest.fixture
+def worker():
+    assert not app.conf.task_always_eager, "tests must use the real broker (REDIS_URL)"
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
+        yield running
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_reports_an_intact_chain_then_a_broken_one(worker):
+    events = [audit_record(actor=None, action="test.worker", details={"n": n}) for n in range(3)]
+    assert audit_chain_verify_task.delay().get(timeout=30) == {"checked": 3, "broken_event_id": None}
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("UPDATE security_auditevent SET action = 'test.forged' WHERE id = %s", [events[1].pk])
+        cursor.execute("SET session_replication_role = origin")
+    assert audit_chain_verify_task.delay().get(timeout=30) == {"checked": 1, "broken_event_id": events[1].pk}
