@@ -13,7 +13,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: help install messages messages-update run test lint worker beat serve clean
+.PHONY: help install messages messages-update browser run test lint worker beat serve clean
 
 help:
 	@echo "make run     - set up, load demo data and serve http://$(HOST):$(PORT) (development)"
@@ -50,11 +50,18 @@ run: messages
 	fi
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
+# Browser tests drive Debian's chromium (never a browser downloaded by a test tool); CJK fonts make
+# the page measure as a resident's phone would.
+browser:
+	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium and CJK fonts for the browser tests"; \
+		{ apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; } >/dev/null \
+		|| { echo "Debian's chromium is required for the browser tests: apt-get install chromium"; exit 1; }; }
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: messages lint
+test: messages lint browser
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(PY) scripts/ensure_services.py
 	DJANGO_SETTINGS_MODULE=portal.settings_test DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) manage.py makemigrations --check --dry-run

@@ -16,7 +16,7 @@ _DIGITS_RE = re.compile(r"^[\d\sX+-]+$", re.IGNORECASE)
 
 def residents_for_user(*, user: User) -> QuerySet[ResidentProfile]:
     """Residents in the user's area subtrees, and the user's own profile."""
-    queryset = ResidentProfile.objects.select_related("household__grid__parent")
+    queryset = ResidentProfile.objects.select_related("household__grid")
     return restrict(queryset, user, area_path="household__grid__path", owner="user")
 
 
@@ -31,7 +31,7 @@ def resident_get_for_user(*, user: User, public_id) -> ResidentProfile:
 def resident_own_profile(*, user: User) -> ResidentProfile | None:
     if not user.is_authenticated:
         return None
-    return ResidentProfile.objects.select_related("household__grid__parent").filter(user=user).first()
+    return ResidentProfile.objects.select_related("household__grid").filter(user=user).first()
 
 
 def resident_search(*, user: User, query: str) -> QuerySet[ResidentProfile]:
