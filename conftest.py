@@ -4,11 +4,20 @@ has an insider and an outsider at the same level."""
 from types import SimpleNamespace
 
 import pytest
+from django.utils import translation
 
 from directory.models import Area, Organisation
 from security.models import Role
 from security.services import role_grant
 from tests.factories import PASSWORD, AreaFactory, HouseholdFactory, OrganisationFactory, ResidentFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Code called outside a request speaks the default language, Chinese; tests assert on the
+    English source messages there. Requests still choose their own language (Chinese by default)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
