@@ -68,11 +68,15 @@ test: messages lint browser
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-worker: install
-	$(VENV)/bin/celery -A portal worker --loglevel=INFO
+# Like `make run`, the worker and beat default to debug mode; production sets DEBUG=false and the
+# secrets. `manage.py check` first, so a bad setting is reported in one line, not a Celery traceback.
+worker: messages
+	DEBUG=$${DEBUG:-true} $(PY) manage.py check -v0
+	DEBUG=$${DEBUG:-true} $(VENV)/bin/celery -A portal worker --loglevel=INFO
 
 beat: install
-	$(VENV)/bin/celery -A portal beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
+	DEBUG=$${DEBUG:-true} $(PY) manage.py check -v0
+	DEBUG=$${DEBUG:-true} $(VENV)/bin/celery -A portal beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
 serve: messages
 	$(PY) manage.py migrate --noinput

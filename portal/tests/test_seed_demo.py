@@ -55,6 +55,10 @@ def test_every_role_has_a_demo_user_who_can_sign_in(seeded, client):
         assignment = RoleAssignment.objects.filter(role=role, user__username__startswith="demo_").first()
         assert assignment is not None, role
         assert client.login(username=assignment.user.username, password=DEMO_PASSWORD)
+        landing = client.get("/start/", follow=True)
+        assert landing.status_code == 200, role
+        assert landing.redirect_chain[-1][0] != "/start/"
+        client.logout()
 
 
 def test_seed_refuses_without_debug_unless_forced():

@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def _build(self):
         logins = build_demo()
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/accounts/login/"))
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at /accounts/login/ as one of these users:"))
         self.stdout.write(f"Password for every demo user: {DEMO_PASSWORD}")
         for login in logins:
             self.stdout.write(f"  {login.username:<18} {login.role} · {login.where}")
