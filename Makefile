@@ -33,7 +33,7 @@ install: $(STAMP)
 
 # Compiled message catalogues are build output: made from locale/*/LC_MESSAGES/django.po.
 messages: install
-	@command -v msgfmt >/dev/null || { echo "Installing gettext (msgfmt)"; apt-get install -y -q gettext >/dev/null || { echo "gettext's msgfmt is required: apt-get install gettext"; exit 1; }; }
+	@command -v msgfmt >/dev/null || { echo "Installing gettext (msgfmt)"; { apt-get update -q && apt-get install -y -q gettext; } >/dev/null || { echo "gettext's msgfmt is required: apt-get install gettext"; exit 1; }; }
 	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv -v0
 
 # After adding user-visible strings: refresh the catalogue, then translate the new entries.

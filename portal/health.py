@@ -1,7 +1,11 @@
 """Checks of the services the portal needs, shared by GET /healthz and `manage.py healthcheck`."""
 
+import logging
+
 from django.conf import settings
 from django.db import connections
+
+logger = logging.getLogger(__name__)
 
 
 def _check_database() -> str | None:
@@ -27,8 +31,9 @@ def _check_redis(url: str) -> str | None:
     return None
 
 
-def health_report() -> tuple[bool, dict]:
-    """(healthy, report): every check is "ok", "not configured", or "down" with the error."""
+def health_report(*, include_errors: bool) -> tuple[bool, dict]:
+    """(healthy, report): every check is "ok", "not configured", or "down" — with the error text
+    only when `include_errors`, since it can name internal hosts and is not for the public."""
     checks: dict[str, dict] = {}
     error = _check_database()
     checks["database"] = {"status": "down", "error": error} if error else {"status": "ok"}
@@ -38,5 +43,9 @@ def health_report() -> tuple[bool, dict]:
     else:
         checks["redis"] = {"status": "not configured"}
     down = sorted(name for name, check in checks.items() if check["status"] == "down")
+    for name in down:
+        logger.error("Health check: %s is down: %s", name, checks[name]["error"])
+        if not include_errors:
+            del checks[name]["error"]
     report = {"status": "ok" if not down else "unavailable", "down": down, "checks": checks}
     return not down, report

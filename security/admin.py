@@ -1,8 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from security.models import AuditEvent, RoleAssignment, User
-from security.services import role_grant, role_revoke
+from security.services import role_grant, role_grant_check, role_revoke
 
 
 @admin.register(User)
@@ -10,8 +11,21 @@ class UserAdmin(BaseUserAdmin):
     pass
 
 
+class RoleAssignmentForm(forms.ModelForm):
+    class Meta:
+        model = RoleAssignment
+        fields = ["user", "role", "area", "organisation"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") and cleaned.get("area"):
+            role_grant_check(role=cleaned["role"], area=cleaned["area"], organisation=cleaned.get("organisation"))
+        return cleaned
+
+
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(admin.ModelAdmin):
+    form = RoleAssignmentForm
     list_display = ["user", "role", "area", "organisation", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "area__name_zh", "organisation__name_zh"]

@@ -20,11 +20,8 @@ def user_create(
     return user
 
 
-@transaction.atomic
-def role_grant(
-    *, user: User, role: str, area: Area, organisation: Organisation | None = None, granted_by: User | None = None
-) -> RoleAssignment:
-    """Give `user` a role over `area` (and, for organisation roles, on behalf of `organisation`)."""
+def role_grant_check(*, role: str, area: Area, organisation: Organisation | None) -> None:
+    """Raise ValidationError unless `role` may be granted over `area` for `organisation`."""
     if role not in Role.values:
         raise ValidationError(_("Unknown role: %(role)s.") % {"role": role})
     role = Role(role)
@@ -49,6 +46,15 @@ def role_grant(
         # A role never reaches wider than the organisation it acts for.
         if not area.is_within(organisation.area):
             raise ValidationError(_("The role's area must lie within the organisation's area."))
+
+
+@transaction.atomic
+def role_grant(
+    *, user: User, role: str, area: Area, organisation: Organisation | None = None, granted_by: User | None = None
+) -> RoleAssignment:
+    """Give `user` a role over `area` (and, for organisation roles, on behalf of `organisation`)."""
+    role_grant_check(role=role, area=area, organisation=organisation)
+    role = Role(role)
     existing = RoleAssignment.objects.filter(user=user, role=role, area=area, organisation=organisation).first()
     if existing is not None:
         return existing

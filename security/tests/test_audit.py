@@ -151,3 +151,19 @@ def test_concurrent_writers_keep_one_chain():
     assert errors == []
     assert AuditEvent.objects.filter(action="test.concurrent").count() == 40
     assert audit_chain_verify().intact
+
+
+def test_sign_in_sign_out_and_failures_are_recorded(client, make_user):
+    from tests.factories import PASSWORD
+
+    user = make_user()
+    client.post("/accounts/login/", {"login": user.username, "password": "wrong"}, REMOTE_ADDR="198.51.100.4")
+    failed = AuditEvent.objects.filter(action="auth.sign_in_failed").latest("id")
+    assert failed.details == {"login": user.username}
+    assert failed.ip_address == "198.51.100.4"
+    assert "wrong" not in str(failed.details)
+
+    client.post("/accounts/login/", {"login": user.username, "password": PASSWORD})
+    client.post("/accounts/logout/")
+    actions = list(AuditEvent.objects.filter(actor=user).values_list("action", flat=True))
+    assert actions[-2:] == ["auth.sign_in", "auth.sign_out"]

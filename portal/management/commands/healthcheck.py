@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = "Print the health of the database and Redis as JSON; exit status 1 when one is down."
 
     def handle(self, *args, **options):
-        healthy, report = health_report()
+        healthy, report = health_report(include_errors=True)
         self.stdout.write(json.dumps(report, ensure_ascii=False))
         if not healthy:
             raise CommandError(f"Unhealthy: {', '.join(report['down'])} down.")

@@ -1,0 +1,122 @@
+"""Probes over every page the portal serves, so a page added later cannot forget its guard."""
+
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from security.models import Role
+
+pytestmark = pytest.mark.django_db
+
+# Pages anyone may open: they show no resident's, worker's or organisation's data.
+PUBLIC = {"portal:home", "healthz", "set_language"}
+THIRD_PARTY_NAMESPACES = {"admin"}  # Django's admin has its own staff guard, probed separately
+
+
+def _named_routes(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _named_routes(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", entry
+
+
+def _our_routes():
+    for name, pattern in _named_routes():
+        module = getattr(pattern.callback, "__module__", "")
+        if module.split(".")[0] in {"portal", "security", "residents", "directory", "notifications"}:
+            yield name
+
+
+def _url(name):
+    from django.urls import reverse
+
+    try:
+        return reverse(name)
+    except Exception:  # noqa: BLE001 - the route takes an argument
+        return reverse(name, kwargs={"public_id": uuid.uuid4()})
+
+
+@pytest.mark.parametrize("name", sorted(set(_our_routes()) - PUBLIC))
+def test_anonymous_visitors_are_turned_away(client, name):
+    response = client.get(_url(name))
+    assert response.status_code in (302, 403, 404, 405), name
+    if response.status_code == 302:
+        assert response["Location"].startswith("/accounts/login/"), name
+
+
+def test_the_probe_sees_the_pages():
+    assert {"residents:staff_list", "security:audit_log", "portal:oversight"} <= set(_our_routes())
+
+
+@pytest.mark.parametrize("role", [Role.DISTRICT_LEADER, Role.AUDITOR, Role.GRID_WORKER])
+def test_admin_is_for_staff_accounts_only(client, tree, make_user, login, role):
+    area = tree.g1 if role == Role.GRID_WORKER else tree.d
+    login(make_user(role, area))
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_audit_log_is_read_only_in_the_admin(client, tree, make_user):
+    from security.audit import audit_record
+
+    admin_user = make_user(Role.ADMIN, tree.d)
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(admin_user)
+    event = audit_record(actor=None, action="test.admin")
+    assert client.get("/admin/security/auditevent/").status_code == 200
+    assert client.get("/admin/security/auditevent/add/").status_code == 403
+    change_page = client.get(f"/admin/security/auditevent/{event.pk}/change/")
+    assert change_page.status_code == 200
+    assert 'name="_save"' not in change_page.content.decode()
+    assert client.post(f"/admin/security/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    from security.models import AuditEvent
+
+    assert AuditEvent.objects.get(pk=event.pk).action == "test.admin"
+
+
+def test_granting_a_role_in_the_admin_goes_through_the_audited_service(client, tree, make_user):
+    from security.models import AuditEvent, RoleAssignment
+
+    admin_user = make_user(Role.ADMIN, tree.d)
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(admin_user)
+    worker = make_user()
+    response = client.post(
+        "/admin/security/roleassignment/add/", {"user": worker.pk, "role": Role.GRID_WORKER, "area": tree.g1.pk}
+    )
+    assert response.status_code == 302
+    assert RoleAssignment.objects.filter(user=worker, role=Role.GRID_WORKER, area=tree.g1).exists()
+    event = AuditEvent.objects.filter(action="role.grant", object_id=str(worker.pk)).get()
+    assert event.actor == admin_user
+
+
+def test_a_bad_grant_in_the_admin_is_explained_and_changes_nothing(client, tree, make_user):
+    from security.models import RoleAssignment
+
+    admin_user = make_user(Role.ADMIN, tree.d)
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(admin_user)
+    worker = make_user()
+    response = client.post(
+        "/admin/security/roleassignment/add/",
+        {"user": worker.pk, "role": Role.GRID_WORKER, "area": tree.c1.pk},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "is granted over a Grid, not a Community" in response.content.decode()
+    assert not RoleAssignment.objects.filter(user=worker).exists()
