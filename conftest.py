@@ -7,7 +7,6 @@ import pytest
 from django.utils import translation
 
 from directory.models import Area, Organisation
-from security.models import Role
 from security.services import role_grant
 from tests.factories import PASSWORD, AreaFactory, HouseholdFactory, OrganisationFactory, ResidentFactory, UserFactory
 
@@ -74,6 +73,3 @@ def login(client):
         return client
 
     return sign_in
-
-
-__all__ = ["Role"]

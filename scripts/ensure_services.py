@@ -52,7 +52,9 @@ def ensure(name: str, url: str, default_port: int, start) -> bool:
     if reachable(host, port):
         print(f"{name}: reachable at {host}:{port}")
         return True
-    if host in LOOPBACK:
+    # Only this machine's own services on their standard ports are started; anything else is the
+    # user's to run, and we only say that it is not there.
+    if host in LOOPBACK and port == default_port:
         print(f"{name}: not answering at {host}:{port}, trying to start it")
         start(port)
         for _ in range(30):

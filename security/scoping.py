@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 
 from directory.models import Area
-from security.models import Role, RoleAssignment
+from security.models import RoleAssignment
 from security.roles import AREA_ROLES, ORGANISATION_ROLES, ROLE_PRECEDENCE
 
 _CACHE_ATTR = "_security_role_assignments"
@@ -121,18 +121,3 @@ def primary_role(user) -> str | None:
     """The role that decides the user's landing page (see ROLE_PRECEDENCE)."""
     held = {a.role for a in role_assignments(user)}
     return next((role for role in ROLE_PRECEDENCE if role in held), None)
-
-
-__all__ = [
-    "Role",
-    "area_paths",
-    "area_q",
-    "covers_area",
-    "forget_role_assignments",
-    "has_role",
-    "organisation_ids",
-    "primary_role",
-    "restrict",
-    "role_assignments",
-    "visible_areas",
-]

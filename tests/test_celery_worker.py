@@ -2,11 +2,11 @@
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import connection
 
 from portal.celery import app
 from security.audit import audit_record
 from security.tasks import audit_chain_verify_task
+from tests.tampering import rewrite_as_database_superuser
 
 
 @pytest.fixture
@@ -21,8 +21,5 @@ def test_worker_reports_an_intact_chain_then_a_broken_one(worker):
     events = [audit_record(actor=None, action="test.worker", details={"n": n}) for n in range(3)]
     assert audit_chain_verify_task.delay().get(timeout=30) == {"checked": 3, "broken_event_id": None}
 
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-        cursor.execute("UPDATE security_auditevent SET action = 'test.forged' WHERE id = %s", [events[1].pk])
-        cursor.execute("SET session_replication_role = origin")
+    rewrite_as_database_superuser("UPDATE security_auditevent SET action = 'test.forged' WHERE id = %s", [events[1].pk])
     assert audit_chain_verify_task.delay().get(timeout=30) == {"checked": 1, "broken_event_id": events[1].pk}

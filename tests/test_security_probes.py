@@ -61,6 +61,16 @@ def test_admin_is_for_staff_accounts_only(client, tree, make_user, login, role):
     assert "/admin/login/" in response["Location"]
 
 
+@pytest.fixture
+def admin_user(client, tree, make_user):
+    """A signed-in administrator with access to Django's admin."""
+    user = make_user(Role.ADMIN, tree.d)
+    user.is_staff = user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(user)
+    return user
+
+
 def test_security_headers(client):
     response = client.get("/")
     assert response["X-Frame-Options"] == "DENY"
@@ -68,13 +78,9 @@ def test_security_headers(client):
     assert response["Referrer-Policy"] == "same-origin"
 
 
-def test_audit_log_is_read_only_in_the_admin(client, tree, make_user):
+def test_audit_log_is_read_only_in_the_admin(client, admin_user):
     from security.audit import audit_record
 
-    admin_user = make_user(Role.ADMIN, tree.d)
-    admin_user.is_staff = admin_user.is_superuser = True
-    admin_user.save(update_fields=["is_staff", "is_superuser"])
-    client.force_login(admin_user)
     event = audit_record(actor=None, action="test.admin")
     assert client.get("/admin/security/auditevent/").status_code == 200
     assert client.get("/admin/security/auditevent/add/").status_code == 403
@@ -87,13 +93,9 @@ def test_audit_log_is_read_only_in_the_admin(client, tree, make_user):
     assert AuditEvent.objects.get(pk=event.pk).action == "test.admin"
 
 
-def test_granting_a_role_in_the_admin_goes_through_the_audited_service(client, tree, make_user):
+def test_granting_a_role_in_the_admin_goes_through_the_audited_service(client, tree, make_user, admin_user):
     from security.models import AuditEvent, RoleAssignment
 
-    admin_user = make_user(Role.ADMIN, tree.d)
-    admin_user.is_staff = admin_user.is_superuser = True
-    admin_user.save(update_fields=["is_staff", "is_superuser"])
-    client.force_login(admin_user)
     worker = make_user()
     response = client.post(
         "/admin/security/roleassignment/add/", {"user": worker.pk, "role": Role.GRID_WORKER, "area": tree.g1.pk}
@@ -104,13 +106,9 @@ def test_granting_a_role_in_the_admin_goes_through_the_audited_service(client, t
     assert event.actor == admin_user
 
 
-def test_a_bad_grant_in_the_admin_is_explained_and_changes_nothing(client, tree, make_user):
+def test_a_bad_grant_in_the_admin_is_explained_and_changes_nothing(client, tree, make_user, admin_user):
     from security.models import RoleAssignment
 
-    admin_user = make_user(Role.ADMIN, tree.d)
-    admin_user.is_staff = admin_user.is_superuser = True
-    admin_user.save(update_fields=["is_staff", "is_superuser"])
-    client.force_login(admin_user)
     worker = make_user()
     response = client.post(
         "/admin/security/roleassignment/add/",

@@ -7,6 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from security.audit import audit_chain_verify, audit_record
 from security.models import AuditEvent
+from tests.tampering import rewrite_as_database_superuser
 
 pytestmark = pytest.mark.django_db
 
@@ -57,17 +58,9 @@ def test_the_database_refuses_raw_updates_and_deletes():
     assert AuditEvent.objects.filter(pk=event.pk, action="test.one").exists()
 
 
-def _as_attacker(sql, params):
-    """What someone with superuser rights on the database could do: bypass triggers, rewrite a row."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-        cursor.execute(sql, params)
-        cursor.execute("SET session_replication_role = origin")
-
-
 def test_a_tampered_event_is_found():
     _first, second, _third = _record_three()
-    _as_attacker("UPDATE security_auditevent SET details = '{\"n\": 99}' WHERE id = %s", [second.pk])
+    rewrite_as_database_superuser("UPDATE security_auditevent SET details = '{\"n\": 99}' WHERE id = %s", [second.pk])
     report = audit_chain_verify()
     assert report.broken_event_id == second.pk
     assert "content" in report.reason
@@ -77,7 +70,7 @@ def test_a_tampered_event_is_found():
 
 def test_a_removed_event_is_found():
     _first, second, third = _record_three()
-    _as_attacker("DELETE FROM security_auditevent WHERE id = %s", [second.pk])
+    rewrite_as_database_superuser("DELETE FROM security_auditevent WHERE id = %s", [second.pk])
     report = audit_chain_verify()
     assert report.broken_event_id == third.pk
     assert "link" in report.reason
@@ -89,7 +82,7 @@ def test_a_rehashed_forgery_still_breaks_the_next_link():
     forged.action = "test.innocent"
     from security.audit import audit_event_hash
 
-    _as_attacker(
+    rewrite_as_database_superuser(
         "UPDATE security_auditevent SET action = %s, hash = %s WHERE id = %s",
         ["test.innocent", audit_event_hash(forged), second.pk],
     )
@@ -105,7 +98,7 @@ def test_verify_audit_exits_non_zero_from_the_shell():
     from django.conf import settings
 
     _first, second, _third = _record_three()
-    _as_attacker("UPDATE security_auditevent SET action = 'x' WHERE id = %s", [second.pk])
+    rewrite_as_database_superuser("UPDATE security_auditevent SET action = 'x' WHERE id = %s", [second.pk])
     db = connection.settings_dict
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "portal.settings_test",
