@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin
 
 from directory.models import Area, Organisation
+from directory.services import organisation_check, organisation_create
 
 
 @admin.register(Area)
@@ -15,10 +17,35 @@ class AreaAdmin(admin.ModelAdmin):
         return False
 
 
+class OrganisationForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["code", "kind", "name_zh", "name_en", "area", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") and cleaned.get("area"):
+            organisation_check(kind=cleaned["kind"], area=cleaned["area"])
+        return cleaned
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    form = OrganisationForm
     list_display = ["code", "name_zh", "kind", "area", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name_zh", "name_en"]
-    readonly_fields = ["code", "kind"]
     autocomplete_fields = ["area"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Code, kind and area define who the organisation is; they are set once, when it is added.
+        return ["code", "kind", "area"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = organisation_create(
+            code=obj.code, kind=obj.kind, name_zh=obj.name_zh, name_en=obj.name_en, area=obj.area
+        )
+        obj.pk = created.pk

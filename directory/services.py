@@ -74,8 +74,8 @@ ORGANISATION_AREA_KINDS = {
 }
 
 
-@transaction.atomic
-def organisation_create(*, code: str, kind: str, name_zh: str, area: Area, name_en: str = "") -> Organisation:
+def organisation_check(*, kind: str, area: Area) -> None:
+    """Raise ValidationError unless an organisation of `kind` may work at `area`'s level."""
     if kind not in Organisation.Kind.values:
         raise ValidationError(_("Unknown organisation kind: %(kind)s.") % {"kind": kind})
     if area.kind not in ORGANISATION_AREA_KINDS[kind]:
@@ -83,6 +83,11 @@ def organisation_create(*, code: str, kind: str, name_zh: str, area: Area, name_
             _("A %(org)s cannot be tied to a %(area)s.")
             % {"org": Organisation.Kind(kind).label, "area": Area.Kind(area.kind).label}
         )
+
+
+@transaction.atomic
+def organisation_create(*, code: str, kind: str, name_zh: str, area: Area, name_en: str = "") -> Organisation:
+    organisation_check(kind=kind, area=area)
     if not name_zh.strip():
         raise ValidationError(_("An organisation needs a Chinese name."))
     if Organisation.objects.filter(code=code).exists():

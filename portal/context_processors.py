@@ -1,11 +1,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from security.roles import AREA_ROLES, AUDIT_READER_ROLES
+from security.roles import AREA_ROLES, AUDIT_READER_ROLES, ORGANISATION_ROLES, OVERSIGHT_ROLES
 from security.scoping import has_role
-
-OVERSIGHT_ROLES = {"district_leader", "subdistrict_officer", "admin"}
-ORGANISATION_ROLES = {"department_officer", "partner_operator"}
 
 
 def navigation(request):

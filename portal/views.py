@@ -8,6 +8,7 @@ from portal.health import health_report
 from portal.overview import oversight_summary
 from security.decorators import role_required
 from security.models import Role
+from security.roles import ORGANISATION_ROLES, OVERSIGHT_ROLES
 from security.scoping import primary_role, role_assignments
 
 # Where each role starts after signing in.
@@ -22,8 +23,6 @@ LANDING_BY_ROLE = {
     Role.PARTNER_OPERATOR: "portal:organisation_home",
     Role.RESIDENT: "residents:my_profile",
 }
-OVERSIGHT_ROLES = (Role.DISTRICT_LEADER, Role.SUBDISTRICT_OFFICER, Role.ADMIN)
-ORGANISATION_HOME_ROLES = (Role.DEPARTMENT_OFFICER, Role.PARTNER_OPERATOR)
 
 
 def home(request):
@@ -42,9 +41,9 @@ def oversight(request):
     return render(request, "portal/oversight.html", {"summary": oversight_summary(user=request.user)})
 
 
-@role_required(ORGANISATION_HOME_ROLES)
+@role_required(ORGANISATION_ROLES)
 def organisation_home(request):
-    assignments = [a for a in role_assignments(request.user) if a.role in ORGANISATION_HOME_ROLES]
+    assignments = [a for a in role_assignments(request.user) if a.role in ORGANISATION_ROLES]
     return render(request, "portal/organisation_home.html", {"assignments": assignments})
 
 

@@ -9,10 +9,18 @@ class HouseholdAdmin(admin.ModelAdmin):
     search_fields = ["address"]
     readonly_fields = ["public_id", "grid"]
 
+    # Households are registered and changed through `residents.services`, which audit every write.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(ResidentProfile)
 class ResidentProfileAdmin(admin.ModelAdmin):
-    """Shows masked values only; the encrypted columns and hashes are never displayed or edited here."""
+    """Read-only, masked values only: residents are registered and changed through
+    `residents.services`, which audit every write; full values only through the audited reveal."""
 
     list_display = ["full_name", "id_card_masked", "phone_masked", "household", "is_elderly", "lives_alone"]
     list_filter = ["is_elderly", "lives_alone"]
@@ -38,4 +46,7 @@ class ResidentProfileAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

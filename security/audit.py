@@ -63,7 +63,9 @@ def audit_record(
     """Append one event to the audit log, linked to the one before it.
 
     Call it inside the service's own transaction, so the event commits or rolls back with the
-    change it describes. The address defaults to that of the request being served.
+    change it describes, and call it last: the chain lock is held until that transaction commits,
+    so taking row locks after it could deadlock against a service that locked rows first. The
+    address defaults to that of the request being served.
     """
     _lock_chain()
     last_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()

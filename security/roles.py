@@ -21,6 +21,8 @@ ORGANISATION_ROLES = frozenset({Role.DEPARTMENT_OFFICER, Role.PARTNER_OPERATOR})
 UNMASK_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF})
 # Roles that register households and residents in their area.
 RESIDENT_REGISTRAR_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF})
+# Roles that watch their area through the oversight pages (volumes, backlog, counts).
+OVERSIGHT_ROLES = frozenset({Role.DISTRICT_LEADER, Role.SUBDISTRICT_OFFICER, Role.ADMIN})
 # Roles that read the audit log.
 AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 

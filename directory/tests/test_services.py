@@ -97,3 +97,18 @@ def test_names_follow_the_active_language(tree):
         assert tree.s1.name == "区域S1"
     with translation.override("en"):
         assert tree.s1.name == "Area S1"
+
+
+def test_admin_adds_organisations_through_the_service_and_explains_bad_ones(client, tree):
+    from security.models import User
+
+    admin_user = User.objects.create_superuser(username="root", password="pw-long-enough-2026")
+    client.force_login(admin_user)
+    form = {"code": "partner-x", "kind": "partner", "name_zh": "新物业", "name_en": "", "area": tree.g1.pk}
+    response = client.post("/admin/directory/organisation/add/", form, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "cannot be tied to a Grid" in response.content.decode()
+    assert not Organisation.objects.filter(code="partner-x").exists()
+    response = client.post("/admin/directory/organisation/add/", form | {"area": tree.c1.pk})
+    assert response.status_code == 302
+    assert Organisation.objects.get(code="partner-x").area == tree.c1
