@@ -29,7 +29,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) .env
+
+# Development settings for bare `manage.py` commands; make serve and the tests pin their own.
+.env:
+	cp .env.example .env
 
 # Compiled message catalogues are build output: made from locale/*/LC_MESSAGES/django.po.
 messages: install
@@ -79,9 +83,9 @@ beat: install
 	DEBUG=$${DEBUG:-true} $(VENV)/bin/celery -A portal beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
 serve: messages
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn portal.wsgi:application --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+	DEBUG=$${DEBUG:-false} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-false} $(PY) manage.py collectstatic --noinput -v0
+	DEBUG=$${DEBUG:-false} $(VENV)/bin/gunicorn portal.wsgi:application --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -5,6 +5,8 @@ Tests run against real PostgreSQL and Redis (never SQLite); `make test` checks b
 
 import os
 
+# Pinned: a developer's .env (DEBUG=true) must not change what the tests check.
+os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")

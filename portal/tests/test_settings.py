@@ -12,6 +12,7 @@ from django.conf import settings
 PRODUCTION_ENV = {
     "PATH": os.environ["PATH"],
     "DJANGO_SETTINGS_MODULE": "portal.settings",
+    "DEBUG": "false",  # explicit, so a developer's .env (DEBUG=true) does not leak in
     "SECRET_KEY": secrets.token_urlsafe(50),
     "PERSONAL_DATA_KEY": "production-personal-data-key-0123456789abcdefghij",
     "ALLOWED_HOSTS": "portal.shunqing.gov.cn",
