@@ -19,3 +19,6 @@ from portal.settings import *  # noqa: E402, F403
 # Hashing passwords slowly is the point in production and a waste in tests.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Each test starts with an empty cache of its own: allauth keeps its sign-in rate limits there, and
+# a Redis cache shared across tests and runs would make them depend on one another.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
