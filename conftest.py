@@ -8,7 +8,11 @@ from django.core.cache import cache
 from django.utils import translation
 
 from directory.models import Area, Organisation
+from security.models import Role
 from security.services import role_grant
+from services.catalogue import service_define
+from services.models import RoutingRule
+from services.services import request_file
 from tests.factories import PASSWORD, AreaFactory, HouseholdFactory, OrganisationFactory, ResidentFactory, UserFactory
 
 
@@ -79,3 +83,75 @@ def login(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def catalogue(tree, orgs):
+    """A repair service with a required list question and a number question, routed to a
+    department district-wide and to a partner in subdistrict S1 (the more specific rule)."""
+    repair = service_define(
+        code="repair",
+        group="物业维修",
+        name_zh="维修",
+        name_en="Repair",
+        accept_within_hours=24,
+        resolve_within_days=5,
+        reopen_window_days=7,
+        attributes=[
+            {
+                "code": "facility",
+                "datatype": "singlevaluelist",
+                "required": True,
+                "description_zh": "哪里坏了？",
+                "values": [{"key": "lift", "name_zh": "电梯"}, {"key": "door", "name_zh": "门"}],
+            },
+            {"code": "floors", "datatype": "number", "required": False, "description_zh": "几层？"},
+            {
+                "code": "needs",
+                "datatype": "multivaluelist",
+                "required": False,
+                "description_zh": "需要？",
+                "values": [{"key": "a", "name_zh": "甲"}, {"key": "b", "name_zh": "乙"}],
+            },
+        ],
+    )
+    RoutingRule.objects.create(service=repair, area=tree.d, organisation=orgs.dept)
+    RoutingRule.objects.create(service=repair, area=tree.s1, organisation=orgs.partner)
+    return SimpleNamespace(repair=repair)
+
+
+@pytest.fixture
+def people(tree, orgs, make_user):
+    """A resident in G1, and staff at every level, with outsiders."""
+    return SimpleNamespace(
+        resident=make_user(Role.RESIDENT, tree.g1),
+        other_resident=make_user(Role.RESIDENT, tree.g2),
+        worker=make_user(Role.GRID_WORKER, tree.g1),
+        worker_g1b=make_user(Role.GRID_WORKER, tree.g1b),
+        worker_g2=make_user(Role.GRID_WORKER, tree.g2),
+        community=make_user(Role.COMMUNITY_STAFF, tree.c1),
+        community_c2=make_user(Role.COMMUNITY_STAFF, tree.c2),
+        subdistrict=make_user(Role.SUBDISTRICT_OFFICER, tree.s1),
+        leader=make_user(Role.DISTRICT_LEADER, tree.d),
+        partner=make_user(Role.PARTNER_OPERATOR, tree.s1, orgs.partner),
+        partner_other=make_user(Role.PARTNER_OPERATOR, tree.s2, orgs.partner_other),
+        dept=make_user(Role.DEPARTMENT_OFFICER, tree.d, orgs.dept),
+    )
+
+
+@pytest.fixture
+def file_request(catalogue, people, tree):
+    """file_request(**overrides) → a request filed by the resident in G1."""
+
+    def file(**overrides):
+        arguments = {
+            "actor": people.resident,
+            "service": catalogue.repair,
+            "description": "电梯坏了",
+            "answers": {"facility": "lift"},
+            "grid": tree.g1,
+            "requester": people.resident,
+        } | overrides
+        return request_file(**arguments)
+
+    return file

@@ -10,7 +10,9 @@ def navigation(request):
     user = request.user
     if not user.is_authenticated:
         return {"nav_links": []}
-    links = [(reverse("residents:my_profile"), _("My profile"))]
+    links = [(reverse("services:mine"), _("My requests")), (reverse("residents:my_profile"), _("My profile"))]
+    if has_role(user, AREA_ROLES | ORGANISATION_ROLES):
+        links.insert(0, (reverse("services:workbench"), _("Workbench")))
     if has_role(user, OVERSIGHT_ROLES):
         links.append((reverse("portal:oversight"), _("Oversight")))
     if has_role(user, AREA_ROLES):

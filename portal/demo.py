@@ -16,6 +16,7 @@ from django.db import transaction
 
 from directory.models import Area, Organisation
 from directory.services import area_create, organisation_create
+from portal.demo_services import build_catalogue, build_demo_requests
 from residents.models import Household, ResidentProfile
 from residents.services import household_create, resident_register
 from security import personal_data
@@ -242,5 +243,8 @@ def build_demo(*, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     if not admin.is_superuser:
         admin.is_staff = admin.is_superuser = True
         admin.save(update_fields=["is_staff", "is_superuser"])
-    build_residents(demo_resident=User.objects.get(username="demo_resident"))
+    demo_resident = User.objects.get(username="demo_resident")
+    build_residents(demo_resident=demo_resident)
+    build_catalogue(district=district)
+    build_demo_requests(resident=demo_resident, grid_worker=User.objects.get(username="demo_grid"))
     return logins

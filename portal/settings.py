@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "security",
     "residents",
     "notifications",
+    "services",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -104,7 +106,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery: a real broker when REDIS_URL is set, otherwise tasks run in-process ----------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
@@ -120,9 +122,21 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
+    "notifications-outbox-sweep": {
+        "task": "notifications.tasks.outbox_sweep_task",
+        "schedule": 60,
+    },
     "verify-audit-chain-nightly": {
         "task": "security.tasks.audit_chain_verify_task",
         "schedule": 24 * 60 * 60,
+    },
+    "escalate-overdue-requests": {
+        "task": "services.tasks.requests_escalate_overdue_task",
+        "schedule": 5 * 60,
+    },
+    "close-confirmed-requests": {
+        "task": "services.tasks.requests_close_after_window_task",
+        "schedule": 60 * 60,
     },
 }
 
@@ -162,6 +176,32 @@ else:
         raise env.ConfigurationError("Set only one of EMAIL_USE_TLS and EMAIL_USE_SSL.")
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "顺庆智慧社区 <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A mail server that hangs must not hold a notification worker past its time limit.
+EMAIL_TIMEOUT = env.get_int("EMAIL_TIMEOUT", 10, minimum=1)
+
+# --- notifications: links in e-mail and SMS, and the SMS gateway ---------------------------------
+# The portal's public address, so e-mail and SMS can carry full links; without it they carry none.
+PORTAL_URL = env.get_str("PORTAL_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if PORTAL_URL and not PORTAL_URL.startswith(("https://", "http://")):
+    raise env.ConfigurationError(f"Environment variable PORTAL_URL must be an https:// URL, got {PORTAL_URL!r}.")
+SMS_BACKEND = env.get_str("SMS_BACKEND", "notifications.channels.ConsoleSmsBackend")
+if len(SMS_BACKEND.split(".")) < 2 or not all(part.isidentifier() for part in SMS_BACKEND.split(".")):
+    raise env.ConfigurationError(
+        "Environment variable SMS_BACKEND must be the dotted path of a class, "
+        f"e.g. notifications.channels.HttpSmsBackend, got {SMS_BACKEND!r}."
+    )
+SMS_FILE_PATH = env.get_str("SMS_FILE_PATH", "")
+SMS_GATEWAY_URL = env.get_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env.get_str("SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY_TIMEOUT = env.get_int("SMS_GATEWAY_TIMEOUT", 10, minimum=1)
+if SMS_GATEWAY_URL and not SMS_GATEWAY_URL.startswith(("https://", "http://")):
+    raise env.ConfigurationError(
+        f"Environment variable SMS_GATEWAY_URL must be an https:// URL, got {SMS_GATEWAY_URL!r}."
+    )
+if SMS_BACKEND == "notifications.channels.HttpSmsBackend" and not SMS_GATEWAY_URL:
+    raise env.ConfigurationError("Environment variable SMS_GATEWAY_URL must be set when SMS_BACKEND is HttpSmsBackend.")
+if SMS_BACKEND == "notifications.channels.FileSmsBackend" and not SMS_FILE_PATH:
+    raise env.ConfigurationError("Environment variable SMS_FILE_PATH must be set when SMS_BACKEND is FileSmsBackend.")
 
 # --- languages: Chinese first ------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -220,4 +260,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.get_choice("LOG_LEVEL", "INFO", LOG_LEVELS)},
+    # Without a broker every task runs in-process and would log a line per task to the console.
+    "loggers": {"celery.app.trace": {"level": "WARNING" if REDIS_URL is None else "INFO"}},
 }

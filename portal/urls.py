@@ -19,6 +19,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("residents/", include("residents.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("requests/", include("services.urls")),
     path("security/", include("security.urls")),
     path("admin/", admin.site.urls),
 ]

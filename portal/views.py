@@ -17,11 +17,11 @@ LANDING_BY_ROLE = {
     Role.DISTRICT_LEADER: "portal:oversight",
     Role.SUBDISTRICT_OFFICER: "portal:oversight",
     Role.AUDITOR: "security:audit_log",
-    Role.COMMUNITY_STAFF: "residents:staff_list",
-    Role.GRID_WORKER: "residents:staff_list",
-    Role.DEPARTMENT_OFFICER: "portal:organisation_home",
-    Role.PARTNER_OPERATOR: "portal:organisation_home",
-    Role.RESIDENT: "residents:my_profile",
+    Role.COMMUNITY_STAFF: "services:workbench",
+    Role.GRID_WORKER: "services:workbench",
+    Role.DEPARTMENT_OFFICER: "services:workbench",
+    Role.PARTNER_OPERATOR: "services:workbench",
+    Role.RESIDENT: "services:mine",
 }
 
 
@@ -33,7 +33,7 @@ def home(request):
 def landing(request):
     """After sign-in: send each user to the page their main role works from."""
     role = primary_role(request.user)
-    return redirect(LANDING_BY_ROLE.get(role, "residents:my_profile"))
+    return redirect(LANDING_BY_ROLE.get(role, "services:mine"))
 
 
 @role_required(OVERSIGHT_ROLES)

@@ -23,6 +23,8 @@ UNMASK_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF})
 RESIDENT_REGISTRAR_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF})
 # Roles that watch their area through the oversight pages (volumes, backlog, counts).
 OVERSIGHT_ROLES = frozenset({Role.DISTRICT_LEADER, Role.SUBDISTRICT_OFFICER, Role.ADMIN})
+# Roles that triage and work on service requests placed in their area.
+REQUEST_HANDLER_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER})
 # Roles that read the audit log.
 AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 

@@ -1,6 +1,7 @@
 from django.db.models import QuerySet
 
-from security.models import AuditEvent, User
+from directory.models import Area, Organisation
+from security.models import AuditEvent, RoleAssignment, User
 from security.roles import AUDIT_READER_ROLES
 from security.scoping import has_role
 
@@ -17,3 +18,13 @@ def audit_events_for_user(*, user: User, action: str = "") -> QuerySet[AuditEven
 
 def audit_actions() -> list[str]:
     return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+def users_with_role(*, role: str, area: Area | None = None, organisation: Organisation | None = None) -> QuerySet[User]:
+    """Active users granted `role` exactly over `area` and/or for `organisation`."""
+    assignments = RoleAssignment.objects.filter(role=role)
+    if area is not None:
+        assignments = assignments.filter(area=area)
+    if organisation is not None:
+        assignments = assignments.filter(organisation=organisation)
+    return User.objects.filter(is_active=True, pk__in=assignments.values("user_id")).order_by("pk")

@@ -21,12 +21,12 @@ def test_register_sign_in_and_land_on_the_resident_page(client):
         follow=True,
     )
     assert response.status_code == 200
-    assert response.redirect_chain[-1][0] == "/residents/me/"
-    assert "您的居住信息尚未核实" in response.content.decode()
+    assert response.redirect_chain[-1][0] == "/requests/mine/"
+    assert "您的居住信息尚未核实" in client.get("/residents/me/").content.decode()
 
     client.post("/accounts/logout/")
     response = client.post("/accounts/login/", {"login": "laowang", "password": PASSWORD}, follow=True)
-    assert response.redirect_chain[-1][0] == "/residents/me/"
+    assert response.redirect_chain[-1][0] == "/requests/mine/"
 
 
 def test_sign_in_with_a_wrong_password_says_so(client):

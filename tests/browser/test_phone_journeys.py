@@ -37,7 +37,8 @@ def test_resident_signs_in_and_sees_own_masked_profile(phone, tree, residents, m
     resident = make_user(Role.RESIDENT, tree.g1)
     ResidentProfile.objects.filter(pk=residents.r1.pk).update(user=resident)
     sign_in(phone, resident.username)
-    assert phone.url.endswith("/residents/me/")
+    assert phone.url.endswith("/requests/mine/")
+    phone.goto("/residents/me/")
     text = phone.locator("main").inner_text()
     assert residents.r1.full_name in text
     assert residents.r1.id_card_masked in text
@@ -58,7 +59,8 @@ def test_switching_to_english_and_back(phone):
 def test_grid_worker_finds_a_resident_and_reveals_with_a_record(phone, tree, residents, make_user):
     worker = make_user(Role.GRID_WORKER, tree.g1)
     sign_in(phone, worker.username)
-    assert phone.url.endswith("/residents/")
+    assert phone.url.endswith("/requests/workbench/")
+    phone.goto("/residents/")
     assert fits_the_screen(phone)
     phone.click(f"text={residents.r1.full_name}")
     phone.wait_for_load_state()

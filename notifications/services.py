@@ -1,0 +1,265 @@
+"""Telling people what happened: the outbox, its delivery, and each user's inbox and preferences.
+
+Other apps call `notify` inside the transaction that records an event. It writes one outbox row per
+channel the recipient receives, so the message commits or rolls back with the event, and queues
+delivery once the transaction commits. Delivery claims the row before sending, so a duplicate task
+or a second worker never sends twice; a failed send is retried with backoff; and the minutely sweep
+re-queues rows whose task was lost (broker down at commit, worker killed), so an outage delays a
+message but never loses it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.db.transaction import TransactionManagementError
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from notifications import channels
+from notifications.channels import PermanentDeliveryError, TransientDeliveryError
+from notifications.models import Channel, Notification, NotificationPreference, OutboxMessage, OutboxStatus
+from notifications.selectors import delivery_channels_for_user, inbox_for_user
+from notifications.tasks import outbox_deliver_task
+from security import personal_data
+from security.audit import audit_record
+from security.models import User
+
+# Wait before attempt 2, 3, 4 and 5; a fifth failure gives up.
+RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=8), timedelta(minutes=32))
+MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
+# Much longer than the delivery task's hard time limit: a row still sending after this has outlived
+# any worker that could have been delivering it.
+SENDING_LEASE = timedelta(minutes=10)
+# A pending row this long past due has lost its queued task; a younger one may just be waiting in
+# the queue, and re-queuing it would only add a no-op duplicate.
+REQUEUE_AFTER = timedelta(minutes=2)
+SWEEP_BATCH_SIZE = 1000
+
+KEY_MAX_LENGTH = 240  # the row key adds ":" and the channel name within the column's 255
+TITLE_MAX_LENGTH = 200
+
+_DELIVER_BY_CHANNEL = {
+    Channel.IN_APP.value: channels.deliver_in_app,
+    Channel.EMAIL.value: channels.deliver_email,
+    Channel.SMS.value: channels.deliver_sms,
+}
+
+
+def _check_event(*, kind: str, key: str, link: str) -> None:
+    if not key or len(key) > KEY_MAX_LENGTH:
+        raise ValueError(f"notify() needs an idempotency key of 1 to {KEY_MAX_LENGTH} characters, got {key!r}.")
+    if not kind or len(kind) > 64:
+        raise ValueError(f"notify() needs a kind of 1 to 64 characters, got {kind!r}.")
+    if link and (not link.startswith("/") or link.startswith("//") or len(link) > 500):
+        raise ValueError(f"notify() takes a site-relative link such as /requests/…/, got {link!r}.")
+
+
+def _queue_delivery(message_id: int) -> None:
+    # robust: if the broker is down at commit, the caller's request still succeeds; the row is
+    # committed and the sweep queues it once the broker is back.
+    transaction.on_commit(partial(outbox_deliver_task.delay, message_id), robust=True)
+
+
+def notify(*, recipient: User, kind: str, title: str, body: str, link: str = "", key: str) -> list[OutboxMessage]:
+    """Record what to tell `recipient`: one outbox row per channel they receive, in the caller's
+    transaction, delivered after it commits.
+
+    `key` identifies the event (e.g. f"request:{pk}:status:{event_pk}"); each row's key is
+    f"{key}:{channel}". Calling again with the same key creates and queues nothing new and returns
+    the rows the first call made. `title` and `body` are already in the recipient's language;
+    `link` is site-relative.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise TransactionManagementError(
+            "notify() must be called inside the caller's transaction.atomic(), so the message commits or "
+            "rolls back with the event it reports."
+        )
+    _check_event(kind=kind, key=key, link=link)
+    title = Truncator(" ".join(title.split())).chars(TITLE_MAX_LENGTH)  # one line: it is an e-mail subject
+    event_keys = [f"{key}:{channel}" for channel in Channel.values]
+    already_recorded = OutboxMessage.objects.filter(key__in=event_keys).order_by("id")
+    if already_recorded.exists():
+        return list(already_recorded)
+    now = timezone.now()
+    # ignore_conflicts: a concurrent call with the same key waits on the unique index, then skips.
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                key=f"{key}:{channel}",
+                recipient=recipient,
+                channel=channel,
+                kind=kind,
+                title=title,
+                body=body,
+                link=link,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            for channel in delivery_channels_for_user(user=recipient)
+        ],
+        ignore_conflicts=True,
+    )
+    messages = list(already_recorded.all())
+    for message in messages:
+        _queue_delivery(message.pk)
+    return messages
+
+
+# --- delivery ----------------------------------------------------------------------------------
+def _finish_attempt(message: OutboxMessage, **changes) -> None:
+    # Guarded on SENDING: only the worker holding the claim may end it.
+    OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING).update(**changes)
+    for field, value in changes.items():
+        setattr(message, field, value)
+
+
+def _retry_later(message: OutboxMessage, error: str) -> None:
+    if message.attempts >= MAX_ATTEMPTS:
+        _finish_attempt(
+            message,
+            status=OutboxStatus.FAILED,
+            last_error=f"gave up after {message.attempts} attempts: {error}",
+        )
+        return
+    delay = RETRY_BACKOFF[message.attempts - 1]
+    _finish_attempt(message, status=OutboxStatus.PENDING, last_error=error, next_attempt_at=timezone.now() + delay)
+    transaction.on_commit(
+        partial(outbox_deliver_task.apply_async, (message.pk,), countdown=int(delay.total_seconds())), robust=True
+    )
+
+
+def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
+    """Deliver one outbox message if it is due and no one else is delivering it.
+
+    Returns the message with its new status, or None when there was nothing to do (already sent,
+    being sent by another worker, or not due yet), so running it twice is harmless.
+
+    Deliberately not one transaction: the claim must commit before the send, so that a second
+    worker sees the row taken while the (slow, irreversible) send is under way.
+    """
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.PENDING, next_attempt_at__lte=now).update(
+        status=OutboxStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE
+    )
+    if claimed != 1:
+        return None
+    message = OutboxMessage.objects.select_related("recipient").get(pk=message_id)
+    try:
+        _DELIVER_BY_CHANNEL[message.channel](message)
+    except TransientDeliveryError as exc:
+        _retry_later(message, str(exc))
+    except PermanentDeliveryError as exc:
+        _finish_attempt(message, status=OutboxStatus.FAILED, last_error=str(exc))
+    else:
+        _finish_attempt(message, status=OutboxStatus.SENT, sent_at=timezone.now(), last_error="")
+    return message
+
+
+@transaction.atomic
+def outbox_sweep(*, batch_size: int = SWEEP_BATCH_SIZE) -> list[int]:
+    """Re-queue what would otherwise wait forever; returns the ids queued.
+
+    - rows left `sending` past their lease (the worker died mid-delivery) go back to pending, or
+      fail once they have used all their attempts;
+    - pending rows well past due (their task was lost) are queued again.
+    """
+    now = timezone.now()
+    stuck = list(
+        OutboxMessage.objects.select_for_update(skip_locked=True)
+        .filter(status=OutboxStatus.SENDING, next_attempt_at__lte=now)
+        .order_by("pk")
+        .values_list("pk", "attempts")[:batch_size]
+    )
+    exhausted = [pk for pk, attempts in stuck if attempts >= MAX_ATTEMPTS]
+    revived = [pk for pk, attempts in stuck if attempts < MAX_ATTEMPTS]
+    OutboxMessage.objects.filter(pk__in=exhausted).update(
+        status=OutboxStatus.FAILED,
+        last_error=f"gave up after {MAX_ATTEMPTS} attempts: the last delivery did not finish",
+    )
+    OutboxMessage.objects.filter(pk__in=revived).update(
+        status=OutboxStatus.PENDING,
+        next_attempt_at=now,
+        last_error="the delivery did not finish (the worker stopped); trying again",
+    )
+    overdue = list(
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now - REQUEUE_AFTER)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    queued = sorted(set(revived) | set(overdue))
+    for message_id in queued:
+        _queue_delivery(message_id)
+    return queued
+
+
+# --- the user's inbox and preferences ------------------------------------------------------------
+@transaction.atomic
+def notification_mark_read(*, user: User, notification: Notification) -> Notification:
+    if notification.recipient_id != user.pk:
+        raise PermissionDenied
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+    return notification
+
+
+@transaction.atomic
+def notification_mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of the user read; returns how many there were."""
+    return inbox_for_user(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_preference_update(
+    *, user: User, email: bool, sms: bool, sms_phone: str = ""
+) -> NotificationPreference:
+    """Save how `user` wants to be told besides the inbox.
+
+    A number replaces the stored one; a blank keeps it. Turning SMS off deletes the number: it is
+    personal data, kept only while it is used. Invalid input raises ValidationError naming the
+    field, and changes nothing.
+    """
+    preference = NotificationPreference.objects.select_for_update().filter(user=user).first() or NotificationPreference(
+        user=user
+    )
+    phone = ""
+    if sms_phone.strip():
+        try:
+            phone = personal_data.normalise_phone(sms_phone)
+        except ValidationError as exc:
+            raise ValidationError({"sms_phone": exc.messages}) from None
+        if not sms:
+            raise ValidationError(
+                {"sms": _("Tick “Text messages” to have messages sent to this number, or clear the number.")}
+            )
+    if sms and not phone and not preference.sms_phone_encrypted:
+        raise ValidationError({"sms_phone": _("Enter the mobile number to send text messages to.")})
+
+    if not sms:
+        phone_change = "deleted" if preference.sms_phone_encrypted else "none"
+        preference.sms_phone_encrypted = preference.sms_phone_masked = ""
+    elif phone:
+        phone_change = "changed"
+        preference.sms_phone_encrypted = personal_data.encrypt(phone)
+        preference.sms_phone_masked = personal_data.mask_phone(phone)
+    else:
+        phone_change = "kept"
+    preference.email = email
+    preference.sms = sms
+    if preference.pk is None:
+        preference.save()
+    else:
+        preference.save(update_fields=["email", "sms", "sms_phone_encrypted", "sms_phone_masked", "updated_at"])
+    audit_record(
+        actor=user,
+        action="notification_preference.update",
+        target=preference,
+        details={"email": email, "sms": sms, "sms_phone": phone_change},
+    )
+    return preference

@@ -1,0 +1,26 @@
+"""Celery tasks of the outbox. Thin: they take ids, call a service, and are safe to run twice."""
+
+from celery import shared_task
+
+# Well under services.SENDING_LEASE, so a row still sending after the lease belongs to a dead worker.
+DELIVERY_SOFT_TIME_LIMIT = 60
+DELIVERY_TIME_LIMIT = 90
+
+
+@shared_task(soft_time_limit=DELIVERY_SOFT_TIME_LIMIT, time_limit=DELIVERY_TIME_LIMIT)
+def outbox_deliver_task(message_id: int) -> str:
+    """Deliver one outbox message; returns its status, or "skipped" when another run had it."""
+    # Imported here: services queue this task, so a module-level import would be circular.
+    from notifications.services import outbox_deliver
+
+    message = outbox_deliver(message_id=message_id)
+    return message.status if message is not None else "skipped"
+
+
+# Beat runs it every minute; one run must end before the next is due.
+@shared_task(soft_time_limit=45, time_limit=55)
+def outbox_sweep_task() -> int:
+    """Re-queue outbox messages whose delivery was lost; returns how many."""
+    from notifications.services import outbox_sweep
+
+    return len(outbox_sweep())

@@ -1,0 +1,105 @@
+"""Forms parse what a person typed; `services.services` decides whether it is acceptable."""
+
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from directory.models import Organisation
+from services.models import Channel, RequestStatus, Service, ServiceAttribute
+
+ATTRIBUTE_PREFIX = "attr_"
+
+
+class RequestForm(forms.Form):
+    # Required-ness and limits are the service's to check, so every error comes back at once.
+    description = forms.CharField(
+        label=_("What is wrong?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": 4000}),
+        help_text=_("Say what, where exactly, and since when. At most 4,000 characters."),
+    )
+    grid = forms.TypedChoiceField(label=_("Where?"), coerce=int, required=False, empty_value=None)
+    address = forms.CharField(label=_("Address or landmark"), max_length=255, required=False)
+    lat = forms.DecimalField(widget=forms.HiddenInput, required=False, max_digits=9, decimal_places=6)
+    lng = forms.DecimalField(widget=forms.HiddenInput, required=False, max_digits=9, decimal_places=6)
+    submission_key = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, service: Service, grids: list, on_behalf: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service = service
+        self.fields["grid"].choices = [("", _("— choose your community and grid —")), *grids]
+        self.fields["submission_key"].initial = uuid.uuid4().hex
+        for attribute in service.attributes.all():
+            if attribute.variable:
+                self.fields[ATTRIBUTE_PREFIX + attribute.code] = _attribute_field(attribute)
+        if on_behalf:
+            self.fields["channel"] = forms.ChoiceField(
+                label=_("How did the resident reach you?"),
+                choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.WALK_IN, Channel.WALK_IN.label)],
+            )
+            self.fields["contact_name"] = forms.CharField(label=_("Resident's name"), max_length=100)
+            self.fields["contact_phone"] = forms.CharField(
+                label=_("Resident's mobile number"), max_length=20, required=False
+            )
+
+    def attribute_fields(self):
+        return [self[name] for name in self.fields if name.startswith(ATTRIBUTE_PREFIX)]
+
+    def answers(self) -> dict:
+        """The raw answers keyed by attribute code, as the service validates them."""
+        return {
+            name[len(ATTRIBUTE_PREFIX) :]: value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(ATTRIBUTE_PREFIX)
+        }
+
+    def add_service_errors(self, message_dict: dict) -> None:
+        """Show each error of `services.request_file` beside the field it is about."""
+        for key, messages in message_dict.items():
+            field = {"location": "grid", "service": None}.get(key, key)
+            if field not in self.fields and ATTRIBUTE_PREFIX + key in self.fields:
+                field = ATTRIBUTE_PREFIX + key
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+
+def _attribute_field(attribute: ServiceAttribute) -> forms.Field:
+    # Every field is optional here: required answers are checked by the service, so the
+    # message is the same whichever way a request arrives (browser, API, Open311).
+    common = {"label": attribute.question, "help_text": attribute.help, "required": False}
+    kind = ServiceAttribute.Datatype
+    if attribute.datatype == kind.SINGLEVALUELIST:
+        return forms.ChoiceField(choices=attribute.choices(), widget=forms.RadioSelect, **common)
+    if attribute.datatype == kind.MULTIVALUELIST:
+        return forms.MultipleChoiceField(choices=attribute.choices(), widget=forms.CheckboxSelectMultiple, **common)
+    if attribute.datatype == kind.TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if attribute.datatype == kind.NUMBER:
+        return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
+    if attribute.datatype == kind.DATETIME:
+        return forms.CharField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common)
+    return forms.CharField(**common)
+
+
+class AssignForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.filter(is_active=True), required=False
+    )
+    assignee = forms.ModelChoiceField(label=_("Person"), queryset=None, required=False)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, assignees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
+        self.fields["assignee"].label_from_instance = lambda user: user.first_name or user.username
+
+
+class QueueFilterForm(forms.Form):
+    STATUS_CHOICES = [("", _("Not finished")), ("all", _("All")), *RequestStatus.choices]
+
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.all(), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+    q = forms.CharField(label=_("Number or words"), required=False, max_length=100)

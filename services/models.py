@@ -1,0 +1,250 @@
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from directory.models import Area, BilingualNameMixin, Organisation
+from portal.models_base import TimeStampedModel
+from security.models import User
+
+# Crockford's base32 without I, L, O, U: easy to read out over the phone, hard to guess.
+_PUBLIC_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_public_id() -> str:
+    return "SQ" + "".join(secrets.choice(_PUBLIC_ID_ALPHABET) for _ in range(10))
+
+
+class Service(BilingualNameMixin, TimeStampedModel):
+    """One kind of thing a resident can ask for: an Open311 service, with its questions (attributes),
+    its deadlines and how long a resident may reopen a resolved request."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    group = models.CharField(_("group"), max_length=64)
+    keywords = models.CharField(_("keywords"), max_length=255, blank=True, help_text=_("Comma-separated."))
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    accept_within_hours = models.PositiveIntegerField(_("accept within (hours)"), default=24)
+    resolve_within_days = models.PositiveIntegerField(_("resolve within (days)"), default=5)
+    reopen_window_days = models.PositiveIntegerField(_("reopen window (days)"), default=7)
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        constraints = [
+            models.CheckConstraint(condition=Q(accept_within_hours__gt=0), name="service_accept_within_positive"),
+            models.CheckConstraint(condition=Q(resolve_within_days__gt=0), name="service_resolve_within_positive"),
+        ]
+
+    @property
+    def description(self) -> str:
+        from django.utils.translation import get_language
+
+        language = get_language() or "zh-hans"
+        if language.startswith("zh") or not self.description_en:
+            return self.description_zh
+        return self.description_en
+
+
+class ServiceAttribute(models.Model):
+    """A question a service asks (an Open311 attribute). `values` holds the choices of the list
+    types: [{"key": "...", "name_zh": "...", "name_en": "..."}]."""
+
+    class Datatype(models.TextChoices):
+        STRING = "string", _("Short text")
+        NUMBER = "number", _("Number")
+        DATETIME = "datetime", _("Date and time")
+        TEXT = "text", _("Long text")
+        SINGLEVALUELIST = "singlevaluelist", _("One choice")
+        MULTIVALUELIST = "multivaluelist", _("Several choices")
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="attributes")
+    code = models.SlugField(_("code"), max_length=64)
+    datatype = models.CharField(_("type"), max_length=16, choices=Datatype.choices)
+    required = models.BooleanField(_("required"), default=False)
+    variable = models.BooleanField(_("asks the resident"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    description_zh = models.CharField(_("question (Chinese)"), max_length=255)
+    description_en = models.CharField(_("question (English)"), max_length=255, blank=True)
+    help_zh = models.CharField(_("help (Chinese)"), max_length=255, blank=True)
+    help_en = models.CharField(_("help (English)"), max_length=255, blank=True)
+    values = models.JSONField(_("choices"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["service_id", "order", "code"]
+        verbose_name = _("service question")
+        verbose_name_plural = _("service questions")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "code"], name="service_attribute_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.code}.{self.code}"
+
+    def _localised(self, zh: str, en: str) -> str:
+        from django.utils.translation import get_language
+
+        language = get_language() or "zh-hans"
+        return zh if language.startswith("zh") or not en else en
+
+    @property
+    def question(self) -> str:
+        return self._localised(self.description_zh, self.description_en)
+
+    @property
+    def help(self) -> str:
+        return self._localised(self.help_zh, self.help_en)
+
+    def choices(self) -> list[tuple[str, str]]:
+        return [(v["key"], self._localised(v.get("name_zh", v["key"]), v.get("name_en", ""))) for v in self.values]
+
+
+class RoutingRule(TimeStampedModel):
+    """Requests for `service` in `area`'s subtree go to `organisation`; the deepest matching area wins."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="routing_rules")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="routing_rules")
+
+    class Meta:
+        ordering = ["service_id", "area__path"]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        constraints = [models.UniqueConstraint(fields=["service", "area"], name="routing_rule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.service} · {self.area} → {self.organisation}"
+
+
+class RequestStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    ACCEPTED = "accepted", _("Accepted")
+    ASSIGNED = "assigned", _("Assigned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+
+
+OPEN_STATUSES = frozenset(
+    {RequestStatus.SUBMITTED, RequestStatus.ACCEPTED, RequestStatus.ASSIGNED, RequestStatus.IN_PROGRESS}
+)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Website")
+    PHONE = "phone", _("Phone call")
+    WALK_IN = "walk_in", _("In person")
+    API = "api", _("Partner API")
+    OPEN311 = "open311", _("Open311")
+
+
+class ServiceRequest(TimeStampedModel):
+    public_id = models.CharField(_("request number"), max_length=12, unique=True, default=new_public_id, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="requests", verbose_name=_("service"))
+    description = models.TextField(_("description"), max_length=4000)
+    attributes = models.JSONField(_("answers"), default=dict, blank=True)
+    grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="service_requests", verbose_name=_("grid"))
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    # The resident the request is for (None for someone without an account, e.g. a phone call),
+    # and who typed it in: the resident, a staff member on their behalf, or a partner.
+    requester = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="service_requests"
+    )
+    filed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
+    contact_phone_encrypted = models.TextField(blank=True)
+    contact_phone_masked = models.CharField(_("contact phone"), max_length=11, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)
+    is_public = models.BooleanField(_("public"), default=True)
+    # A form's one-time token: a double submit of the same form files one request.
+    submission_key = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.SUBMITTED
+    )
+    handling_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="service_requests"
+    )
+    assignee = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_requests"
+    )
+    accept_due_at = models.DateTimeField(_("accept by"))
+    resolve_due_at = models.DateTimeField(_("resolve by"))
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # How far up the area tree an overdue request has been escalated: 0 = its grid.
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    is_overdue = models.BooleanField(_("overdue"), default=False)
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    rating_comment = models.CharField(_("rating comment"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("service request")
+        verbose_name_plural = _("service requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filed_by", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="service_request_submission_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="service_request_rating_1_to_5"
+            ),
+            models.CheckConstraint(condition=Q(status__in=RequestStatus.values), name="service_request_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "resolve_due_at"], name="request_status_due_idx"),
+            models.Index(fields=["status", "accept_due_at"], name="request_status_accept_due_idx"),
+            models.Index(fields=["requester", "-created_at"], name="request_requester_idx"),
+            models.Index(fields=["handling_organisation", "status"], name="request_org_status_idx"),
+            models.Index(fields=["service", "grid", "status"], name="request_service_grid_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class RequestEvent(models.Model):
+    """One line of a request's timeline."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        STATUS = "status", _("Status changed")
+        COMMENT = "comment", _("Comment")
+        NOTE = "note", _("Internal note")
+        ASSIGNMENT = "assignment", _("Assigned")
+        RATING = "rating", _("Rated")
+        ESCALATION = "escalation", _("Escalated")
+        REOPENED = "reopened", _("Reopened")
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    message = models.TextField(blank=True)
+    # Internal notes are for staff only; everything else the requester sees too.
+    is_public = models.BooleanField(default=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"], name="request_event_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,158 @@
+"""Who hears about what happens to a request, and what they are told.
+
+Called inside the service's transaction; `notifications.services.notify` records outbox rows there
+and delivers them after commit. Texts are rendered in the portal's language (Chinese), since
+most recipients read Chinese and users have no language of their own yet.
+"""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from directory.selectors import area_ancestors
+from notifications.services import notify
+from security.models import Role, User
+from security.selectors import users_with_role
+from services.models import RequestEvent, RequestStatus, ServiceRequest
+
+
+def _send(recipients, *, request: ServiceRequest, event: RequestEvent, kind: str, title: str, body: str, skip=None):
+    link = reverse("services:detail", kwargs={"public_id": request.public_id})
+    for user in {u.pk: u for u in recipients if u is not None}.values():
+        if skip is not None and user.pk == skip.pk:
+            continue
+        notify(
+            recipient=user,
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            key=f"request:{request.pk}:event:{event.pk}:user:{user.pk}",
+        )
+
+
+def _grid_workers(request: ServiceRequest) -> list[User]:
+    return list(users_with_role(role=Role.GRID_WORKER, area=request.grid))
+
+
+def request_filed(*, request: ServiceRequest, event: RequestEvent) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        service = request.service.name
+        if request.requester is not None:
+            _send(
+                [request.requester],
+                request=request,
+                event=event,
+                kind="request.filed",
+                title=_("We have your request %(number)s") % {"number": request.public_id},
+                body=_("%(service)s: it will be looked at by %(due)s.")
+                % {"service": service, "due": _local(request.accept_due_at)},
+            )
+        _send(
+            _grid_workers(request),
+            request=request,
+            event=event,
+            kind="request.new",
+            title=_("New request %(number)s in your grid") % {"number": request.public_id},
+            body=_("%(service)s: please accept it by %(due)s.")
+            % {"service": service, "due": _local(request.accept_due_at)},
+            skip=event.actor,
+        )
+
+
+def request_changed(*, request: ServiceRequest, event: RequestEvent) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        status = RequestStatus(request.status).label
+        _send(
+            [request.requester],
+            request=request,
+            event=event,
+            kind="request.status",
+            title=_("Your request %(number)s: %(status)s") % {"number": request.public_id, "status": status},
+            body=event.message or status,
+            skip=event.actor,
+        )
+        if event.kind == RequestEvent.Kind.ASSIGNMENT:
+            people = [request.assignee] if request.assignee else _organisation_staff(request)
+            _send(
+                people,
+                request=request,
+                event=event,
+                kind="request.assigned",
+                title=_("Request %(number)s is assigned to you") % {"number": request.public_id},
+                body=_("%(service)s: resolve it by %(due)s.")
+                % {"service": request.service.name, "due": _local(request.resolve_due_at)},
+                skip=event.actor,
+            )
+        if event.kind == RequestEvent.Kind.REOPENED:
+            _send(
+                [request.assignee, *_grid_workers(request)],
+                request=request,
+                event=event,
+                kind="request.reopened",
+                title=_("Request %(number)s was reopened by the resident") % {"number": request.public_id},
+                body=event.message,
+                skip=event.actor,
+            )
+
+
+def request_commented(*, request: ServiceRequest, event: RequestEvent) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("New comment on request %(number)s") % {"number": request.public_id}
+        _send(
+            [request.requester, request.assignee, *_grid_workers(request)],
+            request=request,
+            event=event,
+            kind="request.comment",
+            title=title,
+            body=event.message[:200],
+            skip=event.actor,
+        )
+
+
+def _organisation_staff(request: ServiceRequest) -> list[User]:
+    organisation = request.handling_organisation
+    if organisation is None:
+        return []
+    people = []
+    for role in (Role.DEPARTMENT_OFFICER, Role.PARTNER_OPERATOR, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER):
+        people.extend(users_with_role(role=role, organisation=organisation))
+    return people
+
+
+def escalation_recipients(request: ServiceRequest, level: int) -> list[User]:
+    """Level 1: the community's staff; 2: the subdistrict's officers; 3: the department handling
+    the request, or the district's leaders when no department does."""
+    ancestors = {area.kind: area for area in _ancestors(request)}
+    if level == 1:
+        return list(users_with_role(role=Role.COMMUNITY_STAFF, area=ancestors["community"]))
+    if level == 2:
+        return list(users_with_role(role=Role.SUBDISTRICT_OFFICER, area=ancestors["subdistrict"]))
+    department_staff = _organisation_staff(request)
+    return department_staff or list(users_with_role(role=Role.DISTRICT_LEADER, area=ancestors["district"]))
+
+
+def _ancestors(request: ServiceRequest):
+    return list(area_ancestors(area=request.grid))
+
+
+def request_escalated(*, request: ServiceRequest, event: RequestEvent) -> None:
+    level = event.data["level"]
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            escalation_recipients(request, level),
+            request=request,
+            event=event,
+            kind="request.escalated",
+            title=_("Overdue request %(number)s escalated to you") % {"number": request.public_id},
+            body=_("%(service)s was due %(due)s.")
+            % {
+                "service": request.service.name,
+                "due": _local(request.accept_due_at if request.status == "submitted" else request.resolve_due_at),
+            },
+        )
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")

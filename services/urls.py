@@ -1,0 +1,13 @@
+from django.urls import path
+
+from services import views
+
+app_name = "services"
+urlpatterns = [
+    path("new/", views.service_choose, name="choose"),
+    path("new/<slug:service_code>/", views.request_new, name="new"),
+    path("mine/", views.my_requests, name="mine"),
+    path("workbench/", views.workbench, name="workbench"),
+    path("<str:public_id>/", views.request_detail, name="detail"),
+    path("<str:public_id>/<slug:step>/", views.request_step, name="step"),
+]
