@@ -13,7 +13,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: help install messages messages-update browser run test lint worker beat serve clean
+.PHONY: help install messages messages-update browser run test lint worker beat serve bench clean
 
 help:
 	@echo "make run     - set up, load demo data and serve http://$(HOST):$(PORT) (development)"
@@ -21,6 +21,7 @@ help:
 	@echo "make worker  - run a Celery worker (needs REDIS_URL)"
 	@echo "make beat    - run the Celery beat scheduler (needs REDIS_URL)"
 	@echo "make serve   - production-style serving with gunicorn and whitenoise (needs the production settings)"
+	@echo "make bench   - time the workbench and \"my requests\" with 100,000 requests (its own database; not part of make test)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Django 5.2 on Python 3.11)"; exit 1; }
@@ -86,6 +87,11 @@ serve: messages
 	DEBUG=$${DEBUG:-false} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-false} $(PY) manage.py collectstatic --noinput -v0
 	DEBUG=$${DEBUG:-false} $(VENV)/bin/gunicorn portal.wsgi:application --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+# Not part of `make test`: it fills a database of its own (BENCH_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/portal_bench) and reports; see bench/README.md. E.g. BENCH_ARGS=--explain.
+bench: install
+	$(PY) bench/requests_pages.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

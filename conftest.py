@@ -17,6 +17,12 @@ from tests.factories import PASSWORD, AreaFactory, HouseholdFactory, Organisatio
 
 
 @pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded photos go to a folder of the test's own, never into the working tree."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
 

@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
                 "notifications.context_processors.unread_notifications",
+                "services.context_processors.map_settings",
             ],
         },
     },
@@ -203,6 +204,17 @@ if SMS_BACKEND == "notifications.channels.HttpSmsBackend" and not SMS_GATEWAY_UR
 if SMS_BACKEND == "notifications.channels.FileSmsBackend" and not SMS_FILE_PATH:
     raise env.ConfigurationError("Environment variable SMS_FILE_PATH must be set when SMS_BACKEND is FileSmsBackend.")
 
+# --- map picker: tiles from a server the district names; with none, the request form has no map ---
+MAP_TILE_URL = env.get_str("MAP_TILE_URL", "")
+if MAP_TILE_URL and not (
+    MAP_TILE_URL.startswith(("https://", "http://")) and all(part in MAP_TILE_URL for part in ("{z}", "{x}", "{y}"))
+):
+    raise env.ConfigurationError(
+        "Environment variable MAP_TILE_URL must be an http(s):// URL template with {z}, {x} and {y}, "
+        f"e.g. https://tiles.example.cn/{{z}}/{{x}}/{{y}}.png, got {MAP_TILE_URL!r}."
+    )
+MAP_TILE_ATTRIBUTION = env.get_str("MAP_TILE_ATTRIBUTION", "")
+
 # --- languages: Chinese first ------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -214,6 +226,9 @@ USE_TZ = True
 # --- static files ------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded photos. Never served as static files: a view checks who may see each one.
+MEDIA_ROOT = env.get_str("MEDIA_ROOT", str(BASE_DIR / "media"))
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

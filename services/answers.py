@@ -87,3 +87,19 @@ def answers_validate(*, service: Service, raw: dict) -> dict:
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def answers_for_display(*, service: Service, answers: dict) -> list[tuple[str, str]]:
+    """(question, answer) pairs in the service's order, with choice keys turned into their names."""
+    shown = []
+    for attribute in service.attributes.all():
+        if attribute.code not in answers:
+            continue
+        value = answers[attribute.code]
+        names = dict(attribute.choices())
+        if isinstance(value, list):
+            text = "、".join(names.get(v, v) for v in value)
+        else:
+            text = names.get(value, value)
+        shown.append((attribute.question, text))
+    return shown

@@ -9,6 +9,24 @@ from directory.models import Organisation
 from services.models import Channel, RequestStatus, Service, ServiceAttribute
 
 ATTRIBUTE_PREFIX = "attr_"
+PHOTO_TYPES = "image/jpeg,image/png,image/webp"
+
+
+class MultiplePhotoInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    """Several files in one field; whether each is a real photo is `services.photos`' to decide."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultiplePhotoInput(attrs={"accept": PHOTO_TYPES}))
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultiplePhotoField, self).clean(item, initial) for item in files]
 
 
 class RequestForm(forms.Form):
@@ -23,7 +41,10 @@ class RequestForm(forms.Form):
     address = forms.CharField(label=_("Address or landmark"), max_length=255, required=False)
     lat = forms.DecimalField(widget=forms.HiddenInput, required=False, max_digits=9, decimal_places=6)
     lng = forms.DecimalField(widget=forms.HiddenInput, required=False, max_digits=9, decimal_places=6)
+    photos = MultiplePhotoField(label=_("Photos (optional)"), help_text=_("Up to 6 photos, 10 MB each."))
     submission_key = forms.CharField(widget=forms.HiddenInput)
+    # Set once the resident has seen similar requests nearby and still wants to file their own.
+    confirm_new = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, service: Service, grids: list, on_behalf: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,6 +103,10 @@ def _attribute_field(attribute: ServiceAttribute) -> forms.Field:
     return forms.CharField(**common)
 
 
+class PhotosForm(forms.Form):
+    photos = MultiplePhotoField(label=_("Photos"))
+
+
 class AssignForm(forms.Form):
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organisation.objects.filter(is_active=True), required=False
@@ -101,5 +126,10 @@ class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
     service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.all(), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    area = forms.ModelChoiceField(label=_("Community"), queryset=None, required=False)
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     q = forms.CharField(label=_("Number or words"), required=False, max_length=100)
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = communities

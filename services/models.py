@@ -1,4 +1,5 @@
 import secrets
+import uuid
 
 from django.db import models
 from django.db.models import Q
@@ -186,6 +187,10 @@ class ServiceRequest(TimeStampedModel):
     is_overdue = models.BooleanField(_("overdue"), default=False)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.CharField(_("rating comment"), max_length=500, blank=True)
+    # A duplicate merged into another request: closed, its people follow the other one.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged", verbose_name=_("merged into")
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -208,6 +213,17 @@ class ServiceRequest(TimeStampedModel):
             models.Index(fields=["requester", "-created_at"], name="request_requester_idx"),
             models.Index(fields=["handling_organisation", "status"], name="request_org_status_idx"),
             models.Index(fields=["service", "grid", "status"], name="request_service_grid_idx"),
+            # The workbench queue's order (most urgent first), so a page of it is read from the
+            # index and the scan stops after one page, instead of joining and sorting every row in
+            # scope. The open ones (the default view) get their own small index, carrying the grid
+            # so the page's count of a scope's open requests is answered from the index alone.
+            models.Index(
+                fields=["resolve_due_at", "id"],
+                include=["grid"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="request_open_due_idx",
+            ),
+            models.Index(fields=["resolve_due_at", "id"], name="request_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -228,6 +244,9 @@ class RequestEvent(models.Model):
         NOTE = "note", _("Internal note")
         ASSIGNMENT = "assignment", _("Assigned")
         RATING = "rating", _("Rated")
+        PHOTO = "photo", _("Photos added")
+        SUPPORT = "support", _("Me too")
+        MERGED = "merged", _("Merged")
         ESCALATION = "escalation", _("Escalated")
         REOPENED = "reopened", _("Reopened")
 
@@ -248,3 +267,53 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def to_status_label(self) -> str:
+        return RequestStatus(self.to_status).label if self.to_status else ""
+
+
+def photo_path(photo: "RequestPhoto", filename: str) -> str:
+    # The stored name says nothing about the request or the person: only a random id.
+    return f"request-photos/{photo.public_id.hex[:2]}/{photo.public_id.hex}.{photo.extension}"
+
+
+class RequestPhoto(models.Model):
+    """A photo of the problem or of the fix. Stored re-encoded without EXIF (no GPS position, no
+    camera serial), outside the public static files, and served only to those who may see the request."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="photos")
+    event = models.ForeignKey(RequestEvent, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(upload_to=photo_path)
+    content_type = models.CharField(max_length=32)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} photo {self.public_id}"
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[self.content_type]
+
+
+class RequestSupport(models.Model):
+    """A resident's "me too" on someone else's open request: they follow it instead of filing again."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="request_supports")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["request", "user"], name="request_support_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} supports {self.request_id}"

@@ -26,11 +26,14 @@ from services.models import (
     OPEN_STATUSES,
     Channel,
     RequestEvent,
+    RequestPhoto,
     RequestStatus,
+    RequestSupport,
     RoutingRule,
     Service,
     ServiceRequest,
 )
+from services.photos import CleanPhoto, photos_clean
 
 S = RequestStatus
 MAX_DESCRIPTION = 4000
@@ -46,6 +49,8 @@ STEPS = {
     "close": ({S.RESOLVED}, "either"),
     "reopen": ({S.RESOLVED}, "requester"),
     "rate": ({S.RESOLVED, S.CLOSED}, "requester"),
+    "merge": (OPEN_STATUSES, "handler"),
+    "photos": (OPEN_STATUSES | {S.RESOLVED}, "either"),
 }
 
 
@@ -147,6 +152,7 @@ def request_file(
     contact_name: str = "",
     contact_phone: str = "",
     submission_key: str = "",
+    photos=(),
 ) -> ServiceRequest:
     """File a request: validate it, place it in a grid, route it, set its deadlines.
 
@@ -175,6 +181,10 @@ def request_file(
     except ValidationError as exc:
         errors.update(exc.message_dict)
         placed = None
+    try:
+        cleaned_photos = photos_clean(photos)
+    except ValidationError as exc:
+        errors["photos"] = exc.messages
     phone = ""
     if contact_phone.strip():
         try:
@@ -209,9 +219,25 @@ def request_file(
     event = RequestEvent.objects.create(
         request=request, kind=RequestEvent.Kind.SUBMITTED, actor=actor, to_status=S.SUBMITTED
     )
+    _store_photos(request=request, event=event, actor=actor, photos=cleaned_photos)
     audit_record(actor=actor, action="request.file", target=request, details={"channel": channel})
     notices.request_filed(request=request, event=event)
     return request
+
+
+def _store_photos(*, request: ServiceRequest, event: RequestEvent, actor: User, photos: list[CleanPhoto]) -> None:
+    for cleaned in photos:
+        photo = RequestPhoto(
+            request=request,
+            event=event,
+            content_type=cleaned.content_type,
+            width=cleaned.width,
+            height=cleaned.height,
+            size=cleaned.content.size,
+            uploaded_by=actor,
+        )
+        photo.image.save("photo", cleaned.content, save=False)
+        photo.save()
 
 
 # --- transitions -------------------------------------------------------------------------------
@@ -325,12 +351,13 @@ def request_start(*, request: ServiceRequest, actor: User, note: str = "") -> Se
 
 
 @transaction.atomic
-def request_resolve(*, request: ServiceRequest, actor: User, note: str) -> ServiceRequest:
+def request_resolve(*, request: ServiceRequest, actor: User, note: str, photos=()) -> ServiceRequest:
     request = _locked(request)
     _require_handler(actor, request)
     if not note.strip():
         raise ValidationError({"note": [_("Say what was done; the resident will read it.")]})
-    _move(
+    cleaned_photos = photos_clean(photos)
+    event = _move(
         request,
         actor=actor,
         allowed_from=STEPS["resolve"][0],
@@ -338,6 +365,7 @@ def request_resolve(*, request: ServiceRequest, actor: User, note: str) -> Servi
         message=note.strip(),
         fields={"resolved_at": timezone.now(), "is_overdue": False},
     )
+    _store_photos(request=request, event=event, actor=actor, photos=cleaned_photos)
     return request
 
 
@@ -437,6 +465,73 @@ def request_rate(*, request: ServiceRequest, actor: User, score: int, comment: s
         data={"score": score},
     )
     audit_record(actor=actor, action="request.rate", target=request, details={"score": score})
+    return request
+
+
+@transaction.atomic
+def request_photos_add(*, request: ServiceRequest, actor: User, photos) -> RequestEvent:
+    """More photos, from the resident or the staff handling the request."""
+    request = _locked(request)
+    if not (is_requester(actor=actor, request=request) or can_handle(actor=actor, request=request)):
+        raise PermissionDenied(_("Only the resident or the staff handling this request may add photos."))
+    if request.status not in STEPS["photos"][0]:
+        raise ValidationError(_("This request is finished; photos can no longer be added."))
+    cleaned = photos_clean(photos)
+    if not cleaned:
+        raise ValidationError({"photos": [_("Choose at least one photo.")]})
+    event = RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.PHOTO, actor=actor)
+    _store_photos(request=request, event=event, actor=actor, photos=cleaned)
+    request.save(update_fields=["updated_at"])
+    audit_record(actor=actor, action="request.photos", target=request, details={"count": len(cleaned)})
+    return event
+
+
+@transaction.atomic
+def request_support(*, request: ServiceRequest, actor: User) -> bool:
+    """A resident's "me too" on an open public request; they then follow it. Returns whether it
+    was new (supporting twice changes nothing)."""
+    request = _locked(request)
+    if request.status not in OPEN_STATUSES or not request.is_public or request.merged_into_id:
+        raise ValidationError(_("This request is not open for support."))
+    if is_requester(actor=actor, request=request):
+        raise ValidationError(_("This is your own request."))
+    _support, created = RequestSupport.objects.get_or_create(request=request, user=actor)
+    if created:
+        RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.SUPPORT, actor=actor)
+        audit_record(actor=actor, action="request.support", target=request)
+    return created
+
+
+@transaction.atomic
+def request_merge(*, request: ServiceRequest, into: ServiceRequest, actor: User, note: str = "") -> ServiceRequest:
+    """Close a duplicate into another open request; its requester and supporters follow that one."""
+    if request.pk == into.pk:
+        raise ValidationError(_("A request cannot be merged into itself."))
+    # Lock both rows in primary-key order, so two merges of the same pair cannot deadlock.
+    locked = {
+        r.pk: r for r in ServiceRequest.objects.select_for_update().filter(pk__in=[request.pk, into.pk]).order_by("pk")
+    }
+    request, into = locked[request.pk], locked[into.pk]
+    if not (can_handle(actor=actor, request=request) and can_handle(actor=actor, request=into)):
+        raise PermissionDenied(_("Only the staff handling both requests may merge them."))
+    if into.status not in OPEN_STATUSES or into.merged_into_id:
+        raise ValidationError(_("Merge into a request that is still open."))
+    followers = {s.user_id for s in request.supports.all()}
+    if request.requester_id:
+        followers.add(request.requester_id)
+    followers.discard(into.requester_id)
+    RequestSupport.objects.bulk_create(
+        [RequestSupport(request=into, user_id=user_id) for user_id in sorted(followers)], ignore_conflicts=True
+    )
+    _move(
+        request,
+        actor=actor,
+        allowed_from=STEPS["merge"][0],
+        to=S.CLOSED,
+        message=note or _("Merged into %(number)s, which handles the same problem.") % {"number": into.public_id},
+        kind=RequestEvent.Kind.MERGED,
+        fields={"merged_into": into, "closed_at": timezone.now()},
+    )
     return request
 
 

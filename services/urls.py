@@ -9,5 +9,6 @@ urlpatterns = [
     path("mine/", views.my_requests, name="mine"),
     path("workbench/", views.workbench, name="workbench"),
     path("<str:public_id>/", views.request_detail, name="detail"),
+    path("<str:public_id>/photos/<uuid:photo_id>/", views.request_photo, name="photo"),
     path("<str:public_id>/<slug:step>/", views.request_step, name="step"),
 ]

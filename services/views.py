@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -9,18 +10,23 @@ from django.views.decorators.http import require_POST
 from residents.selectors import resident_own_profile
 from security.decorators import role_required
 from security.roles import AREA_ROLES, ORGANISATION_ROLES, REQUEST_HANDLER_ROLES
-from security.scoping import has_role
+from security.scoping import has_role, visible_areas
 from services import services as steps
-from services.forms import AssignForm, QueueFilterForm, RequestForm
+from services.answers import answers_for_display
+from services.forms import AssignForm, PhotosForm, QueueFilterForm, RequestForm
 from services.models import Channel
 from services.selectors import (
     assignee_choices,
     grid_by_id,
     grid_choices,
+    nearby_open_requests,
+    photo_get_for_user,
     request_get_for_user,
     request_queue,
+    request_supportable_get,
     request_timeline,
     requests_of_requester,
+    requests_supported_by,
     services_active,
 )
 
@@ -36,12 +42,25 @@ def service_choose(request):
 def request_new(request, service_code):
     service = get_object_or_404(services_active(), code=service_code)
     on_behalf = has_role(request.user, REQUEST_HANDLER_ROLES)
-    form = RequestForm(request.POST or None, service=service, grids=grid_choices(), on_behalf=on_behalf)
+    form = RequestForm(
+        request.POST or None, request.FILES or None, service=service, grids=grid_choices(), on_behalf=on_behalf
+    )
+    nearby = []
     if request.method == "GET":
         profile = resident_own_profile(user=request.user)
         if profile is not None:
             form.initial["grid"] = profile.household.grid_id
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not data["confirm_new"] and not on_behalf:
+            nearby = nearby_open_requests(
+                service=service,
+                grid=grid_by_id(pk=data["grid"]),
+                lat=data["lat"],
+                lng=data["lng"],
+                exclude_requester=request.user,
+            )
+    if request.method == "POST" and form.is_valid() and not nearby:
         data = form.cleaned_data
         try:
             filed = steps.request_file(
@@ -58,19 +77,29 @@ def request_new(request, service_code):
                 contact_name=data.get("contact_name", ""),
                 contact_phone=data.get("contact_phone", ""),
                 submission_key=data["submission_key"],
+                photos=data["photos"],
             )
         except ValidationError as exc:
             form.add_service_errors(exc.message_dict)
         else:
             messages.success(request, _("Your request %(number)s has been filed.") % {"number": filed.public_id})
             return redirect("services:detail", public_id=filed.public_id)
-    return render(request, "services/request_form.html", {"form": form, "service": service, "on_behalf": on_behalf})
+    if nearby:
+        # Before filing, offer a "me too" on the same problem nearby; photos must be chosen again.
+        form.data = form.data.copy()
+        form.data["confirm_new"] = "1"
+    return render(
+        request,
+        "services/request_form.html",
+        {"form": form, "service": service, "on_behalf": on_behalf, "nearby": nearby},
+    )
 
 
 @login_required
 def my_requests(request):
     page = Paginator(requests_of_requester(user=request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "services/my_requests.html", {"page": page})
+    supported = requests_supported_by(user=request.user)[:20]
+    return render(request, "services/my_requests.html", {"page": page, "supported": supported})
 
 
 @login_required
@@ -79,6 +108,7 @@ def request_detail(request, public_id):
     allowed = steps.steps_for(actor=request.user, request=service_request)
     context = {
         "req": service_request,
+        "answers": answers_for_display(service=service_request.service, answers=service_request.attributes),
         "timeline": request_timeline(user=request.user, request=service_request),
         "steps": allowed,
         "is_handler": steps.can_handle(actor=request.user, request=service_request),
@@ -86,6 +116,8 @@ def request_detail(request, public_id):
     }
     if "assign" in allowed:
         context["assign_form"] = AssignForm(assignees=assignee_choices(request=service_request))
+    if "photos" in allowed:
+        context["photos_form"] = PhotosForm()
     return render(request, "services/request_detail.html", context)
 
 
@@ -93,6 +125,8 @@ def request_detail(request, public_id):
 @login_required
 def request_step(request, public_id, step):
     """One POST per step of a request's life; the service decides whether it is allowed."""
+    if step == "support":
+        return _support(request, public_id)
     service_request = request_get_for_user(user=request.user, public_id=public_id)
     text = request.POST.get("text", "")
     actor = request.user
@@ -115,7 +149,14 @@ def request_step(request, public_id, step):
         elif step == "start":
             steps.request_start(request=service_request, actor=actor, note=text)
         elif step == "resolve":
-            steps.request_resolve(request=service_request, actor=actor, note=text)
+            steps.request_resolve(
+                request=service_request, actor=actor, note=text, photos=request.FILES.getlist("photos")
+            )
+        elif step == "photos":
+            steps.request_photos_add(request=service_request, actor=actor, photos=request.FILES.getlist("photos"))
+        elif step == "merge":
+            target = request_get_for_user(user=actor, public_id=request.POST.get("into", "").strip().upper())
+            steps.request_merge(request=service_request, into=target, actor=actor, note=text)
         elif step == "close":
             steps.request_close(request=service_request, actor=actor, note=text)
         elif step == "reopen":
@@ -142,14 +183,40 @@ def request_step(request, public_id, step):
     return redirect("services:detail", public_id=service_request.public_id)
 
 
+def _support(request, public_id):
+    """A "me too": the supporter cannot open the request yet, so it is looked up among the open
+    public requests (the ones the form offered), not through the usual scoping."""
+    service_request = request_supportable_get(public_id=public_id)
+    try:
+        created = steps.request_support(request=service_request, actor=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("services:mine")
+    if created:
+        messages.success(
+            request, _("Thank you: you now follow request %(number)s.") % {"number": service_request.public_id}
+        )
+    return redirect("services:detail", public_id=service_request.public_id)
+
+
+@login_required
+def request_photo(request, public_id, photo_id):
+    photo = photo_get_for_user(user=request.user, request_public_id=public_id, photo_public_id=photo_id)
+    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 @role_required(WORKBENCH_ROLES)
 def workbench(request):
-    filters = QueueFilterForm(request.GET or None)
+    filters = QueueFilterForm(request.GET or None, communities=visible_areas(request.user).filter(kind="community"))
     data = filters.cleaned_data if filters.is_valid() else {}
     queue = request_queue(
         user=request.user,
         status=data.get("status", ""),
         service=data.get("service"),
+        area=data.get("area"),
         overdue=data.get("overdue", False),
         assignee=request.user if data.get("mine") else None,
         query=data.get("q", ""),

@@ -135,8 +135,9 @@ def test_internal_notes_are_for_staff(file_request, people):
 
 def test_steps_for_offers_what_the_actor_may_do(file_request, people):
     request = file_request()
-    assert steps.steps_for(actor=people.worker, request=request) == {"accept", "reject"}
-    assert steps.steps_for(actor=people.resident, request=request) == set()
+    assert steps.steps_for(actor=people.worker, request=request) == {"accept", "reject", "merge", "photos"}
+    assert steps.steps_for(actor=people.resident, request=request) == {"photos"}
+    assert steps.steps_for(actor=people.other_resident, request=request) == set()
     walk_to_resolved(request, people.worker)
     request.refresh_from_db()
-    assert steps.steps_for(actor=people.resident, request=request) == {"close", "reopen", "rate"}
+    assert steps.steps_for(actor=people.resident, request=request) == {"close", "reopen", "rate", "photos"}

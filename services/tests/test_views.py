@@ -161,3 +161,11 @@ def test_my_requests_lists_only_my_own(client, login, people, file_request, tree
     login(people.resident)
     page = client.get("/requests/mine/").content.decode()
     assert mine.public_id in page and theirs.public_id not in page
+
+
+def test_detail_shows_questions_and_chosen_names(client, login, people, file_request):
+    request = file_request(answers={"facility": "lift", "needs": ["a", "b"]})
+    login(people.resident)
+    page = client.get(f"/requests/{request.public_id}/").content.decode()
+    assert "哪里坏了？" in page and "电梯" in page and "甲、乙" in page
+    assert "facility" not in page

@@ -4,6 +4,7 @@ worker accepts and resolves it, the resident confirms and rates it; and staff fi
 import pytest
 
 from services.models import ServiceRequest
+from services.tests.test_photos import photo_file
 from tests.browser.test_phone_journeys import fits_the_screen, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,11 +24,18 @@ def test_resident_files_worker_resolves_resident_confirms_and_rates(phone, catal
     phone.fill("textarea[name=description]", "3栋电梯停运，楼上有老人。")
     phone.check("input[name=attr_facility][value=lift]")
     phone.select_option("select[name=grid]", str(tree.g1.pk))
+    photo = photo_file()
+    phone.set_input_files(
+        "input[name=photos]", files=[{"name": "lift.jpg", "mimeType": "image/jpeg", "buffer": photo.read()}]
+    )
     phone.click("button[type=submit]:has-text('提交诉求')")
     phone.wait_for_load_state()
     request = ServiceRequest.objects.get()
     assert request.public_id in phone.locator("main").inner_text()
     assert "已提交" in phone.locator("main").inner_text()
+    shown = phone.locator(".photos img").first
+    shown.wait_for()
+    assert phone.evaluate("img => img.complete && img.naturalWidth > 0", shown.element_handle())
     sign_out(phone)
 
     sign_in(phone, people.worker.username)

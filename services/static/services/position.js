@@ -8,6 +8,10 @@
       document.getElementById("id_lat").value = position.coords.latitude.toFixed(6);
       document.getElementById("id_lng").value = position.coords.longitude.toFixed(6);
       status.textContent = button.dataset.found;
+      // The map picker (map_picker.js), when the page has one, moves its marker here.
+      document.dispatchEvent(new CustomEvent("portal:position", {
+        detail: { lat: position.coords.latitude, lng: position.coords.longitude }
+      }));
     }, function () {
       status.textContent = button.dataset.failed;
     }, { enableHighAccuracy: true, timeout: 15000 });
