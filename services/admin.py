@@ -1,10 +1,28 @@
+from django import forms
 from django.contrib import admin
 
+from services.catalogue import attribute_check
 from services.models import RequestEvent, RoutingRule, Service, ServiceAttribute, ServiceRequest
+
+
+class ServiceAttributeForm(forms.ModelForm):
+    class Meta:
+        model = ServiceAttribute
+        fields = [
+            "code", "datatype", "required", "variable", "order",
+            "description_zh", "description_en", "help_zh", "help_en", "values",
+        ]  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("datatype"):
+            attribute_check({"datatype": cleaned["datatype"], "values": cleaned.get("values") or []})
+        return cleaned
 
 
 class ServiceAttributeInline(admin.StackedInline):
     model = ServiceAttribute
+    form = ServiceAttributeForm
     extra = 0
     fields = [
         ("code", "datatype", "required", "variable", "order"),

@@ -9,7 +9,8 @@ from services.models import Service, ServiceAttribute
 _LIST_TYPES = {ServiceAttribute.Datatype.SINGLEVALUELIST, ServiceAttribute.Datatype.MULTIVALUELIST}
 
 
-def _check_attribute(definition: dict) -> None:
+def attribute_check(definition: dict) -> None:
+    """Raise ValidationError unless `definition` is a usable question (type known, list choices keyed)."""
     if definition["datatype"] not in ServiceAttribute.Datatype.values:
         raise ValidationError(_("Unknown question type: %(type)s.") % {"type": definition["datatype"]})
     values = definition.get("values", [])
@@ -25,7 +26,7 @@ def service_define(
 ) -> Service:
     """Create or update a service and replace its questions with `attributes`."""
     for definition in attributes:
-        _check_attribute(definition)
+        attribute_check(definition)
     service, _created = Service.objects.update_or_create(
         code=code, defaults={"group": group, "name_zh": name_zh, "name_en": name_en, **fields}
     )

@@ -42,6 +42,9 @@ class RequestForm(forms.Form):
     lat = forms.DecimalField(widget=forms.HiddenInput, required=False, max_digits=9, decimal_places=6)
     lng = forms.DecimalField(widget=forms.HiddenInput, required=False, max_digits=9, decimal_places=6)
     photos = MultiplePhotoField(label=_("Photos (optional)"), help_text=_("Up to 6 photos, 10 MB each."))
+    is_public = forms.BooleanField(
+        label=_("Neighbours may see this request (never your name or phone)"), required=False, initial=True
+    )
     submission_key = forms.CharField(widget=forms.HiddenInput)
     # Set once the resident has seen similar requests nearby and still wants to file their own.
     confirm_new = forms.BooleanField(widget=forms.HiddenInput, required=False)

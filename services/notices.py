@@ -32,6 +32,10 @@ def _send(recipients, *, request: ServiceRequest, event: RequestEvent, kind: str
         )
 
 
+def _supporters(request: ServiceRequest) -> list[User]:
+    return [support.user for support in request.supports.select_related("user")]
+
+
 def _grid_workers(request: ServiceRequest) -> list[User]:
     return list(users_with_role(role=Role.GRID_WORKER, area=request.grid))
 
@@ -65,7 +69,7 @@ def request_changed(*, request: ServiceRequest, event: RequestEvent) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         status = RequestStatus(request.status).label
         _send(
-            [request.requester],
+            [request.requester, *_supporters(request)],
             request=request,
             event=event,
             kind="request.status",

@@ -78,6 +78,7 @@ def request_new(request, service_code):
                 contact_phone=data.get("contact_phone", ""),
                 submission_key=data["submission_key"],
                 photos=data["photos"],
+                is_public=data["is_public"],
             )
         except ValidationError as exc:
             form.add_service_errors(exc.message_dict)

@@ -102,3 +102,23 @@ def test_workbench_filters_by_community(client, login, people, file_request, tre
     # A community outside the officer's scope is not a valid choice: the filter is ignored, not widened.
     response = client.get("/requests/workbench/", {"area": tree.c2.pk})
     assert response.context["filters"].errors
+
+
+def test_supporters_hear_of_status_changes(file_request, people, django_capture_on_commit_callbacks):
+    from notifications.models import OutboxMessage
+
+    request = file_request()
+    steps.request_support(request=request, actor=people.other_resident)
+    steps.request_accept(request=request, actor=people.worker)
+    assert OutboxMessage.objects.filter(recipient=people.other_resident, kind="request.status").exists()
+
+
+def test_a_private_request_is_not_offered_for_me_too(client, login, people, catalogue, tree):
+    login(people.resident)
+    client.post(
+        "/requests/new/repair/",
+        {"description": "家门口", "attr_facility": "door", "grid": tree.g1.pk, "submission_key": "pv"},
+    )
+    request = ServiceRequest.objects.get()
+    assert request.is_public is False  # the box was left unticked
+    assert nearby_open_requests(service=catalogue.repair, grid=tree.g1) == []

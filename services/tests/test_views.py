@@ -169,3 +169,23 @@ def test_detail_shows_questions_and_chosen_names(client, login, people, file_req
     page = client.get(f"/requests/{request.public_id}/").content.decode()
     assert "哪里坏了？" in page and "电梯" in page and "甲、乙" in page
     assert "facility" not in page
+
+
+def test_the_admin_refuses_a_list_question_without_choices(client, catalogue):
+    from security.models import User
+
+    client.force_login(User.objects.create_superuser(username="root", password="pw-long-enough-2026"))
+    service = catalogue.repair
+    form = {
+        "code": service.code, "name_zh": service.name_zh, "name_en": "", "description_zh": "", "description_en": "",
+        "group": service.group, "keywords": "", "is_active": "on", "order": "0", "accept_within_hours": "24",
+        "resolve_within_days": "5", "reopen_window_days": "7",
+        "attributes-TOTAL_FORMS": "1", "attributes-INITIAL_FORMS": "0",
+        "attributes-0-code": "colour", "attributes-0-datatype": "singlevaluelist", "attributes-0-order": "0",
+        "attributes-0-description_zh": "颜色？", "attributes-0-values": "[]", "attributes-0-variable": "on",
+        "routing_rules-TOTAL_FORMS": "0", "routing_rules-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    response = client.post(f"/admin/services/service/{service.pk}/change/", form, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "needs choices" in response.content.decode()
+    assert not service.attributes.filter(code="colour").exists()
