@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "residents",
     "notifications",
     "services",
+    "partners",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +106,9 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# API rate limits are counted here: shared by every web process when Redis is configured.
+CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
+API_RATE_LIMIT = env.get_str("API_RATE_LIMIT", "600/min")
 
 # --- Celery: a real broker when REDIS_URL is set, otherwise tasks run in-process ----------------
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"

@@ -21,4 +21,13 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # Each test starts with an empty cache of its own: allauth keeps its sign-in rate limits there, and
 # a Redis cache shared across tests and runs would make them depend on one another.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # API throttling is tested against real Redis. Counters are keyed by API key id, unique within a
+    # run (sequences never go back), and each run has its own prefix, so tests cannot share a count.
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["REDIS_URL"],
+        "KEY_PREFIX": f"test-throttle-{os.getpid()}",
+    },
+}

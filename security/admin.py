@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from security.models import AuditEvent, RoleAssignment, User
+from security.models import ApiKey, AuditEvent, RoleAssignment, User
 from security.services import role_grant, role_grant_check, role_revoke
 
 
@@ -66,4 +66,19 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Read-only: keys are made and revoked by partner operators through `security.api_keys`."""
+
+    list_display = ["name", "prefix", "organisation", "created_by", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["organisation"]
+    exclude = ["key_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -117,3 +117,41 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only: events cannot be deleted.")
+
+
+class ApiScope(models.TextChoices):
+    SUBMIT_REQUESTS = "requests:submit", _("Submit requests")
+    READ_WORK_ORDERS = "workorders:read", _("Read work orders")
+    UPDATE_WORK_ORDERS = "workorders:write", _("Update work orders")
+    MANAGE_WEBHOOKS = "webhooks:manage", _("Manage webhooks")
+
+
+class ApiKey(TimeStampedModel):
+    """A key a partner's system calls the API with. Only a hash is stored; the key is shown once.
+    It acts as the operator who created it, so scoping and the audit log name a person."""
+
+    name = models.CharField(_("name"), max_length=100)
+    # The first characters of the key, stored in clear to find the row and to show which key it is.
+    prefix = models.CharField(_("key starts with"), max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_keys")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_keys")
+    scopes = models.JSONField(_("scopes"), default=list)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes

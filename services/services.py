@@ -34,6 +34,7 @@ from services.models import (
     ServiceRequest,
 )
 from services.photos import CleanPhoto, photos_clean
+from services.signals import request_event_recorded
 
 S = RequestStatus
 MAX_DESCRIPTION = 4000
@@ -52,6 +53,13 @@ STEPS = {
     "merge": (OPEN_STATUSES, "handler"),
     "photos": (OPEN_STATUSES | {S.RESOLVED}, "either"),
 }
+
+
+def _event(**fields) -> RequestEvent:
+    """Record a timeline event and tell the apps listening (see `services.signals`)."""
+    event = RequestEvent.objects.create(**fields)
+    request_event_recorded.send(sender=RequestEvent, request=event.request, event=event)
+    return event
 
 
 # --- who may act -----------------------------------------------------------------------------
@@ -216,9 +224,7 @@ def request_file(
         accept_due_at=now + timedelta(hours=service.accept_within_hours),
         resolve_due_at=now + timedelta(days=service.resolve_within_days),
     )
-    event = RequestEvent.objects.create(
-        request=request, kind=RequestEvent.Kind.SUBMITTED, actor=actor, to_status=S.SUBMITTED
-    )
+    event = _event(request=request, kind=RequestEvent.Kind.SUBMITTED, actor=actor, to_status=S.SUBMITTED)
     _store_photos(request=request, event=event, actor=actor, photos=cleaned_photos)
     audit_record(actor=actor, action="request.file", target=request, details={"channel": channel})
     notices.request_filed(request=request, event=event)
@@ -268,9 +274,7 @@ def _move(
         setattr(request, name, value)
         changed.append(name)
     request.save(update_fields=changed)
-    event = RequestEvent.objects.create(
-        request=request, kind=kind, actor=actor, from_status=previous, to_status=to, message=message
-    )
+    event = _event(request=request, kind=kind, actor=actor, from_status=previous, to_status=to, message=message)
     audit_record(actor=actor, action=f"request.{to}", target=request, details={"from": previous})
     notices.request_changed(request=request, event=event)
     return event
@@ -431,7 +435,7 @@ def request_comment(*, request: ServiceRequest, actor: User, message: str, inter
         raise ValidationError({"message": [_("Write something first.")]})
     if len(message) > MAX_DESCRIPTION:
         raise ValidationError({"message": [_("At most %(limit)d characters.") % {"limit": MAX_DESCRIPTION}]})
-    event = RequestEvent.objects.create(
+    event = _event(
         request=request,
         kind=RequestEvent.Kind.NOTE if internal else RequestEvent.Kind.COMMENT,
         actor=actor,
@@ -457,7 +461,7 @@ def request_rate(*, request: ServiceRequest, actor: User, score: int, comment: s
         raise ValidationError({"score": [_("Choose from 1 to 5 stars.")]})
     request.rating, request.rating_comment = score, comment.strip()[:500]
     request.save(update_fields=["rating", "rating_comment", "updated_at"])
-    RequestEvent.objects.create(
+    _event(
         request=request,
         kind=RequestEvent.Kind.RATING,
         actor=actor,
@@ -479,7 +483,7 @@ def request_photos_add(*, request: ServiceRequest, actor: User, photos) -> Reque
     cleaned = photos_clean(photos)
     if not cleaned:
         raise ValidationError({"photos": [_("Choose at least one photo.")]})
-    event = RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.PHOTO, actor=actor)
+    event = _event(request=request, kind=RequestEvent.Kind.PHOTO, actor=actor)
     _store_photos(request=request, event=event, actor=actor, photos=cleaned)
     request.save(update_fields=["updated_at"])
     audit_record(actor=actor, action="request.photos", target=request, details={"count": len(cleaned)})
@@ -497,7 +501,7 @@ def request_support(*, request: ServiceRequest, actor: User) -> bool:
         raise ValidationError(_("This is your own request."))
     _support, created = RequestSupport.objects.get_or_create(request=request, user=actor)
     if created:
-        RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.SUPPORT, actor=actor)
+        _event(request=request, kind=RequestEvent.Kind.SUPPORT, actor=actor)
         audit_record(actor=actor, action="request.support", target=request)
     return created
 
@@ -566,7 +570,7 @@ def request_escalate(*, request: ServiceRequest, now=None) -> bool:
         return False
     request.escalation_level, request.is_overdue = level + 1, True
     request.save(update_fields=["escalation_level", "is_overdue", "updated_at"])
-    event = RequestEvent.objects.create(
+    event = _event(
         request=request,
         kind=RequestEvent.Kind.ESCALATION,
         actor=None,

@@ -141,3 +141,21 @@ def test_steps_for_offers_what_the_actor_may_do(file_request, people):
     walk_to_resolved(request, people.worker)
     request.refresh_from_db()
     assert steps.steps_for(actor=people.resident, request=request) == {"close", "reopen", "rate", "photos"}
+
+
+def test_every_timeline_event_is_announced_inside_the_transaction(file_request, people):
+    from services.signals import request_event_recorded
+
+    heard = []
+
+    def listener(sender, request, event, **kwargs):
+        heard.append((request.pk, event.kind, event.pk is not None))
+
+    request_event_recorded.connect(listener)
+    try:
+        request = file_request()
+        steps.request_accept(request=request, actor=people.worker)
+        steps.request_comment(request=request, actor=people.resident, message="谢谢")
+    finally:
+        request_event_recorded.disconnect(listener)
+    assert heard == [(request.pk, "submitted", True), (request.pk, "status", True), (request.pk, "comment", True)]
