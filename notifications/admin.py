@@ -1,19 +1,7 @@
 from django.contrib import admin
 
 from notifications.models import Notification, OutboxMessage
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows are written by the outbox and by their recipients, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from portal.admin_base import ReadOnlyAdmin
 
 
 @admin.register(OutboxMessage)

@@ -1,24 +1,18 @@
 from django.contrib import admin
 
+from portal.admin_base import ReadOnlyAdmin
 from residents.models import Household, ResidentProfile
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(ReadOnlyAdmin):
     list_display = ["address", "grid", "created_at"]
     search_fields = ["address"]
     readonly_fields = ["public_id", "grid"]
 
-    # Households are registered and changed through `residents.services`, which audit every write.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ResidentProfile)
-class ResidentProfileAdmin(admin.ModelAdmin):
+class ResidentProfileAdmin(ReadOnlyAdmin):
     """Read-only, masked values only: residents are registered and changed through
     `residents.services`, which audit every write; full values only through the audited reveal."""
 
@@ -44,9 +38,3 @@ class ResidentProfileAdmin(admin.ModelAdmin):
         "consent_given_at",
         "consent_withdrawn_at",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from portal.admin_base import ReadOnlyAdmin
 from security.models import ApiKey, AuditEvent, RoleAssignment, User
 from security.services import role_grant, role_grant_check, role_revoke
 
@@ -51,7 +52,7 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit log is append-only."""
 
     list_display = ["occurred_at", "actor_username", "action", "object_type", "object_repr", "ip_address"]
@@ -59,26 +60,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["actor_username", "object_id", "object_repr"]
     date_hierarchy = "occurred_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin):
     """Read-only: keys are made and revoked by partner operators through `security.api_keys`."""
 
     list_display = ["name", "prefix", "organisation", "created_by", "expires_at", "last_used_at", "revoked_at"]
     list_filter = ["organisation"]
     exclude = ["key_hash"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from portal.admin_base import ReadOnlyAdmin
 from services.catalogue import attribute_check
 from services.models import RequestEvent, RoutingRule, Service, ServiceAttribute, ServiceRequest
 
@@ -65,7 +66,7 @@ class RequestEventInline(admin.TabularInline):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(admin.ModelAdmin):
+class ServiceRequestAdmin(ReadOnlyAdmin):
     """Read-only: requests change only through `services.services`, which checks and audits."""
 
     list_display = ["public_id", "service", "status", "grid", "handling_organisation", "resolve_due_at", "is_overdue"]
@@ -73,12 +74,3 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     search_fields = ["public_id"]
     inlines = [RequestEventInline]
     exclude = ["contact_phone_encrypted", "submission_key"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
