@@ -36,6 +36,19 @@ def english_outside_requests():
 
 
 @pytest.fixture
+def celery_worker_thread():
+    """A real Celery worker (solo pool, in a thread of this process) consuming from the real Redis
+    broker. Tests using it need `django_db(transaction=True)`: the worker has its own connection."""
+    from celery.contrib.testing.worker import start_worker
+
+    from portal.celery import app
+
+    assert not app.conf.task_always_eager, "tests must use the real broker (REDIS_URL)"
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
+        yield running
+
+
+@pytest.fixture
 def tree(db):
     """District D with subdistricts S1, S2; communities C1 (S1), C2 (S2); grids G1, G1b (C1), G2 (C2)."""
     d = AreaFactory(code="D", kind=Area.Kind.DISTRICT)

@@ -1,23 +1,14 @@
 """A real Celery worker, fed through the real Redis broker, runs the nightly audit check."""
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
-from portal.celery import app
 from security.audit import audit_record
 from security.tasks import audit_chain_verify_task
 from tests.tampering import rewrite_as_database_superuser
 
 
-@pytest.fixture
-def worker():
-    assert not app.conf.task_always_eager, "tests must use the real broker (REDIS_URL)"
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
-        yield running
-
-
 @pytest.mark.django_db(transaction=True)
-def test_worker_reports_an_intact_chain_then_a_broken_one(worker):
+def test_worker_reports_an_intact_chain_then_a_broken_one(celery_worker_thread):
     events = [audit_record(actor=None, action="test.worker", details={"n": n}) for n in range(3)]
     assert audit_chain_verify_task.delay().get(timeout=30) == {"checked": 3, "broken_event_id": None}
 

@@ -4,22 +4,13 @@ committed transaction."""
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from notifications.models import Notification, OutboxMessage, OutboxStatus
 from notifications.tests.conftest import record_event
-from portal.celery import app
-
-
-@pytest.fixture
-def worker():
-    assert not app.conf.task_always_eager, "tests must use the real broker (REDIS_URL)"
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
-        yield running
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_delivers_what_notify_queued_on_commit(worker, recipient):
+def test_a_worker_delivers_what_notify_queued_on_commit(celery_worker_thread, recipient):
     messages = record_event(recipient)  # commits: the on-commit hook sends the ids through Redis as JSON
 
     deadline = time.monotonic() + 20
