@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI as static files: the API docs at /api/docs/ work without the internet.
+    "drf_spectacular_sidecar",
     "django_filters",
     # Before allauth, so the portal's templates replace allauth's layout.
     "portal",
@@ -109,6 +111,8 @@ else:
 # API rate limits are counted here: shared by every web process when Redis is configured.
 CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
 API_RATE_LIMIT = env.get_str("API_RATE_LIMIT", "600/min")
+# The jurisdiction_id Open311 answers to (the spec suggests the district's web address); any other is a 404.
+OPEN311_JURISDICTION_ID = env.get_str("OPEN311_JURISDICTION_ID", "shunqing.nanchong.gov.cn")
 
 # --- Celery: a real broker when REDIS_URL is set, otherwise tasks run in-process ----------------
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
@@ -142,6 +146,10 @@ CELERY_BEAT_SCHEDULE = {
     "close-confirmed-requests": {
         "task": "services.tasks.requests_close_after_window_task",
         "schedule": 60 * 60,
+    },
+    "partners-webhook-sweep": {
+        "task": "partners.tasks.webhook_sweep_task",
+        "schedule": 60,
     },
 }
 
@@ -208,6 +216,11 @@ if SMS_BACKEND == "notifications.channels.HttpSmsBackend" and not SMS_GATEWAY_UR
 if SMS_BACKEND == "notifications.channels.FileSmsBackend" and not SMS_FILE_PATH:
     raise env.ConfigurationError("Environment variable SMS_FILE_PATH must be set when SMS_BACKEND is FileSmsBackend.")
 
+# --- partner webhooks: never to the portal's own network, unless a test or a lab says so --------
+# True also allows http:// endpoints. Only for tests and closed networks: it lets a partner make the
+# portal POST to addresses inside the district's network.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.get_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+
 # --- map picker: tiles from a server the district names; with none, the request form has no map ---
 MAP_TILE_URL = env.get_str("MAP_TILE_URL", "")
 if MAP_TILE_URL and not (
@@ -254,6 +267,19 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Shunqing smart-community portal API",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Request bodies get components of their own, so uploads are described as files.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Named once, so another API's field of the same name with other choices cannot collide with them.
+    "ENUM_NAME_OVERRIDES": {
+        "WorkOrderStatusEnum": "services.models.RequestStatus",
+        "RequestChannelEnum": "services.models.Channel",
+        "WorkOrderEventKindEnum": "services.models.RequestEvent.Kind",
+        "WorkOrderActionEnum": "partners.serializers.API_STEPS",
+        "WorkOrderEventByEnum": "partners.serializers.EVENT_AUTHORS",
+    },
 }
 
 # --- security headers: strict unless debug; SSL behind a proxy is declared, never guessed ----

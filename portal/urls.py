@@ -21,6 +21,10 @@ urlpatterns = [
     path("residents/", include("residents.urls")),
     path("notifications/", include("notifications.urls")),
     path("requests/", include("services.urls")),
+    path("open311/v2/", include("services.open311.urls")),
     path("security/", include("security.urls")),
+    path("partners/", include("partners.urls")),
+    path("api/v1/", include("partners.api_urls")),
+    path("api/", include("partners.schema_urls")),
     path("admin/", admin.site.urls),
 ]

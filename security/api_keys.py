@@ -85,7 +85,8 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     if key is None or not hmac.compare_digest(key.key_hash, _hash(raw_key)):
         return None
     now = timezone.now()
-    if not key.is_usable(now) or not key.created_by.is_active:
+    # The key acts as its maker: it stops when they leave the organisation or are deactivated.
+    if not key.is_usable(now) or not key.created_by.is_active or not _may_manage(key.created_by, key.organisation):
         return None
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

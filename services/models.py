@@ -213,6 +213,8 @@ class ServiceRequest(TimeStampedModel):
             models.Index(fields=["requester", "-created_at"], name="request_requester_idx"),
             models.Index(fields=["handling_organisation", "status"], name="request_org_status_idx"),
             models.Index(fields=["service", "grid", "status"], name="request_service_grid_idx"),
+            # Open311's public reads: the last 90 days of public requests.
+            models.Index(fields=["created_at"], condition=Q(is_public=True), name="request_public_created_idx"),
             # The workbench queue's order (most urgent first), so a page of it is read from the
             # index and the scan stops after one page, instead of joining and sorting every row in
             # scope. The open ones (the default view) get their own small index, carrying the grid

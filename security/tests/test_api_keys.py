@@ -85,3 +85,14 @@ def test_bad_key_requests_are_explained(tree, orgs, make_user, kwargs, field):
         api_key_create(actor=operator, organisation=orgs.partner, **arguments)
     assert field in caught.value.message_dict
     assert not ApiKey.objects.exists()
+
+
+def test_a_key_stops_when_its_maker_leaves_the_organisation(tree, orgs, make_user):
+    from security.services import role_revoke
+
+    operator = make_user(Role.PARTNER_OPERATOR, tree.s1, orgs.partner)
+    _key, raw = api_key_create(
+        actor=operator, organisation=orgs.partner, name="ERP", scopes=SCOPES, expires_at=in_days(30)
+    )
+    role_revoke(assignment=operator.role_assignments.get(), revoked_by=None)
+    assert api_key_authenticate(raw) is None

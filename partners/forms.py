@@ -1,0 +1,51 @@
+"""Forms parse what a partner operator typed; `security.api_keys` decides whether it is acceptable."""
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from security.models import ApiScope
+
+DEFAULT_KEY_LIFETIME = timedelta(days=90)
+
+
+class ApiKeyForm(forms.Form):
+    organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int)
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        required=False,
+        help_text=_("Which system will use it, e.g. “repair dispatch system”."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("Permissions"),
+        choices=ApiScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("At most one year from today. Make a new key before this one expires."),
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = {organisation.pk: organisation for organisation in organisations}
+        self.fields["organisation"].choices = [(pk, o.name) for pk, o in self.organisations.items()]
+        if len(self.organisations) == 1:
+            self.fields["organisation"].widget = forms.HiddenInput()
+            self.fields["organisation"].initial = next(iter(self.organisations))
+        self.fields["expires_on"].initial = timezone.localdate() + DEFAULT_KEY_LIFETIME
+
+    def expires_at(self) -> datetime:
+        """The key stops working as the chosen day begins (local time)."""
+        return timezone.make_aware(datetime.combine(self.cleaned_data["expires_on"], time.min))
+
+    def add_service_errors(self, message_dict: dict) -> None:
+        for key, messages in message_dict.items():
+            field = {"expires_at": "expires_on"}.get(key, key)
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
