@@ -44,6 +44,8 @@ def celery_worker_thread():
     from portal.celery import app
 
     assert not app.conf.task_always_eager, "tests must use the real broker (REDIS_URL)"
+    # Drop tasks earlier runs queued for rows that no longer exist; they would only slow this worker.
+    app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
         yield running
 

@@ -69,10 +69,38 @@ def ensure(name: str, url: str, default_port: int, start) -> bool:
     return False
 
 
+def ensure_database(url: str) -> None:
+    """Create the database DATABASE_URL names if the server lacks it (the tests make their own
+    test_ database; `makemigrations --check` and `make run` connect to this one)."""
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name:
+        return
+    connection = psycopg2.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password,
+        dbname="postgres",
+    )
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"PostgreSQL: created database {name}")
+    connection.close()
+
+
 def main() -> int:
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     ok = ensure("PostgreSQL", database_url, 5432, start_postgresql)
+    if ok and database_url.startswith(("postgres://", "postgresql://")):
+        ensure_database(database_url)
     ok = ensure("Redis", redis_url, 6379, start_redis) and ok
     return 0 if ok else 1
 

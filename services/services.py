@@ -45,7 +45,9 @@ STEPS = {
     "accept": ({S.SUBMITTED}, "handler"),
     "reject": ({S.SUBMITTED, S.ACCEPTED}, "handler"),
     "assign": ({S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS}, "handler"),
-    "start": ({S.ASSIGNED}, "handler"),
+    # Starting an accepted request takes it on: the organisation it was routed to (a partner, a
+    # department) need not wait for someone to assign it first.
+    "start": ({S.ACCEPTED, S.ASSIGNED}, "handler"),
     "resolve": ({S.ASSIGNED, S.IN_PROGRESS}, "handler"),
     "close": ({S.RESOLVED}, "either"),
     "reopen": ({S.RESOLVED}, "requester"),
@@ -350,7 +352,8 @@ def request_assign(
 def request_start(*, request: ServiceRequest, actor: User, note: str = "") -> ServiceRequest:
     request = _locked(request)
     _require_handler(actor, request)
-    _move(request, actor=actor, allowed_from=STEPS["start"][0], to=S.IN_PROGRESS, message=note)
+    fields = {"assignee": actor} if request.assignee_id is None else {}
+    _move(request, actor=actor, allowed_from=STEPS["start"][0], to=S.IN_PROGRESS, message=note, fields=fields)
     return request
 
 

@@ -159,3 +159,11 @@ def test_every_timeline_event_is_announced_inside_the_transaction(file_request, 
     finally:
         request_event_recorded.disconnect(listener)
     assert heard == [(request.pk, "submitted", True), (request.pk, "status", True), (request.pk, "comment", True)]
+
+
+def test_the_routed_organisation_starts_an_accepted_request_itself(file_request, people):
+    request = file_request()  # routed to the partner of subdistrict S1
+    steps.request_accept(request=request, actor=people.partner)
+    steps.request_start(request=request, actor=people.partner)
+    request.refresh_from_db()
+    assert (request.status, request.assignee) == (S.IN_PROGRESS, people.partner)
