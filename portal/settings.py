@@ -4,6 +4,7 @@ Every variable is listed with its default in README.md. Outside debug mode the s
 list must be given; a missing or malformed value stops start-up with a message naming it.
 """
 
+import re
 from pathlib import Path
 
 from portal import env
@@ -111,6 +112,8 @@ else:
 # API rate limits are counted here: shared by every web process when Redis is configured.
 CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
 API_RATE_LIMIT = env.get_str("API_RATE_LIMIT", "600/min")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE_LIMIT):
+    raise env.ConfigurationError(f"Environment variable API_RATE_LIMIT must look like 600/min, got {API_RATE_LIMIT!r}.")
 # The jurisdiction_id Open311 answers to (the spec suggests the district's web address); any other is a 404.
 OPEN311_JURISDICTION_ID = env.get_str("OPEN311_JURISDICTION_ID", "shunqing.nanchong.gov.cn")
 

@@ -46,6 +46,7 @@ def test_deploy_check_has_no_warnings():
         ({"DATABASE_URL": "mysql://root@localhost/portal"}, "DATABASE_URL"),
         ({"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"API_RATE_LIMIT": "lots"}, "API_RATE_LIMIT"),
     ],
 )
 def test_a_bad_environment_variable_is_named_without_a_traceback(changes, named):
