@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from security.models import ApiScope
 
@@ -14,7 +15,7 @@ DEFAULT_KEY_LIFETIME = timedelta(days=90)
 class ApiKeyForm(forms.Form):
     organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int)
     name = forms.CharField(
-        label=_("Name"),
+        label=pgettext_lazy("API key", "Name"),
         max_length=100,
         required=False,
         help_text=_("Which system will use it, e.g. “repair dispatch system”."),
