@@ -1,0 +1,161 @@
+"""Filing a request: validating it, placing it in a grid, routing it, setting its deadlines."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from directory.models import Area, Organisation
+from directory.selectors import area_ancestor_paths, grid_for_point
+from security import personal_data
+from security.audit import audit_record
+from security.models import Role, User
+from security.roles import REQUEST_HANDLER_ROLES
+from security.scoping import covers_area, has_role
+from services import notices
+from services.answers import answers_validate
+from services.models import (
+    Channel,
+    RequestEvent,
+    RoutingRule,
+    Service,
+    ServiceRequest,
+)
+from services.photos import photos_clean
+from services.services.rules import (
+    MAX_DESCRIPTION,
+    S,
+    _event,
+    _store_photos,
+)
+
+
+# --- filing ------------------------------------------------------------------------------------
+def routing_resolve(*, service: Service, grid: Area) -> Organisation | None:
+    """The organisation that handles `service` in `grid`: the rule on the deepest area above it."""
+    rule = (
+        RoutingRule.objects.filter(service=service, area__path__in=area_ancestor_paths(area=grid))
+        .select_related("organisation")
+        .order_by("-area__depth")
+        .first()
+    )
+    return rule.organisation if rule else None
+
+
+def _place(*, grid: Area | None, lat: Decimal | None, lng: Decimal | None) -> Area:
+    if (lat is None) != (lng is None):
+        raise ValidationError({"location": [_("Give both latitude and longitude, or neither.")]})
+    if lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ValidationError({"location": [_("That position is not on the map.")]})
+    if grid is not None:
+        if grid.kind != Area.Kind.GRID:
+            raise ValidationError({"location": [_("Choose a grid.")]})
+        return grid
+    if lat is None:
+        raise ValidationError({"location": [_("Say where: choose your community, or share your position.")]})
+    found = grid_for_point(lat=float(lat), lng=float(lng))
+    if found is None:
+        raise ValidationError({"location": [_("That position is outside Shunqing District.")]})
+    return found
+
+
+def _check_filer(*, actor: User, requester: User | None, grid: Area, channel: str) -> None:
+    if requester is not None and requester.pk == actor.pk:
+        return
+    # Filing for someone else: staff over the grid (a phone call, a visit) or a partner's API.
+    if covers_area(actor, grid, REQUEST_HANDLER_ROLES):
+        return
+    if channel in (Channel.API, Channel.OPEN311) and has_role(actor, {Role.PARTNER_OPERATOR}):
+        return
+    raise PermissionDenied(_("You may file requests only for yourself, or as staff for residents of your area."))
+
+
+@transaction.atomic
+def request_file(
+    *,
+    actor: User,
+    service: Service,
+    description: str,
+    answers: dict | None = None,
+    grid: Area | None = None,
+    lat: Decimal | None = None,
+    lng: Decimal | None = None,
+    address: str = "",
+    requester: User | None = None,
+    channel: str = Channel.WEB,
+    is_public: bool = True,
+    contact_name: str = "",
+    contact_phone: str = "",
+    submission_key: str = "",
+    photos=(),
+) -> ServiceRequest:
+    """File a request: validate it, place it in a grid, route it, set its deadlines.
+
+    With a `submission_key` (a form's one-time token) filing the same form twice returns the
+    request the first submit made.
+    """
+    if submission_key:
+        existing = ServiceRequest.objects.filter(filed_by=actor, submission_key=submission_key).first()
+        if existing is not None:
+            return existing
+    errors: dict[str, list[str]] = {}
+    if not service.is_active:
+        errors["service"] = [_("This service is not taking requests.")]
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = [_("Please describe what is wrong.")]
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = [_("At most %(limit)d characters.") % {"limit": MAX_DESCRIPTION}]
+    try:
+        cleaned_answers = answers_validate(service=service, raw=answers or {})
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        cleaned_answers = {}
+    try:
+        placed = _place(grid=grid, lat=lat, lng=lng)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        placed = None
+    try:
+        cleaned_photos = photos_clean(photos)
+    except ValidationError as exc:
+        errors["photos"] = exc.messages
+    phone = ""
+    if contact_phone.strip():
+        try:
+            phone = personal_data.normalise_phone(contact_phone)
+        except ValidationError as exc:
+            errors["contact_phone"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    _check_filer(actor=actor, requester=requester, grid=placed, channel=channel)
+
+    now = timezone.now()
+    request = ServiceRequest.objects.create(
+        service=service,
+        description=description,
+        attributes=cleaned_answers,
+        grid=placed,
+        lat=lat,
+        lng=lng,
+        address=address.strip()[:255],
+        requester=requester,
+        filed_by=actor,
+        contact_name=contact_name.strip()[:100],
+        contact_phone_encrypted=personal_data.encrypt(phone) if phone else "",
+        contact_phone_masked=personal_data.mask_phone(phone) if phone else "",
+        channel=channel,
+        is_public=is_public,
+        submission_key=submission_key,
+        handling_organisation=routing_resolve(service=service, grid=placed),
+        accept_due_at=now + timedelta(hours=service.accept_within_hours),
+        resolve_due_at=now + timedelta(days=service.resolve_within_days),
+    )
+    event = _event(request=request, kind=RequestEvent.Kind.SUBMITTED, actor=actor, to_status=S.SUBMITTED)
+    _store_photos(request=request, event=event, actor=actor, photos=cleaned_photos)
+    audit_record(actor=actor, action="request.file", target=request, details={"channel": channel})
+    notices.request_filed(request=request, event=event)
+    return request
