@@ -13,7 +13,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: help install messages messages-update browser run test lint worker beat serve bench clean
+.PHONY: help install messages messages-update browser run test lint worker beat serve bench bench-open311 clean
 
 help:
 	@echo "make run     - set up, load demo data and serve http://$(HOST):$(PORT) (development)"
@@ -22,6 +22,7 @@ help:
 	@echo "make beat    - run the Celery beat scheduler (needs REDIS_URL)"
 	@echo "make serve   - production-style serving with gunicorn and whitenoise (needs the production settings)"
 	@echo "make bench   - time the workbench and \"my requests\" with 100,000 requests (its own database; not part of make test)"
+	@echo "make bench-open311 - Open311 POST under gunicorn at 50 clients vs a one-insert floor (its own database; not part of make test)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Django 5.2 on Python 3.11)"; exit 1; }
@@ -92,6 +93,12 @@ serve: messages
 # postgres://postgres@127.0.0.1:5432/portal_bench) and reports; see bench/README.md. E.g. BENCH_ARGS=--explain.
 bench: install
 	$(PY) bench/requests_pages.py $(BENCH_ARGS)
+
+# Also not part of `make test`: gunicorn on a database of its own (BENCH_OPEN311_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/portal_bench_open311) and Redis db 13; see bench/README.md.
+# E.g. BENCH_OPEN311_ARGS="--workers 3 --duration 30".
+bench-open311: install
+	$(PY) bench/open311_post.py $(BENCH_OPEN311_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -156,6 +156,7 @@ def request_file(
     )
     event = _event(request=request, kind=RequestEvent.Kind.SUBMITTED, actor=actor, to_status=S.SUBMITTED)
     _store_photos(request=request, event=event, actor=actor, photos=cleaned_photos)
-    audit_record(actor=actor, action="request.file", target=request, details={"channel": channel})
     notices.request_filed(request=request, event=event)
+    # Last: the audit chain's lock is held from here to commit, so it serialises as little as possible.
+    audit_record(actor=actor, action="request.file", target=request, details={"channel": channel})
     return request

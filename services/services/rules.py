@@ -115,8 +115,9 @@ def _move(
         changed.append(name)
     request.save(update_fields=changed)
     event = _event(request=request, kind=kind, actor=actor, from_status=previous, to_status=to, message=message)
-    audit_record(actor=actor, action=f"request.{to}", target=request, details={"from": previous})
     notices.request_changed(request=request, event=event)
+    # Last: the audit chain's lock is held from here to commit (see security.audit.audit_record).
+    audit_record(actor=actor, action=f"request.{to}", target=request, details={"from": previous})
     return event
 
 
