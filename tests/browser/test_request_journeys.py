@@ -35,7 +35,9 @@ def test_resident_files_worker_resolves_resident_confirms_and_rates(phone, catal
     assert "已提交" in phone.locator("main").inner_text()
     shown = phone.locator(".photos img").first
     shown.wait_for()
-    assert phone.evaluate("img => img.complete && img.naturalWidth > 0", shown.element_handle())
+    # The timeline's photos load lazily: bring it on screen, then wait until it has decoded.
+    shown.scroll_into_view_if_needed()
+    phone.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=shown.element_handle(), timeout=10_000)
     sign_out(phone)
 
     sign_in(phone, people.worker.username)
