@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -145,54 +145,54 @@ class WorkOrderDetailApi(PartnerApi):
         return _work_order_response(request, work_order_get(key=request.auth, public_id=public_id))
 
 
-class WorkOrderAcceptApi(PartnerApi):
+class _NoteInputSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION)
+
+
+class _NoteStepApi(PartnerApi):
+    """A step of a work order that takes an optional note: `step` is the `services.services`
+    function that holds its rules. Needs the scope workorders:write."""
+
+    required_scope = ApiScope.UPDATE_WORK_ORDERS
+    InputSerializer = _NoteInputSerializer
+    step = None
+
+    def post(self, request, public_id):
+        order = work_order_get(key=request.auth, public_id=public_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        step = type(self).step  # a plain function stored on the class, not a bound method
+        order = step(request=order, actor=request.user, note=serializer.validated_data.get("note", ""))
+        return _work_order_response(request, order)
+
+
+def _note_step_schema(*, name: str, summary):
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"work_orders_{name}",
+            summary=summary,
+            tags=["work orders"],
+            parameters=[PUBLIC_ID, RETRY_AFTER],
+            request=extend_schema_serializer(component_name=f"WorkOrder{name.title()}Input")(
+                type(f"WorkOrder{name.title()}Input", (_NoteInputSerializer,), {})
+            ),
+            responses={200: WorkOrderDetailOutputSerializer, **error_responses(400, 404, 415)},
+        )
+    )
+
+
+@_note_step_schema(name="accept", summary=_("Accept a submitted work order"))
+class WorkOrderAcceptApi(_NoteStepApi):
     """Take on a submitted work order. Needs the scope workorders:write."""
 
-    required_scope = ApiScope.UPDATE_WORK_ORDERS
-
-    @extend_schema_serializer(component_name="WorkOrderAcceptInput")
-    class InputSerializer(serializers.Serializer):
-        note = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION)
-
-    @extend_schema(
-        operation_id="work_orders_accept",
-        summary=_("Accept a submitted work order"),
-        tags=["work orders"],
-        parameters=[PUBLIC_ID, RETRY_AFTER],
-        request=InputSerializer,
-        responses={200: WorkOrderDetailOutputSerializer, **error_responses(400, 404, 415)},
-    )
-    def post(self, request, public_id):
-        order = work_order_get(key=request.auth, public_id=public_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order = steps.request_accept(request=order, actor=request.user, note=serializer.validated_data.get("note", ""))
-        return _work_order_response(request, order)
+    step = steps.request_accept
 
 
-class WorkOrderStartApi(PartnerApi):
-    """Start work on a work order once it is assigned. Needs the scope workorders:write."""
+@_note_step_schema(name="start", summary=_("Start work on an accepted or assigned work order"))
+class WorkOrderStartApi(_NoteStepApi):
+    """Start work on an accepted or assigned work order. Needs the scope workorders:write."""
 
-    required_scope = ApiScope.UPDATE_WORK_ORDERS
-
-    @extend_schema_serializer(component_name="WorkOrderStartInput")
-    class InputSerializer(serializers.Serializer):
-        note = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION)
-
-    @extend_schema(
-        operation_id="work_orders_start",
-        summary=_("Start work on an assigned work order"),
-        tags=["work orders"],
-        parameters=[PUBLIC_ID, RETRY_AFTER],
-        request=InputSerializer,
-        responses={200: WorkOrderDetailOutputSerializer, **error_responses(400, 404, 415)},
-    )
-    def post(self, request, public_id):
-        order = work_order_get(key=request.auth, public_id=public_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order = steps.request_start(request=order, actor=request.user, note=serializer.validated_data.get("note", ""))
-        return _work_order_response(request, order)
+    step = steps.request_start
 
 
 class WorkOrderResolveApi(PartnerApi):
