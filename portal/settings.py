@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "notifications",
     "services",
     "partners",
+    "exchange",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

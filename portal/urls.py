@@ -26,5 +26,7 @@ urlpatterns = [
     path("partners/", include("partners.urls")),
     path("api/v1/", include("partners.api_urls")),
     path("api/", include("partners.schema_urls")),
+    path("dashboards/", include("dashboards.urls")),
+    path("exchange/", include("exchange.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -24,7 +24,7 @@ def _named_routes(resolver=None, namespace=""):
             yield f"{namespace}{entry.name}", entry
 
 
-OUR_APPS = {"portal", "security", "residents", "directory", "notifications", "services"}
+OUR_APPS = {"portal", "security", "residents", "directory", "notifications", "services", "exchange", "dashboards"}
 # A value of the right shape for each URL converter, naming nothing that exists.
 PROBE_VALUES = {"UUIDConverter": lambda: uuid.uuid4(), "IntConverter": lambda: 999999}
 

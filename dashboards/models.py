@@ -1,0 +1,1 @@
+"""Summary tables the dashboards read instead of the raw requests."""

@@ -1,0 +1,1 @@
+"""Imports pushed by provider departments: batches and their rejected rows."""
