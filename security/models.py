@@ -124,6 +124,9 @@ class ApiScope(models.TextChoices):
     READ_WORK_ORDERS = "workorders:read", _("Read work orders")
     UPDATE_WORK_ORDERS = "workorders:write", _("Update work orders")
     MANAGE_WEBHOOKS = "webhooks:manage", _("Manage webhooks")
+    # Government departments' systems, under data-sharing agreements.
+    FETCH_EXCHANGES = "exchange:fetch", _("Fetch shared datasets")
+    PUSH_IMPORTS = "exchange:import", _("Push dataset imports")
 
 
 class ApiKey(TimeStampedModel):
