@@ -4,7 +4,7 @@ has an insider and an outsider at the same level."""
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import translation
 
 from directory.models import Area, Organisation
@@ -25,6 +25,7 @@ def media_in_tmp(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
+    caches["local"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -346,6 +346,7 @@ class RequestSubmitApi(PartnerApi):
             "contact_name": data.get("contact_name", ""),
             "contact_phone": data.get("contact_phone", ""),
             "submission_key": submission_key,
+            "api_key": request.auth,
         }
         try:
             filed = steps.request_file(**arguments)

@@ -115,6 +115,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # API rate limits are counted here: shared by every web process when Redis is configured.
 CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
+# Each process's own memory, for what every API call reads and what rarely changes (verified API
+# keys, the service catalogue, routing, grids). An entry lives LOCAL_CACHE_SECONDS; the process
+# that changes such a row drops the entries at once, the others within that time.
+CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal-local"}
+LOCAL_CACHE_SECONDS = env.get_int("LOCAL_CACHE_SECONDS", 30)
 API_RATE_LIMIT = env.get_str("API_RATE_LIMIT", "600/min")
 if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE_LIMIT):
     raise env.ConfigurationError(f"Environment variable API_RATE_LIMIT must look like 600/min, got {API_RATE_LIMIT!r}.")

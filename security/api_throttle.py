@@ -7,9 +7,12 @@ X-Forwarded-For only when AUDIT_TRUST_X_FORWARDED_FOR says a proxy of ours sets 
 anonymous client cannot shake off its count by sending a made-up header.
 """
 
+import functools
 import math
+import time
 from types import SimpleNamespace
 
+import redis
 from django.conf import settings
 from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
@@ -17,26 +20,59 @@ from rest_framework.throttling import SimpleRateThrottle
 from security.models import ApiKey
 from security.request_context import client_address
 
+_REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
+
 
 def _address(request) -> str:
     return client_address.get() or request.META.get("REMOTE_ADDR", "")
 
 
-class ApiKeyRateThrottle(SimpleRateThrottle):
-    scope = "api_key"
+@functools.cache
+def _redis(location: str) -> redis.Redis:
+    # One client per process: Django's Redis cache builds a new client on every call, which costs
+    # more than the counting itself.
+    return redis.Redis.from_url(location)
 
-    def __init__(self):
-        # Looked up per call, not at import, so the cache settings of the moment apply.
-        self.cache = caches["throttle"]
-        super().__init__()
+
+def count_call(ident: str, *, window_seconds: int) -> tuple[int, int]:
+    """Count one call of `ident` in the current fixed window of `window_seconds`; return the calls
+    counted in it so far and the whole seconds until it ends. On Redis one atomic INCR counts, so
+    concurrent web processes never lose a call."""
+    now = time.time()
+    window = int(now // window_seconds)
+    seconds_left = max(1, math.ceil((window + 1) * window_seconds - now))
+    cache = caches["throttle"]
+    key = f"throttle:{ident}:{window}"
+    if settings.CACHES["throttle"]["BACKEND"] == _REDIS_BACKEND:
+        pipe = _redis(settings.CACHES["throttle"]["LOCATION"]).pipeline(transaction=False)
+        pipe.incr(cache.make_key(key))  # the cache's prefix, so tests and benchmarks keep apart
+        pipe.expire(cache.make_key(key), window_seconds + 1)
+        count, _ = pipe.execute()
+        return count, seconds_left
+    # Without Redis (development), the process's own memory.
+    cache.add(key, 0, window_seconds + 1)
+    return cache.incr(key), seconds_left
+
+
+class ApiKeyRateThrottle(SimpleRateThrottle):
+    """settings.API_RATE_LIMIT calls per key (per address before a key is known) in each fixed
+    window of the rate's period; a refused call waits until the window ends."""
+
+    scope = "api_key"
 
     def get_rate(self):
         return settings.API_RATE_LIMIT
 
     def get_cache_key(self, request, view):
         key = request.auth if isinstance(request.auth, ApiKey) else None
-        ident = f"key:{key.pk}" if key is not None else f"addr:{_address(request)}"
-        return f"throttle:{self.scope}:{ident}"
+        return f"key:{key.pk}" if key is not None else f"addr:{_address(request)}"
+
+    def allow_request(self, request, view):
+        count, self.seconds_left = count_call(self.get_cache_key(request, view), window_seconds=self.duration)
+        return count <= self.num_requests
+
+    def wait(self):
+        return self.seconds_left
 
 
 def throttle_wait(*, key: ApiKey | None, request) -> int | None:
@@ -46,4 +82,4 @@ def throttle_wait(*, key: ApiKey | None, request) -> int | None:
     caller = SimpleNamespace(auth=key, META={"REMOTE_ADDR": _address(request)}, headers={})
     if throttle.allow_request(caller, None):
         return None
-    return max(1, math.ceil(throttle.wait() or 1))
+    return throttle.wait()

@@ -94,5 +94,18 @@ def test_a_key_stops_when_its_maker_leaves_the_organisation(tree, orgs, make_use
     _key, raw = api_key_create(
         actor=operator, organisation=orgs.partner, name="ERP", scopes=SCOPES, expires_at=in_days(30)
     )
+    assert api_key_authenticate(raw) is not None  # verified once: now kept in memory
     role_revoke(assignment=operator.role_assignments.get(), revoked_by=None)
+    assert api_key_authenticate(raw) is None
+
+
+def test_a_verified_key_is_read_from_memory_until_it_changes(tree, orgs, make_user, django_assert_num_queries):
+    operator = make_user(Role.PARTNER_OPERATOR, tree.s1, orgs.partner)
+    key, raw = api_key_create(
+        actor=operator, organisation=orgs.partner, name="ERP", scopes=SCOPES, expires_at=in_days(30)
+    )
+    api_key_authenticate(raw)  # reads the key and its maker's roles, writes last_used_at
+    with django_assert_num_queries(0):
+        assert api_key_authenticate(raw).pk == key.pk
+    api_key_revoke(actor=operator, key=key)
     assert api_key_authenticate(raw) is None

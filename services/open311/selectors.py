@@ -11,6 +11,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
 from directory.models import Area
+from services.catalogue import catalogue_cache
 from services.models import Channel, RequestEvent, Service, ServiceRequest
 from services.open311.arguments import MAX_PAGE_SIZE, Page
 from services.selectors import services_active
@@ -135,11 +136,13 @@ def service_defined(*, code: str) -> Service:
 
 def service_for_filing(*, code: str) -> Service | None:
     """The service a POST names, active or not: filing says itself when one takes no requests."""
-    return Service.objects.prefetch_related("attributes").filter(code=code).first()
+    return catalogue_cache.get(
+        f"service:{code}", lambda: Service.objects.prefetch_related("attributes").filter(code=code).first()
+    )
 
 
 def grid_by_code(*, code: str) -> Area | None:
-    return Area.objects.filter(code=code, kind=Area.Kind.GRID).first()
+    return catalogue_cache.get(f"grid:{code}", lambda: Area.objects.filter(code=code, kind=Area.Kind.GRID).first())
 
 
 def catalogue_changed_at() -> datetime | None:

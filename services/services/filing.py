@@ -17,6 +17,7 @@ from security.roles import REQUEST_HANDLER_ROLES
 from security.scoping import covers_area, has_role
 from services import notices
 from services.answers import answers_validate
+from services.catalogue import catalogue_cache
 from services.models import (
     Channel,
     RequestEvent,
@@ -36,13 +37,17 @@ from services.services.rules import (
 # --- filing ------------------------------------------------------------------------------------
 def routing_resolve(*, service: Service, grid: Area) -> Organisation | None:
     """The organisation that handles `service` in `grid`: the rule on the deepest area above it."""
-    rule = (
-        RoutingRule.objects.filter(service=service, area__path__in=area_ancestor_paths(area=grid))
-        .select_related("organisation")
-        .order_by("-area__depth")
-        .first()
-    )
-    return rule.organisation if rule else None
+
+    def lookup() -> Organisation | None:
+        rule = (
+            RoutingRule.objects.filter(service=service, area__path__in=area_ancestor_paths(area=grid))
+            .select_related("organisation")
+            .order_by("-area__depth")
+            .first()
+        )
+        return rule.organisation if rule else None
+
+    return catalogue_cache.get(f"routing:{service.pk}:{grid.pk}", lookup)
 
 
 def _place(*, grid: Area | None, lat: Decimal | None, lng: Decimal | None) -> Area:
@@ -91,11 +96,13 @@ def request_file(
     contact_phone: str = "",
     submission_key: str = "",
     photos=(),
+    api_key=None,
 ) -> ServiceRequest:
     """File a request: validate it, place it in a grid, route it, set its deadlines.
 
     With a `submission_key` (a form's one-time token) filing the same form twice returns the
-    request the first submit made.
+    request the first submit made. A request filed through an API names its `api_key` (a
+    security.models.ApiKey) in the audit event, which then stands for the API call too.
     """
     if submission_key:
         existing = ServiceRequest.objects.filter(filed_by=actor, submission_key=submission_key).first()
@@ -158,5 +165,8 @@ def request_file(
     _store_photos(request=request, event=event, actor=actor, photos=cleaned_photos)
     notices.request_filed(request=request, event=event)
     # Last: the audit chain's lock is held from here to commit, so it serialises as little as possible.
-    audit_record(actor=actor, action="request.file", target=request, details={"channel": channel})
+    details = {"channel": channel}
+    if api_key is not None:
+        details["api_key"] = api_key.prefix
+    audit_record(actor=actor, action="request.file", target=request, details=details)
     return request

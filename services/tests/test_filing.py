@@ -8,7 +8,7 @@ from django.utils import timezone
 from directory.models import Area
 from security.models import AuditEvent
 from services.answers import answers_validate
-from services.models import Channel, RequestEvent, RequestStatus, ServiceRequest
+from services.models import Channel, RequestEvent, RequestStatus, RoutingRule, ServiceRequest
 from services.services import routing_resolve
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,16 @@ def test_filing_routes_sets_deadlines_and_records(file_request, orgs, people, tr
 def test_the_most_specific_routing_rule_wins(catalogue, orgs, tree):
     assert routing_resolve(service=catalogue.repair, grid=tree.g1) == orgs.partner
     assert routing_resolve(service=catalogue.repair, grid=tree.g2) == orgs.dept
+
+
+def test_a_changed_routing_rule_applies_at_once_though_routing_is_kept_in_memory(catalogue, orgs, tree):
+    assert routing_resolve(service=catalogue.repair, grid=tree.g1) == orgs.partner
+    RoutingRule.objects.filter(service=catalogue.repair, area=tree.s1).update(organisation=orgs.dept)
+    # update() sends no signal: the answer kept in memory stands until a save says otherwise...
+    assert routing_resolve(service=catalogue.repair, grid=tree.g1) == orgs.partner
+    RoutingRule.objects.get(service=catalogue.repair, area=tree.s1).save()
+    # ...which the admin and the catalogue services do.
+    assert routing_resolve(service=catalogue.repair, grid=tree.g1) == orgs.dept
 
 
 def test_a_double_submit_files_one_request(file_request):
