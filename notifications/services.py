@@ -11,11 +11,9 @@ message but never loses it.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -23,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from notifications import channels
 from notifications.channels import PermanentDeliveryError, TransientDeliveryError
+from notifications.leased import SWEEP_BATCH_SIZE, LeasedOutbox
 from notifications.models import Channel, Notification, NotificationPreference, OutboxMessage, OutboxStatus
 from notifications.selectors import delivery_channels_for_user, inbox_for_user
 from notifications.tasks import outbox_deliver_task
@@ -31,15 +30,13 @@ from security.audit import audit_record
 from security.models import User
 
 # Wait before attempt 2, 3, 4 and 5; a fifth failure gives up.
-RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=8), timedelta(minutes=32))
-MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
-# Much longer than the delivery task's hard time limit: a row still sending after this has outlived
-# any worker that could have been delivering it.
-SENDING_LEASE = timedelta(minutes=10)
-# A pending row this long past due has lost its queued task; a younger one may just be waiting in
-# the queue, and re-queuing it would only add a no-op duplicate.
-REQUEUE_AFTER = timedelta(minutes=2)
-SWEEP_BATCH_SIZE = 1000
+outbox = LeasedOutbox(
+    model=OutboxMessage,
+    statuses=OutboxStatus,
+    retry_backoff=(timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=8), timedelta(minutes=32)),
+    deliver_task=outbox_deliver_task,
+)
+MAX_ATTEMPTS = outbox.max_attempts
 
 KEY_MAX_LENGTH = 240  # the row key adds ":" and the channel name within the column's 255
 TITLE_MAX_LENGTH = 200
@@ -58,12 +55,6 @@ def _check_event(*, kind: str, key: str, link: str) -> None:
         raise ValueError(f"notify() needs a kind of 1 to 64 characters, got {kind!r}.")
     if link and (not link.startswith("/") or link.startswith("//") or len(link) > 500):
         raise ValueError(f"notify() takes a site-relative link such as /requests/…/, got {link!r}.")
-
-
-def _queue_delivery(message_id: int) -> None:
-    # robust: if the broker is down at commit, the caller's request still succeeds; the row is
-    # committed and the sweep queues it once the broker is back.
-    transaction.on_commit(partial(outbox_deliver_task.delay, message_id), robust=True)
 
 
 def notify(*, recipient: User, kind: str, title: str, body: str, link: str = "", key: str) -> list[OutboxMessage]:
@@ -107,33 +98,11 @@ def notify(*, recipient: User, kind: str, title: str, body: str, link: str = "",
     )
     messages = list(already_recorded.all())
     for message in messages:
-        _queue_delivery(message.pk)
+        outbox.queue(message.pk)
     return messages
 
 
 # --- delivery ----------------------------------------------------------------------------------
-def _finish_attempt(message: OutboxMessage, **changes) -> None:
-    # Guarded on SENDING: only the worker holding the claim may end it.
-    OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING).update(**changes)
-    for field, value in changes.items():
-        setattr(message, field, value)
-
-
-def _retry_later(message: OutboxMessage, error: str) -> None:
-    if message.attempts >= MAX_ATTEMPTS:
-        _finish_attempt(
-            message,
-            status=OutboxStatus.FAILED,
-            last_error=f"gave up after {message.attempts} attempts: {error}",
-        )
-        return
-    delay = RETRY_BACKOFF[message.attempts - 1]
-    _finish_attempt(message, status=OutboxStatus.PENDING, last_error=error, next_attempt_at=timezone.now() + delay)
-    transaction.on_commit(
-        partial(outbox_deliver_task.apply_async, (message.pk,), countdown=int(delay.total_seconds())), robust=True
-    )
-
-
 def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
     """Deliver one outbox message if it is due and no one else is delivering it.
 
@@ -143,59 +112,23 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
     Deliberately not one transaction: the claim must commit before the send, so that a second
     worker sees the row taken while the (slow, irreversible) send is under way.
     """
-    now = timezone.now()
-    claimed = OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.PENDING, next_attempt_at__lte=now).update(
-        status=OutboxStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE
-    )
-    if claimed != 1:
+    if not outbox.claim(message_id):
         return None
     message = OutboxMessage.objects.select_related("recipient").get(pk=message_id)
     try:
         _DELIVER_BY_CHANNEL[message.channel](message)
     except TransientDeliveryError as exc:
-        _retry_later(message, str(exc))
+        outbox.retry_later(message, str(exc))
     except PermanentDeliveryError as exc:
-        _finish_attempt(message, status=OutboxStatus.FAILED, last_error=str(exc))
+        outbox.finish(message, status=OutboxStatus.FAILED, last_error=str(exc))
     else:
-        _finish_attempt(message, status=OutboxStatus.SENT, sent_at=timezone.now(), last_error="")
+        outbox.finish(message, status=OutboxStatus.SENT, sent_at=timezone.now(), last_error="")
     return message
 
 
-@transaction.atomic
 def outbox_sweep(*, batch_size: int = SWEEP_BATCH_SIZE) -> list[int]:
-    """Re-queue what would otherwise wait forever; returns the ids queued.
-
-    - rows left `sending` past their lease (the worker died mid-delivery) go back to pending, or
-      fail once they have used all their attempts;
-    - pending rows well past due (their task was lost) are queued again.
-    """
-    now = timezone.now()
-    stuck = list(
-        OutboxMessage.objects.select_for_update(skip_locked=True)
-        .filter(status=OutboxStatus.SENDING, next_attempt_at__lte=now)
-        .order_by("pk")
-        .values_list("pk", "attempts")[:batch_size]
-    )
-    exhausted = [pk for pk, attempts in stuck if attempts >= MAX_ATTEMPTS]
-    revived = [pk for pk, attempts in stuck if attempts < MAX_ATTEMPTS]
-    OutboxMessage.objects.filter(pk__in=exhausted).update(
-        status=OutboxStatus.FAILED,
-        last_error=f"gave up after {MAX_ATTEMPTS} attempts: the last delivery did not finish",
-    )
-    OutboxMessage.objects.filter(pk__in=revived).update(
-        status=OutboxStatus.PENDING,
-        next_attempt_at=now,
-        last_error="the delivery did not finish (the worker stopped); trying again",
-    )
-    overdue = list(
-        OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now - REQUEUE_AFTER)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:batch_size]
-    )
-    queued = sorted(set(revived) | set(overdue))
-    for message_id in queued:
-        _queue_delivery(message_id)
-    return queued
+    """Re-queue what a dead worker or a lost task left behind (see LeasedOutbox.sweep)."""
+    return outbox.sweep(batch_size=batch_size)
 
 
 # --- the user's inbox and preferences ------------------------------------------------------------

@@ -16,16 +16,15 @@ import http.client
 import json
 import secrets
 from datetime import timedelta
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from directory.models import Organisation
+from notifications.leased import SWEEP_BATCH_SIZE, LeasedOutbox
 from partners import webhooks_http
 from partners.models import DeliveryStatus, Webhook, WebhookDelivery
 from partners.tasks import webhook_deliver_task
@@ -42,22 +41,20 @@ MAX_URL_LENGTH = 500
 MAX_DESCRIPTION_LENGTH = 200
 
 # Wait before attempt 2 to 6; a sixth failure gives up.
-RETRY_BACKOFF = (
-    timedelta(seconds=30),
-    timedelta(minutes=2),
-    timedelta(minutes=8),
-    timedelta(minutes=32),
-    timedelta(hours=2),
+deliveries = LeasedOutbox(
+    model=WebhookDelivery,
+    statuses=DeliveryStatus,
+    retry_backoff=(
+        timedelta(seconds=30),
+        timedelta(minutes=2),
+        timedelta(minutes=8),
+        timedelta(minutes=32),
+        timedelta(hours=2),
+    ),
+    deliver_task=webhook_deliver_task,
 )
-MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
+MAX_ATTEMPTS = deliveries.max_attempts
 DELIVERY_TIMEOUT = 10  # seconds for the partner's endpoint to answer
-# Much longer than the delivery task's hard time limit: a row still sending after this has outlived
-# any worker that could have been delivering it.
-SENDING_LEASE = timedelta(minutes=10)
-# A pending row this long past due has lost its queued task; a younger one may just be waiting in
-# the queue, and re-queuing it would only add a no-op duplicate.
-REQUEUE_AFTER = timedelta(minutes=2)
-SWEEP_BATCH_SIZE = 1000
 
 # Which timeline events a partner hears about, and as what. Internal notes and residents' "me too"
 # are not sent: the first is staff-only, the second says nothing about the work.
@@ -181,7 +178,7 @@ def webhook_delivery_replay(
         payload=delivery.payload,
         replay_of=delivery,
     )
-    _queue_delivery(copy.pk)
+    deliveries.queue(copy.pk)
     audit_record(
         actor=actor,
         action="webhook.delivery_replay",
@@ -228,12 +225,6 @@ def event_payload(*, request: ServiceRequest, event: RequestEvent, event_type: s
     }
 
 
-def _queue_delivery(delivery_id: int) -> None:
-    # robust: if the broker is down at commit, the change that caused the event still succeeds; the
-    # row is committed and the sweep queues it once the broker is back.
-    transaction.on_commit(partial(webhook_deliver_task.delay, delivery_id), robust=True)
-
-
 def webhook_fan_out(sender, *, request: ServiceRequest, event: RequestEvent, **kwargs) -> list[int]:
     """Receiver of `services.signals.request_event_recorded`, inside the service's transaction:
     one delivery per active webhook of the handling organisation. Returns the ids queued.
@@ -276,7 +267,7 @@ def webhook_fan_out(sender, *, request: ServiceRequest, event: RequestEvent, **k
         .values_list("pk", flat=True)
     )
     for delivery_id in queued:
-        _queue_delivery(delivery_id)
+        deliveries.queue(delivery_id)
     return queued
 
 
@@ -285,32 +276,12 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
     return json.dumps(delivery.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def _finish_attempt(delivery: WebhookDelivery, **changes) -> None:
-    # Guarded on SENDING: only the worker holding the claim may end it.
-    WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(**changes)
-    for field, value in changes.items():
-        setattr(delivery, field, value)
-
-
 def _fail(delivery: WebhookDelivery, error: str, status_code: int | None = None) -> None:
-    _finish_attempt(delivery, status=DeliveryStatus.FAILED, last_error=error, last_status_code=status_code)
+    deliveries.finish(delivery, status=DeliveryStatus.FAILED, last_error=error, last_status_code=status_code)
 
 
 def _retry_later(delivery: WebhookDelivery, error: str, status_code: int | None = None) -> None:
-    if delivery.attempts >= MAX_ATTEMPTS:
-        _fail(delivery, f"gave up after {delivery.attempts} attempts: {error}", status_code)
-        return
-    delay = RETRY_BACKOFF[delivery.attempts - 1]
-    _finish_attempt(
-        delivery,
-        status=DeliveryStatus.PENDING,
-        last_error=error,
-        last_status_code=status_code,
-        next_attempt_at=timezone.now() + delay,
-    )
-    transaction.on_commit(
-        partial(webhook_deliver_task.apply_async, (delivery.pk,), countdown=int(delay.total_seconds())), robust=True
-    )
+    deliveries.retry_later(delivery, error, last_status_code=status_code)
 
 
 def _signed_headers(delivery: WebhookDelivery, secret: str, body: bytes) -> dict[str, str]:
@@ -333,11 +304,7 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
     Deliberately not one transaction: the claim must commit before the POST, so that a second
     worker sees the row taken while the (slow, irreversible) POST is under way.
     """
-    now = timezone.now()
-    claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE)
-    if claimed != 1:
+    if not deliveries.claim(delivery_id):
         return None
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
     webhook = delivery.webhook
@@ -371,7 +338,7 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
     status = answer.status
     described = f"HTTP {status}" + (f": {answer.excerpt}" if answer.excerpt else "")
     if 200 <= status < 300:
-        _finish_attempt(
+        deliveries.finish(
             delivery,
             status=DeliveryStatus.DELIVERED,
             delivered_at=timezone.now(),
@@ -387,38 +354,6 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
     return delivery
 
 
-@transaction.atomic
 def webhook_sweep(*, batch_size: int = SWEEP_BATCH_SIZE) -> list[int]:
-    """Re-queue what would otherwise wait forever; returns the ids queued.
-
-    - rows left `sending` past their lease (the worker died mid-delivery) go back to pending, or
-      fail once they have used all their attempts;
-    - pending rows well past due (their task was lost) are queued again.
-    """
-    now = timezone.now()
-    stuck = list(
-        WebhookDelivery.objects.select_for_update(skip_locked=True)
-        .filter(status=DeliveryStatus.SENDING, next_attempt_at__lte=now)
-        .order_by("pk")
-        .values_list("pk", "attempts")[:batch_size]
-    )
-    exhausted = [pk for pk, attempts in stuck if attempts >= MAX_ATTEMPTS]
-    revived = [pk for pk, attempts in stuck if attempts < MAX_ATTEMPTS]
-    WebhookDelivery.objects.filter(pk__in=exhausted).update(
-        status=DeliveryStatus.FAILED,
-        last_error=f"gave up after {MAX_ATTEMPTS} attempts: the last delivery did not finish",
-    )
-    WebhookDelivery.objects.filter(pk__in=revived).update(
-        status=DeliveryStatus.PENDING,
-        next_attempt_at=now,
-        last_error="the delivery did not finish (the worker stopped); trying again",
-    )
-    overdue = list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now - REQUEUE_AFTER)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:batch_size]
-    )
-    queued = sorted(set(revived) | set(overdue))
-    for delivery_id in queued:
-        _queue_delivery(delivery_id)
-    return queued
+    """Re-queue what a dead worker or a lost task left behind (see LeasedOutbox.sweep)."""
+    return deliveries.sweep(batch_size=batch_size)

@@ -9,11 +9,10 @@ from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
+from notifications.leased import REQUEUE_AFTER, SENDING_LEASE
 from notifications.models import Channel, Notification, NotificationPreference, OutboxMessage, OutboxStatus
 from notifications.services import (
     MAX_ATTEMPTS,
-    REQUEUE_AFTER,
-    SENDING_LEASE,
     notification_mark_all_read,
     notification_mark_read,
     notification_preference_update,

@@ -5,6 +5,7 @@ Nothing leaves the machine: the endpoint listens on 127.0.0.1, and host names re
 `fake_dns` instead of real DNS.
 """
 
+import dataclasses
 import ipaddress
 import ssl
 import threading
@@ -177,7 +178,7 @@ def queued(monkeypatch):
         def apply_async(args, countdown=None):
             calls.append((args[0], countdown))
 
-    monkeypatch.setattr(webhooks, "webhook_deliver_task", Recorder)
+    monkeypatch.setattr(webhooks, "deliveries", dataclasses.replace(webhooks.deliveries, deliver_task=Recorder))
     return calls
 
 
