@@ -21,7 +21,10 @@ class SecurityConfig(AppConfig):
 
         from security.api_keys import verified_keys
         from security.models import ApiKey, RoleAssignment, User
+        from security.selectors import role_holders
 
-        for model in (ApiKey, RoleAssignment, User):
-            for signal in (post_save, post_delete):
+        for signal in (post_save, post_delete):
+            for model in (ApiKey, RoleAssignment, User):
                 signal.connect(verified_keys.forget, sender=model, dispatch_uid=f"keys_forget.{model.__name__}")
+            for model in (RoleAssignment, User):
+                signal.connect(role_holders.forget, sender=model, dispatch_uid=f"holders_forget.{model.__name__}")
