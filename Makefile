@@ -13,7 +13,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: help install messages messages-update browser run test lint worker beat serve bench bench-open311 clean
+.PHONY: help install messages messages-update browser run test lint worker beat serve bench bench-open311 bench-exchange bench-exchange-import bench-dashboards clean
 
 help:
 	@echo "make run     - set up, load demo data and serve http://$(HOST):$(PORT) (development)"
@@ -23,6 +23,9 @@ help:
 	@echo "make serve   - production-style serving with gunicorn and whitenoise (needs the production settings)"
 	@echo "make bench   - time the workbench and \"my requests\" with 100,000 requests (its own database; not part of make test)"
 	@echo "make bench-open311 - Open311 POST under gunicorn at 50 clients vs a one-insert floor (its own database; not part of make test)"
+	@echo "make bench-exchange - extract, mask, sign and log a 100,000-resident roster (its own database; not part of make test)"
+	@echo "make bench-exchange-import - import a 100,000-row household-registration file (its own database; not part of make test)"
+	@echo "make bench-dashboards - the dashboards at 1,000,000 requests vs raw aggregate queries (its own database; not part of make test)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Django 5.2 on Python 3.11)"; exit 1; }
@@ -99,6 +102,23 @@ bench: install
 # E.g. BENCH_OPEN311_ARGS="--workers 3 --duration 30".
 bench-open311: install
 	$(PY) bench/open311_post.py $(BENCH_OPEN311_ARGS)
+
+# Also not part of `make test`: one exchange of a 100,000-resident roster (extract, mask, sign, log) on a
+# database of its own (BENCH_EXCHANGE_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/portal_bench_exchange).
+bench-exchange: install
+	$(PY) bench/exchange.py $(BENCH_EXCHANGE_ARGS)
+
+# Also not part of `make test`: imports a generated 100,000-row household-registration CSV on a database of its
+# own (BENCH_IMPORT_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/portal_bench_import). E.g.
+# BENCH_IMPORT_ARGS="--rows 20000 --bad 100".
+bench-exchange-import: install
+	$(PY) bench/exchange_import.py $(BENCH_IMPORT_ARGS)
+
+# Also not part of `make test`: seeds a million requests into a database of its own (BENCH_DASH_DATABASE_URL,
+# default postgres://postgres@127.0.0.1:5432/portal_bench_dash; reused by later runs); see bench/README.md.
+# E.g. BENCH_DASH_ARGS="--period 30d --runs 30".
+bench-dashboards: install
+	$(PY) bench/dashboards.py $(BENCH_DASH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

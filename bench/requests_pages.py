@@ -4,10 +4,11 @@ The requirement: with 100,000 requests in the database, the workbench queue and 
 render in under 150 ms of server time, and their query counts do not grow with the number of rows.
 
 The benchmark builds the Shunqing demo in a PostgreSQL database of its own, tops it up to
-`--requests` service requests (bulk inserted; a second run adds only the shortfall), then renders
-each page in-process with Django's test client, so the time measured is the server's: middleware,
-view, queries and template. It does the same on a small database (`--small-requests`) and prints the
-query counts of both side by side. It reports and exits 0 whether the goal is met or not.
+`--requests` service requests (with portal.demo_requests, as `seed_demo --requests` does; a second
+run adds only the shortfall), then renders each page in-process with Django's test client, so the
+time measured is the server's: middleware, view, queries and template. It does the same on a small
+database (`--small-requests`) and prints the query counts of both side by side. It reports and exits
+0 whether the goal is met or not.
 
     .venv/bin/python bench/requests_pages.py              # or: make bench
     .venv/bin/python bench/requests_pages.py --explain    # and the query plans of each page
@@ -19,46 +20,19 @@ import argparse
 import json
 import math
 import os
-import random
 import statistics
 import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_bench"
 GOAL_MS = 150.0
-BATCH_SIZE = 5_000
-BENCH_RESIDENTS = 200
-DEMO_RESIDENT_SHARE = 0.02
-# Most requests are long closed; about one in ten is still open (the workbench's default view).
-STATUS_WEIGHTS = {
-    "closed": 78,
-    "resolved": 6,
-    "rejected": 6,
-    "submitted": 3,
-    "accepted": 2,
-    "assigned": 2,
-    "in_progress": 3,
-}
-DESCRIPTIONS = [
-    "楼道灯坏了好几天，晚上上下楼看不见。",
-    "小区门口路面塌陷，雨天积水严重。",
-    "垃圾桶已经满了，周围有异味。",
-    "电梯经常停运，老人上下楼很困难。",
-    "夜里施工噪音太大，影响休息。",
-    "家里老人独居，希望社区定期上门看看。",
-    "消防通道被车辆长期占用。",
-    "今天一早停水，没有看到通知。",
-]
-STREETS = ["人民路", "文化路", "滨江大道", "模范街", "北湖路", "涪江路", "延安路", "建设路", "桂花巷", "和平路"]
 
 
 @dataclass(frozen=True)
@@ -146,161 +120,21 @@ def setup_django(url: str) -> None:
 
 
 # --- the data ------------------------------------------------------------------------------------
-@contextmanager
-def given_timestamps(*models) -> Iterator[None]:
-    """Let bulk_create store the created/updated times we give instead of now(): two years of history
-    written in a minute. Only for this process's own inserts."""
-    from django.db.models import DateTimeField
-
-    fields = [
-        (field, field.auto_now, field.auto_now_add)
-        for model in models
-        for field in model._meta.concrete_fields
-        if isinstance(field, DateTimeField) and (field.auto_now or field.auto_now_add)
-    ]
-    for field, _, _ in fields:
-        field.auto_now = field.auto_now_add = False
-    try:
-        yield
-    finally:
-        for field, auto_now, auto_now_add in fields:
-            field.auto_now, field.auto_now_add = auto_now, auto_now_add
-
-
-def bench_residents():
-    """Residents who file the requests that are not the demo resident's (made once)."""
-    from django.contrib.auth.hashers import make_password
-
-    from security.models import User
-
-    names = [f"bench_resident_{index:03d}" for index in range(BENCH_RESIDENTS)]
-    have = set(User.objects.filter(username__in=names).values_list("username", flat=True))
-    User.objects.bulk_create(
-        [
-            User(
-                username=name,
-                first_name=f"居民{name[-3:]}",
-                email=f"{name}@bench.invalid",
-                password=make_password(None),
-            )
-            for name in names
-            if name not in have
-        ]
-    )
-    return list(User.objects.filter(username__in=names).order_by("username"))
-
-
-class RequestMaker:
-    """Builds unsaved ServiceRequest rows spread over every grid, service and status."""
-
-    def __init__(self, rng: random.Random) -> None:
-        from directory.models import Area
-        from security.models import User
-        from services.models import Service
-        from services.services import routing_resolve
-
-        self.rng = rng
-        self.grids = list(Area.objects.filter(kind=Area.Kind.GRID).order_by("path"))
-        self.services = list(Service.objects.filter(is_active=True).order_by("code"))
-        self.routes = {
-            (service.pk, grid.pk): routing_resolve(service=service, grid=grid)
-            for service in self.services
-            for grid in self.grids
-        }
-        self.demo_resident = User.objects.select_related("resident_profile__household").get(username="demo_resident")
-        self.demo_grid_pk = self.demo_resident.resident_profile.household.grid_id
-        self.grid_worker = User.objects.get(username="demo_grid")
-        self.residents = bench_residents()
-        self.statuses = list(STATUS_WEIGHTS)
-        self.weights = list(STATUS_WEIGHTS.values())
-
-    def make(self, now):
-        from services.models import OPEN_STATUSES, Channel, RequestStatus, ServiceRequest
-
-        rng = self.rng
-        status = rng.choices(self.statuses, self.weights)[0]
-        service = rng.choice(self.services)
-        if rng.random() < DEMO_RESIDENT_SHARE:
-            requester, grid_pk = self.demo_resident, self.demo_grid_pk
-        else:
-            requester, grid_pk = rng.choice(self.residents), rng.choice(self.grids).pk
-        # Open and just-resolved requests are recent; the rest spread over two years.
-        recent = status in OPEN_STATUSES or status == RequestStatus.RESOLVED
-        age_minutes = rng.randint(10, 45 * 24 * 60) if recent else rng.randint(3 * 24 * 60, 730 * 24 * 60)
-        created = now - timedelta(minutes=age_minutes)
-        accept_due = created + timedelta(hours=service.accept_within_hours)
-        resolve_due = created + timedelta(days=service.resolve_within_days)
-        accepted = resolved = closed = None
-        if status not in (RequestStatus.SUBMITTED, RequestStatus.REJECTED):
-            accepted = min(now, created + timedelta(minutes=rng.randint(5, service.accept_within_hours * 60)))
-        if status in (RequestStatus.RESOLVED, RequestStatus.CLOSED):
-            resolved = min(now, accepted + timedelta(minutes=rng.randint(30, service.resolve_within_days * 1800)))
-        if status == RequestStatus.CLOSED:
-            closed = min(now, resolved + timedelta(days=rng.randint(0, 7)))
-        elif status == RequestStatus.REJECTED:
-            closed = created + timedelta(hours=rng.randint(1, 24))
-        due = accept_due if status == RequestStatus.SUBMITTED else resolve_due
-        handled_by_worker = grid_pk == self.demo_grid_pk and status not in (
-            RequestStatus.SUBMITTED,
-            RequestStatus.ACCEPTED,
-            RequestStatus.REJECTED,
-        )
-        return ServiceRequest(
-            service=service,
-            description=rng.choice(DESCRIPTIONS),
-            grid_id=grid_pk,
-            address=f"{rng.choice(STREETS)}{rng.randint(1, 300)}号",
-            requester=requester,
-            filed_by=requester,
-            channel=rng.choices([Channel.WEB, Channel.PHONE, Channel.WALK_IN], [80, 15, 5])[0],
-            status=status,
-            handling_organisation=self.routes[service.pk, grid_pk],
-            assignee=self.grid_worker if handled_by_worker else None,
-            accept_due_at=accept_due,
-            resolve_due_at=resolve_due,
-            accepted_at=accepted,
-            resolved_at=resolved,
-            closed_at=closed,
-            is_overdue=status in OPEN_STATUSES and due < now,
-            rating=rng.randint(3, 5) if status == RequestStatus.CLOSED and rng.random() < 0.6 else None,
-            created_at=created,
-            updated_at=closed or resolved or accepted or created,
-        )
-
-
 def top_up(*, total: int, seed: int) -> int:
-    """Add requests (each with its "submitted" timeline event) until there are `total`."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from services.models import RequestEvent, RequestStatus, ServiceRequest
+    """Add requests, each with its timeline, until there are `total`: through the one bulk generator
+    (portal.demo_requests, as `seed_demo --requests`), two years of them in every grid and state."""
+    from portal.demo_requests import ProgressBar, requests_seed
+    from services.models import ServiceRequest
 
     existing = ServiceRequest.objects.count()
     shortfall = total - existing
     if shortfall <= 0:
         log(f"{existing:,} requests on file; nothing to add")
         return existing
-    log(f"{existing:,} requests on file; adding {shortfall:,} in batches of {BATCH_SIZE:,}")
-    maker = RequestMaker(random.Random(seed + existing))  # noqa: S311 - test data, not secrets
-    now = timezone.now()
-    started = time.perf_counter()
-    with given_timestamps(ServiceRequest, RequestEvent):
-        for done in range(0, shortfall, BATCH_SIZE):
-            rows = [maker.make(now) for _ in range(min(BATCH_SIZE, shortfall - done))]
-            with transaction.atomic():
-                ServiceRequest.objects.bulk_create(rows)
-                RequestEvent.objects.bulk_create(
-                    RequestEvent(
-                        request=row,
-                        kind=RequestEvent.Kind.SUBMITTED,
-                        actor_id=row.filed_by_id,
-                        to_status=RequestStatus.SUBMITTED,
-                        created_at=row.created_at,
-                    )
-                    for row in rows
-                )
-            log(f"  {existing + done + len(rows):,} / {total:,}")
-    log(f"Added {shortfall:,} requests in {time.perf_counter() - started:.0f} s")
+    log(f"{existing:,} requests on file; adding {shortfall:,}")
+    # No dashboards are measured here, so their summary tables are not rebuilt.
+    report = requests_seed(count=shortfall, seed=seed, progress=ProgressBar(sys.stderr), summaries=False)
+    log(f"Added {report.added:,} requests and {report.events:,} timeline events in {report.seconds:.0f} s")
     return ServiceRequest.objects.count()
 
 
@@ -326,7 +160,7 @@ def build(*, total: int, seed: int) -> int:
 
 
 # --- the measurement -----------------------------------------------------------------------------
-def _percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
@@ -369,7 +203,7 @@ def measure(page: Page, *, warmup: int, runs: int, explain: bool) -> dict:
         "listed": page.listed(user),
         "queries": len(queries),
         "p50": statistics.median(timings),
-        "p95": _percentile(timings, 0.95),
+        "p95": percentile(timings, 0.95),
         "max": max(timings),
     }
 

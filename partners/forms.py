@@ -1,4 +1,5 @@
-"""Forms parse what a partner operator typed; `security.api_keys` decides whether it is acceptable."""
+"""Forms parse what a partner operator or department officer typed; `security.api_keys` decides
+whether it is acceptable."""
 
 from datetime import datetime, time, timedelta
 
@@ -7,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from security.api_keys import allowed_scopes
 from security.models import ApiScope
 
 DEFAULT_KEY_LIFETIME = timedelta(days=90)
@@ -36,6 +38,10 @@ class ApiKeyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.organisations = {organisation.pk: organisation for organisation in organisations}
         self.fields["organisation"].choices = [(pk, o.name) for pk, o in self.organisations.items()]
+        # Offer only the scopes the user's kinds of organisation may hold (partners: the partner
+        # API; departments: the data exchange).
+        offered = {scope for o in self.organisations.values() for scope in allowed_scopes(o)}
+        self.fields["scopes"].choices = [(value, label) for value, label in ApiScope.choices if value in offered]
         if len(self.organisations) == 1:
             self.fields["organisation"].widget = forms.HiddenInput()
             self.fields["organisation"].initial = next(iter(self.organisations))

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from directory.models import Area, Organisation
+from security.api_keys import KEY_MANAGER_ROLES
 from security.models import ApiKey, Role, RoleAssignment, User
 from security.scoping import organisation_ids, restrict
 from services.models import RequestEvent, ServiceRequest
@@ -87,8 +88,9 @@ def work_order_event_get(*, key: ApiKey, request: ServiceRequest, event_id: int)
 
 # --- key pages ---------------------------------------------------------------------------------
 def partner_organisation_ids(*, user: User) -> list[int]:
-    """The organisations whose keys `user` manages: those they are a partner operator of."""
-    return organisation_ids(user, {Role.PARTNER_OPERATOR})
+    """The organisations whose keys `user` manages: those they are a partner operator or a
+    department officer of (security.api_keys.KEY_MANAGER_ROLES)."""
+    return organisation_ids(user, KEY_MANAGER_ROLES)
 
 
 def partner_organisations_for_user(*, user: User) -> QuerySet[Organisation]:

@@ -1,4 +1,6 @@
-"""The partner operator's pages: the organisation's API keys."""
+"""The pages where partner operators and department officers make and revoke their
+organisation's API keys (one page for both; security.api_keys decides which scopes each kind of
+organisation may hold)."""
 
 from dataclasses import dataclass
 
@@ -12,11 +14,9 @@ from django.views.decorators.http import require_POST
 
 from partners.forms import ApiKeyForm
 from partners.selectors import api_key_get_for_user, api_keys_for_user, partner_organisations_for_user
-from security.api_keys import api_key_create, api_key_revoke
+from security.api_keys import KEY_MANAGER_ROLES, api_key_create, api_key_revoke
 from security.decorators import role_required
-from security.models import ApiKey, ApiScope, Role
-
-PARTNER_ROLES = {Role.PARTNER_OPERATOR}
+from security.models import ApiKey, ApiScope
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def _state(key: ApiKey, now) -> str:
 
 # never_cache: the answer to a successful POST carries the new key itself.
 @never_cache
-@role_required(PARTNER_ROLES)
+@role_required(KEY_MANAGER_ROLES)
 def api_keys(request):
     organisations = list(partner_organisations_for_user(user=request.user))
     form = ApiKeyForm(request.POST or None, organisations=organisations)
@@ -67,7 +67,7 @@ def api_keys(request):
     return render(request, "partners/api_keys.html", context)
 
 
-@role_required(PARTNER_ROLES)
+@role_required(KEY_MANAGER_ROLES)
 @require_POST
 def api_key_revoke_view(request, prefix):
     key = api_key_get_for_user(user=request.user, prefix=prefix)

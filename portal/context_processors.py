@@ -1,7 +1,14 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from security.roles import AREA_ROLES, AUDIT_READER_ROLES, ORGANISATION_ROLES, OVERSIGHT_ROLES
+from security.roles import (
+    AREA_ROLES,
+    AUDIT_READER_ROLES,
+    DASHBOARD_ROLES,
+    EXCHANGE_ROLES,
+    ORGANISATION_ROLES,
+    SCORECARD_ROLES,
+)
 from security.scoping import has_role
 
 
@@ -13,8 +20,12 @@ def navigation(request):
     links = [(reverse("services:mine"), _("My requests")), (reverse("residents:my_profile"), _("My profile"))]
     if has_role(user, AREA_ROLES | ORGANISATION_ROLES):
         links.insert(0, (reverse("services:workbench"), _("Workbench")))
-    if has_role(user, OVERSIGHT_ROLES):
-        links.append((reverse("portal:oversight"), _("Oversight")))
+    if has_role(user, DASHBOARD_ROLES):
+        links.append((reverse("dashboards:overview"), _("Dashboards")))
+    if has_role(user, SCORECARD_ROLES):
+        links.append((reverse("dashboards:scorecard"), _("Our scorecard")))
+    if has_role(user, EXCHANGE_ROLES):
+        links.append((reverse("exchange:catalogue"), _("Data exchange")))
     if has_role(user, AREA_ROLES):
         links.append((reverse("residents:staff_list"), _("Residents")))
     if has_role(user, ORGANISATION_ROLES):

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from directory.models import Area, Organisation
 from directory.services import area_create, organisation_create
+from exchange.demo import exchange_demo_seed
 from portal.demo_services import build_catalogue, build_demo_requests
 from residents.models import Household, ResidentProfile
 from residents.services import household_create, resident_register
@@ -248,4 +249,5 @@ def build_demo(*, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     build_residents(demo_resident=demo_resident)
     build_catalogue(district=district)
     build_demo_requests(resident=demo_resident, grid_worker=User.objects.get(username="demo_grid"))
+    exchange_demo_seed()
     return logins

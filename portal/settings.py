@@ -163,6 +163,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "partners.tasks.webhook_sweep_task",
         "schedule": 60,
     },
+    "dashboards-summaries-refresh": {
+        "task": "dashboards.tasks.summaries_refresh_task",
+        "schedule": 5 * 60,
+    },
+    # Starts and ends agreements on their dates, runs the scheduled ones, requeues stalled jobs.
+    "exchange-sweep": {
+        "task": "exchange.tasks.exchange_sweep_task",
+        "schedule": 5 * 60,
+    },
+    "verify-exchange-log-nightly": {
+        "task": "exchange.tasks.exchange_log_verify_task",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # --- identity --------------------------------------------------------------------------------
@@ -232,6 +245,13 @@ if SMS_BACKEND == "notifications.channels.FileSmsBackend" and not SMS_FILE_PATH:
 # True also allows http:// endpoints. Only for tests and closed networks: it lets a partner make the
 # portal POST to addresses inside the district's network.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.get_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+
+# --- data exchange: signed payload files, pushed to consumers' endpoints (same address rules) ----
+EXCHANGE_PAYLOAD_DIR = env.get_str("EXCHANGE_PAYLOAD_DIR", "")  # empty: MEDIA_ROOT/exchange
+EXCHANGE_PUSH_TIMEOUT = env.get_int("EXCHANGE_PUSH_TIMEOUT", 30, minimum=1)
+# Tests only: seconds an exchange job waits between writing its payload and logging it, so a test
+# can kill the worker at that moment.
+EXCHANGE_PAUSE_BEFORE_LOG = env.get_int("EXCHANGE_PAUSE_BEFORE_LOG", 0, minimum=0)
 
 # --- map picker: tiles from a server the district names; with none, the request form has no map ---
 MAP_TILE_URL = env.get_str("MAP_TILE_URL", "")

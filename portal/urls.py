@@ -7,7 +7,6 @@ portal_patterns = (
     [
         path("", views.home, name="home"),
         path("start/", views.landing, name="landing"),
-        path("oversight/", views.oversight, name="oversight"),
         path("organisation/", views.organisation_home, name="organisation_home"),
     ],
     "portal",

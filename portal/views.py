@@ -5,17 +5,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.health import health_report
-from portal.overview import oversight_summary
 from security.decorators import role_required
 from security.models import Role
-from security.roles import ORGANISATION_ROLES, OVERSIGHT_ROLES
+from security.roles import ORGANISATION_ROLES
 from security.scoping import primary_role, role_assignments
 
 # Where each role starts after signing in.
 LANDING_BY_ROLE = {
     Role.ADMIN: "admin:index",
-    Role.DISTRICT_LEADER: "portal:oversight",
-    Role.SUBDISTRICT_OFFICER: "portal:oversight",
+    Role.DISTRICT_LEADER: "dashboards:overview",
+    Role.SUBDISTRICT_OFFICER: "dashboards:overview",
     Role.AUDITOR: "security:audit_log",
     Role.COMMUNITY_STAFF: "services:workbench",
     Role.GRID_WORKER: "services:workbench",
@@ -34,11 +33,6 @@ def landing(request):
     """After sign-in: send each user to the page their main role works from."""
     role = primary_role(request.user)
     return redirect(LANDING_BY_ROLE.get(role, "services:mine"))
-
-
-@role_required(OVERSIGHT_ROLES)
-def oversight(request):
-    return render(request, "portal/oversight.html", {"summary": oversight_summary(user=request.user)})
 
 
 @role_required(ORGANISATION_ROLES)

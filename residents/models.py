@@ -13,6 +13,9 @@ class Household(TimeStampedModel):
     """A dwelling and the people registered in it, placed in one grid."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The household's number in the providing department's registration system (户编号), the key
+    # that imports upsert by; empty for households registered in the portal itself.
+    household_code = models.CharField(_("household number"), max_length=64, null=True, blank=True, unique=True)
     address = models.CharField(_("address"), max_length=255)
     grid = models.ForeignKey(
         Area,

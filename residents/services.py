@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,6 +13,35 @@ from security.audit import audit_record
 from security.models import User
 from security.roles import RESIDENT_REGISTRAR_ROLES, UNMASK_ROLES
 from security.scoping import covers_area
+
+
+class SealedValue(NamedTuple):
+    """How a resident's ID-card number or phone is stored: the keyed hash that finds it, the
+    ciphertext, and the masked form shown by default (the columns of ResidentProfile)."""
+
+    hash: str
+    encrypted: str
+    masked: str
+
+
+def seal_id_card(normalised: str, *, known_hash: str = "") -> SealedValue:
+    """The stored form of an already normalised ID-card number (personal_data.normalise_id_card).
+    Shared by registration and bulk imports, so both write exactly the same columns; an import
+    that already looked the number up passes its hash instead of computing it twice."""
+    return SealedValue(
+        known_hash or personal_data.lookup_hash("id_card", normalised),
+        personal_data.encrypt(normalised),
+        personal_data.mask_id_card(normalised),
+    )
+
+
+def seal_phone(normalised: str, *, known_hash: str = "") -> SealedValue:
+    """The stored form of an already normalised phone number (personal_data.normalise_phone)."""
+    return SealedValue(
+        known_hash or personal_data.lookup_hash("phone", normalised),
+        personal_data.encrypt(normalised),
+        personal_data.mask_phone(normalised),
+    )
 
 
 def _check_registrar(actor: User | None, grid: Area) -> None:
@@ -60,17 +90,14 @@ def resident_register(
         registered_by=actor,
     )
     if id_card_number.strip():
-        id_card = personal_data.normalise_id_card(id_card_number)
-        profile.id_card_hash = personal_data.lookup_hash("id_card", id_card)
-        if ResidentProfile.objects.filter(id_card_hash=profile.id_card_hash).exists():
+        sealed = seal_id_card(personal_data.normalise_id_card(id_card_number))
+        if ResidentProfile.objects.filter(id_card_hash=sealed.hash).exists():
             raise ValidationError(_("A resident with this ID-card number is already registered."))
-        profile.id_card_encrypted = personal_data.encrypt(id_card)
-        profile.id_card_masked = personal_data.mask_id_card(id_card)
+        profile.id_card_hash, profile.id_card_encrypted, profile.id_card_masked = sealed
     if phone.strip():
-        phone_number = personal_data.normalise_phone(phone)
-        profile.phone_hash = personal_data.lookup_hash("phone", phone_number)
-        profile.phone_encrypted = personal_data.encrypt(phone_number)
-        profile.phone_masked = personal_data.mask_phone(phone_number)
+        profile.phone_hash, profile.phone_encrypted, profile.phone_masked = seal_phone(
+            personal_data.normalise_phone(phone)
+        )
     if user is not None and ResidentProfile.objects.filter(user=user).exists():
         raise ValidationError(_("This account already has a resident profile."))
     profile.save()

@@ -1,4 +1,4 @@
-"""Creating, revoking and checking partners' API keys."""
+"""Creating, revoking and checking the API keys of partners' and departments' systems."""
 
 from __future__ import annotations
 
@@ -28,8 +28,26 @@ def _hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
+# Who makes an organisation's keys, and which scopes each kind of organisation may hold: partners
+# work the partner API, government departments exchange data under agreements.
+KEY_MANAGER_ROLES = frozenset({Role.PARTNER_OPERATOR, Role.DEPARTMENT_OFFICER})
+SCOPES_BY_ORGANISATION_KIND = {
+    Organisation.Kind.PARTNER: [
+        ApiScope.SUBMIT_REQUESTS,
+        ApiScope.READ_WORK_ORDERS,
+        ApiScope.UPDATE_WORK_ORDERS,
+        ApiScope.MANAGE_WEBHOOKS,
+    ],
+    Organisation.Kind.DEPARTMENT: [ApiScope.FETCH_EXCHANGES, ApiScope.PUSH_IMPORTS],
+}
+
+
+def allowed_scopes(organisation: Organisation) -> list[str]:
+    return [str(scope) for scope in SCOPES_BY_ORGANISATION_KIND.get(organisation.kind, [])]
+
+
 def _may_manage(actor: User, organisation: Organisation) -> bool:
-    return organisation.pk in organisation_ids(actor, {Role.PARTNER_OPERATOR})
+    return organisation.pk in organisation_ids(actor, KEY_MANAGER_ROLES)
 
 
 @transaction.atomic
@@ -42,7 +60,8 @@ def api_key_create(
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = [_("Give the key a name, e.g. the system that will use it.")]
-    unknown = [scope for scope in scopes if scope not in ApiScope.values]
+    allowed = allowed_scopes(organisation)
+    unknown = [scope for scope in scopes if scope not in allowed]
     if not scopes or unknown:
         errors["scopes"] = [_("Choose at least one of the listed permissions.")]
     now = timezone.now()

@@ -32,13 +32,32 @@ class PersonalDataError(Exception):
     """A stored value could not be decrypted: the key changed or the row was altered."""
 
 
+def _derive(secret: str, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode())
+
+
 @lru_cache(maxsize=4)
 def _keys(secret: str) -> tuple[Fernet, bytes]:
-    def derive(info: bytes) -> bytes:
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode())
+    fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"shunqing-portal personal-data encryption v1")))
+    return fernet, _derive(secret, b"shunqing-portal personal-data lookup v1")
 
-    fernet = Fernet(base64.urlsafe_b64encode(derive(b"shunqing-portal personal-data encryption v1")))
-    return fernet, derive(b"shunqing-portal personal-data lookup v1")
+
+@lru_cache(maxsize=8)
+def _purpose_fernet(secret: str, purpose: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derive(secret, f"shunqing-portal {purpose} encryption v1".encode())))
+
+
+def encrypt_for(purpose: str, plaintext: bytes) -> str:
+    """Encrypt other secrets at rest (e.g. purpose="exchange signing key") under a key of their
+    own, derived from the same PERSONAL_DATA_KEY: one secret to keep, no key shared by two uses."""
+    return _purpose_fernet(settings.PERSONAL_DATA_KEY, purpose).encrypt(plaintext).decode()
+
+
+def decrypt_for(purpose: str, token: str) -> bytes:
+    try:
+        return _purpose_fernet(settings.PERSONAL_DATA_KEY, purpose).decrypt(token.encode())
+    except InvalidToken:
+        raise PersonalDataError(f"a stored {purpose} cannot be decrypted with the current key") from None
 
 
 def encrypt(plaintext: str) -> str:

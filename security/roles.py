@@ -23,6 +23,14 @@ UNMASK_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF})
 RESIDENT_REGISTRAR_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF})
 # Roles that watch their area through the oversight pages (volumes, backlog, counts).
 OVERSIGHT_ROLES = frozenset({Role.DISTRICT_LEADER, Role.SUBDISTRICT_OFFICER, Role.ADMIN})
+# Roles that read the dashboards: the oversight roles for their subtree, a department officer for
+# the requests their department handles. A partner operator sees only their own scorecard.
+DASHBOARD_ROLES = OVERSIGHT_ROLES | {Role.DEPARTMENT_OFFICER}
+SCORECARD_ROLES = frozenset({Role.PARTNER_OPERATOR})
+# Roles that oversee data-sharing agreements by area rather than as a party to them, and those who
+# open the exchange's dataset catalogue (with the departments that provide and consume).
+EXCHANGE_OVERSIGHT_ROLES = frozenset({Role.DISTRICT_LEADER, Role.AUDITOR, Role.ADMIN})
+EXCHANGE_ROLES = EXCHANGE_OVERSIGHT_ROLES | {Role.DEPARTMENT_OFFICER}
 # Roles that triage and work on service requests placed in their area.
 REQUEST_HANDLER_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER})
 # Roles that read the audit log.

@@ -58,7 +58,7 @@ def test_anonymous_visitors_are_turned_away(client, name):
 
 
 def test_the_probe_sees_the_pages():
-    assert {"residents:staff_list", "security:audit_log", "portal:oversight", "services:workbench"} <= set(ROUTES)
+    assert {"residents:staff_list", "security:audit_log", "dashboards:overview", "services:workbench"} <= set(ROUTES)
 
 
 @pytest.mark.parametrize("role", [Role.DISTRICT_LEADER, Role.AUDITOR, Role.GRID_WORKER])

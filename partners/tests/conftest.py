@@ -7,22 +7,19 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from security.api_keys import api_key_create
-from security.models import ApiScope
-
-ALL_SCOPES = list(ApiScope.values)
+from security.api_keys import allowed_scopes, api_key_create
 
 
 @pytest.fixture
 def make_key(db):
-    """make_key(operator, organisation, scopes=all) → (ApiKey, the raw key)."""
+    """make_key(operator, organisation, scopes=all it may hold) → (ApiKey, the raw key)."""
 
     def make(operator, organisation, scopes=None, name="ERP"):
         return api_key_create(
             actor=operator,
             organisation=organisation,
             name=name,
-            scopes=ALL_SCOPES if scopes is None else scopes,
+            scopes=allowed_scopes(organisation) if scopes is None else scopes,
             expires_at=timezone.now() + timedelta(days=30),
         )
 

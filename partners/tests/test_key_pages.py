@@ -103,8 +103,8 @@ def test_another_partners_operator_can_neither_see_nor_revoke(client, login, peo
     assert key.revoked_at is None
 
 
-@pytest.mark.parametrize("who", ["resident", "worker", "dept"])
-def test_people_who_are_not_partner_operators_get_403(client, login, people, orgs, make_key, who):
+@pytest.mark.parametrize("who", ["resident", "worker", "community", "leader"])
+def test_people_who_manage_no_organisation_get_403(client, login, people, orgs, make_key, who):
     key, _raw = make_key(people.partner, orgs.partner)
     login(getattr(people, who))
     assert client.get(KEYS).status_code == 403
@@ -139,4 +139,42 @@ def test_the_key_list_costs_the_same_queries_for_many_keys(client, login, people
 def test_the_organisation_page_links_to_the_keys(client, login, people):
     assert KEYS in login(people.partner).get("/organisation/").content.decode()
     client.logout()
-    assert KEYS not in login(people.dept).get("/organisation/").content.decode()
+    assert KEYS in login(people.dept).get("/organisation/").content.decode()
+
+
+def test_each_kind_of_organisation_is_offered_its_own_scopes(client, login, people):
+    partner_choices = {
+        value for value, _label in login(people.partner).get(KEYS).context["form"]["scopes"].field.choices
+    }
+    client.logout()
+    dept_choices = {value for value, _label in login(people.dept).get(KEYS).context["form"]["scopes"].field.choices}
+    assert partner_choices == {"requests:submit", "workorders:read", "workorders:write", "webhooks:manage"}
+    assert dept_choices == {"exchange:fetch", "exchange:import"}
+
+
+def test_a_department_officer_makes_an_exchange_key_but_not_a_partner_one(client, login, people, orgs):
+    login(people.dept)
+    refused = client.post(KEYS, create_form(orgs, organisation=orgs.dept.pk, scopes=["workorders:read"]))
+    assert "scopes" in refused.context["form"].errors
+    assert not ApiKey.objects.exists()
+    made = client.post(KEYS, create_form(orgs, organisation=orgs.dept.pk, scopes=["exchange:fetch"]))
+    assert made.status_code == 200
+    key = ApiKey.objects.get()
+    assert (key.organisation, key.scopes) == (orgs.dept, ["exchange:fetch"])
+    assert api_key_authenticate(made.context["raw_key"]) == key
+
+
+def test_a_partner_operator_cannot_take_exchange_scopes(client, login, people, orgs):
+    login(people.partner)
+    response = client.post(KEYS, create_form(orgs, scopes=["exchange:fetch"]))
+    assert "scopes" in response.context["form"].errors
+    assert not ApiKey.objects.exists()
+
+
+def test_departments_and_partners_do_not_see_each_others_keys(client, login, people, orgs, make_key):
+    partner_key, _raw = make_key(people.partner, orgs.partner)
+    dept_key, _raw = make_key(people.dept, orgs.dept)
+    login(people.dept)
+    html = client.get(KEYS).content.decode()
+    assert dept_key.prefix in html and partner_key.prefix not in html
+    assert client.post(f"/partners/keys/{partner_key.prefix}/revoke/").status_code == 404

@@ -1,7 +1,6 @@
 import pytest
 
 from portal.views import LANDING_BY_ROLE
-from residents.models import ResidentProfile
 from security.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -53,41 +52,6 @@ def test_language_switch_sticks(client):
     assert '<html lang="en">' in client.get("/").content.decode()
 
 
-def test_oversight_counts_roll_up_and_stay_in_scope(client, tree, orgs, residents, make_user, login):
-    ResidentProfile.objects.filter(pk=residents.r1.pk).update(is_elderly=True, lives_alone=True)
-    login(make_user(Role.SUBDISTRICT_OFFICER, tree.s1))
-    summary = client.get("/oversight/").context["summary"]
-    assert [root.code for root, _children in summary] == ["S1"]
-    [(_root, children)] = summary
-    [c1] = children
-    assert (c1.area.code, c1.households, c1.residents, c1.elderly_alone) == ("C1", 2, 2, 1)
-
-
-def test_oversight_for_the_district_leader_covers_every_subdistrict(client, tree, residents, make_user, login):
-    login(make_user(Role.DISTRICT_LEADER, tree.d))
-    [(_root, children)] = client.get("/oversight/").context["summary"]
-    assert {(c.area.code, c.residents) for c in children} == {("S1", 2), ("S2", 1)}
-
-
-@pytest.mark.parametrize("role", [Role.RESIDENT, Role.GRID_WORKER, Role.AUDITOR, Role.PARTNER_OPERATOR])
-def test_oversight_refuses_other_roles(client, tree, orgs, make_user, login, role):
-    login(_user_for(role, tree, orgs, make_user))
-    assert client.get("/oversight/").status_code == 403
-
-
-def test_oversight_query_count_is_flat(client, tree, residents, make_user, login, django_assert_max_num_queries):
-    from tests.factories import AreaFactory, HouseholdFactory, ResidentFactory
-
-    login(make_user(Role.DISTRICT_LEADER, tree.d))
-    with django_assert_max_num_queries(12) as few:
-        client.get("/oversight/")
-    for n in range(5):
-        grid = AreaFactory(code=f"G{n}x", kind="grid", parent=tree.c2)
-        ResidentFactory(household=HouseholdFactory(grid=grid))
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get("/oversight/")
-
-
 def test_organisation_home_shows_only_own_organisation(client, tree, orgs, make_user, login):
     login(make_user(Role.PARTNER_OPERATOR, tree.s1, orgs.partner))
     page = client.get("/organisation/").content.decode()
@@ -102,5 +66,5 @@ def test_organisation_home_refuses_other_roles(client, tree, orgs, make_user, lo
 
 
 def test_pages_need_sign_in(client):
-    for url in ("/start/", "/oversight/", "/organisation/", "/residents/me/"):
+    for url in ("/start/", "/dashboards/", "/organisation/", "/residents/me/"):
         assert client.get(url)["Location"].startswith("/accounts/login/"), url

@@ -1,0 +1,103 @@
+"""The filters every dashboard page takes from its query string: period, service group, area and
+organisation. Bad values get a message and the page falls back to the defaults."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dashboards.figures import Filters
+from dashboards.services import local_today
+from directory.models import Area, Organisation
+
+PERIODS = {
+    "7d": (_("Last 7 days"), 7),
+    "30d": (_("Last 30 days"), 30),
+    "90d": (_("Last 90 days"), 90),
+    "1y": (_("Last 12 months"), 365),
+    "2y": (_("Last 2 years"), 730),
+}
+DEFAULT_PERIOD = "30d"
+# The longest custom period: the summaries reach back as far as the requests, but a page about
+# more than two years says little that the yearly view does not.
+MAX_DAYS = 3 * 366
+
+
+# The yearly periods start on the first of a month, so their monthly series has whole months and
+# they read the monthly summary alone.
+WHOLE_MONTHS = {"1y": 12, "2y": 24}
+
+
+def period_start(period: str, today: date) -> date:
+    if period in WHOLE_MONTHS:
+        months = today.year * 12 + today.month - 1 - (WHOLE_MONTHS[period] - 1)
+        return date(months // 12, months % 12 + 1, 1)
+    return today - timedelta(days=PERIODS[period][1] - 1)
+
+
+class DashboardFilterForm(forms.Form):
+    period = forms.ChoiceField(
+        label=_("Period"),
+        required=False,
+        choices=[(key, label) for key, (label, _days) in PERIODS.items()] + [("custom", _("Dates below"))],
+    )
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    group = forms.ChoiceField(label=_("Service group"), required=False)
+    organisation = forms.TypedChoiceField(label=_("Organisation"), required=False, coerce=int, empty_value=None)
+    area = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data, *, groups: list[str], organisations: list[Organisation], root: Area, covers):
+        super().__init__(data)
+        self.root = root
+        self.covers = covers
+        self.fields["group"].choices = [("", _("All groups"))] + [(group, group) for group in groups]
+        self.fields["organisation"].choices = [("", _("All organisations"))] + [
+            (organisation.pk, organisation.name) for organisation in organisations
+        ]
+
+    def clean_area(self) -> Area:
+        pk = self.cleaned_data.get("area")
+        if pk is None:
+            return self.root
+        area = Area.objects.filter(pk=pk).first()
+        if area is None or not self.covers(area):
+            raise forms.ValidationError(_("That area is not one you oversee."))
+        return area
+
+    def clean(self):
+        data = super().clean()
+        today = local_today()
+        period = data.get("period") or DEFAULT_PERIOD
+        if period == "custom":
+            start, end = data.get("start"), data.get("end")
+            if start is None or end is None:
+                raise forms.ValidationError(_("Choose both dates, or one of the periods."))
+            if end > today:
+                self.add_error("end", _("The period cannot end after today."))
+            elif start > end:
+                self.add_error("start", _("The start must not be after the end."))
+            elif (end - start).days + 1 > MAX_DAYS:
+                self.add_error("start", _("Choose a period of at most three years."))
+        else:
+            data["start"], data["end"] = period_start(period, today), today
+        data["period"] = period
+        return data
+
+    def filters(self) -> Filters:
+        """The chosen filters, or the defaults for whatever was not valid."""
+        data = self.cleaned_data if self.is_valid() else {}
+        area = data.get("area") or self.root
+        today = local_today()
+        start: date = data.get("start") or period_start(DEFAULT_PERIOD, today)
+        end: date = data.get("end") or today
+        return Filters(
+            start=start,
+            end=end,
+            area_id=area.pk,
+            area_path=area.path,
+            service_group=data.get("group") or "",
+            organisation_id=data.get("organisation"),
+        )

@@ -1,0 +1,346 @@
+"""Thin views: read the filters, ask the selectors, build the tables, render or export them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, wraps
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dashboards import selectors, tables
+from dashboards.exports import FORMATS, table_response
+from dashboards.figures import RESOLUTION_NOTE, Figures, Filters, Scope
+from dashboards.forms import DashboardFilterForm
+from dashboards.services import export_record, local_today, summary_state
+from directory.models import Area
+from security.decorators import role_required
+from security.roles import DASHBOARD_ROLES, SCORECARD_ROLES
+
+# At most this many requests go into one export of a request list.
+EXPORT_ROW_LIMIT = 10_000
+
+
+@dataclass
+class Page:
+    """What every dashboard page starts from: the user's scope, the filters and the figures."""
+
+    scope: Scope
+    form: DashboardFilterForm
+    filters: Filters
+    root: Area
+    query: QueryDict
+
+    @cached_property
+    def figures(self) -> Figures:
+        """Read on first use: the request list needs only one of them (see _request_tables)."""
+        return selectors.figures_for(scope=self.scope, filters=self.filters)
+
+    def url(self, name: str, **changes) -> str:
+        query = self.query.copy()
+        for key, value in changes.items():
+            if value is None:
+                query.pop(key, None)
+            else:
+                query[key] = str(value)
+        query.pop("page", None)
+        encoded = query.urlencode()
+        return reverse(f"dashboards:{name}") + (f"?{encoded}" if encoded else "")
+
+
+def _page(request, scope: Scope) -> Page:
+    if scope.is_empty:
+        raise PermissionDenied
+    root = selectors.scope_root(scope)
+    form = DashboardFilterForm(
+        request.GET or None,
+        groups=selectors.service_groups(),
+        organisations=selectors.organisations_for(scope),
+        root=root,
+        covers=lambda area: selectors.scope_covers(scope, area),
+    )
+    filters = form.filters()
+    return Page(scope=scope, form=form, filters=filters, root=root, query=request.GET)
+
+
+def _chart(table: tables.Table, columns: list[int], kind: str = "bar") -> dict:
+    """The data of a chart drawn from some columns of a table (the table is its accessible twin)."""
+    return {
+        "type": kind,
+        "labels": [str(row[0]) for row in table.rows],
+        "datasets": [
+            {
+                "label": str(table.columns[i].label),
+                "data": [tables.cell_value(row[i], table.columns[i].kind) for row in table.rows],
+            }
+            for i in columns
+        ],
+    }
+
+
+def _overview_tables(request, page: Page) -> tuple[list[tables.Table], dict]:
+    area, children = selectors.drilldown_rows(user=request.user, scope=page.scope, figures=page.figures)
+    series = tables.series_table(selectors.series_rows(page.figures), page.filters.granularity)
+    built = [
+        tables.summary_table(page.figures),
+        tables.areas_table(
+            children,
+            row_link=lambda row: page.url("overview", area=row.obj.pk),
+            figure_link=lambda row, figure: page.url("requests", area=row.obj.pk, figure=figure),
+            with_people=bool(page.scope.paths),
+        ),
+        tables.services_table(
+            selectors.service_rows(page.figures),
+            figure_link=lambda row, figure: page.url("requests", service=row.obj.pk, figure=figure),
+        ),
+        series,
+        tables.ratings_table(page.figures),
+    ]
+    extra = {"area": area, "trail": selectors.area_trail(area, page.root)}
+    return built, extra
+
+
+def _league_tables(request, page: Page) -> tuple[list[tables.Table], dict]:
+    def link(row, figure):
+        return page.url("requests", organisation=row.obj.pk, figure=figure)
+
+    return [
+        tables.league_table(
+            "departments",
+            _("Departments"),
+            selectors.organisation_rows(page.figures, partners=False),
+            figure_link=link,
+        ),
+        tables.league_table(
+            "partners",
+            _("Enterprise partners"),
+            selectors.organisation_rows(page.figures, partners=True),
+            figure_link=link,
+        ),
+    ], {}
+
+
+def _hot_spot_tables(request, page: Page) -> tuple[list[tables.Table], dict]:
+    spots = selectors.hot_spots(user=request.user, scope=page.scope, figures=page.figures)
+    built = tables.hot_spot_tables(
+        selectors.by_requests_per_household(spots),
+        selectors.by_overdue_share(spots),
+        grid_link=lambda spot: page.url("requests", area=spot.grid.pk, figure="new"),
+    )
+    points = [
+        {
+            "name": spot.grid.name,
+            "lat": float(spot.grid.centre_lat),
+            "lng": float(spot.grid.centre_lng),
+            "new": spot.measures.new,
+            "overdue": spot.measures.overdue,
+        }
+        for spot in spots
+        if spot.grid.centre_lat is not None and spot.grid.centre_lng is not None
+    ]
+    return built, {"points": points}
+
+
+def _figure_param(request) -> str:
+    figure = request.GET.get("figure") or "new"
+    return figure if figure in selectors.FIGURES else "new"
+
+
+def _service_param(request) -> int | None:
+    value = request.GET.get("service", "")
+    return int(value) if value.isdigit() else None
+
+
+def _requests(request, page: Page):
+    return selectors.requests_behind(
+        scope=page.scope,
+        filters=page.filters,
+        figure=_figure_param(request),
+        service_id=_service_param(request),
+        now=timezone.now(),
+    )
+
+
+def _detail_link(service_request) -> str:
+    return reverse("services:detail", args=[service_request.public_id])
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count: counting a year of requests row by row would take longer than
+    the rest of the page; the summaries already know the number."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def _request_tables(request, page: Page) -> tuple[list[tables.Table], dict]:
+    paginator = CountedPaginator(
+        _requests(request, page),
+        50,
+        count=selectors.figure_count(page.figures, _figure_param(request), _service_param(request)),
+    )
+    listed = paginator.get_page(request.GET.get("page"))
+    return [tables.requests_table(listed, detail_link=_detail_link)], {"page_obj": listed}
+
+
+PAGES = {
+    "overview": (_overview_tables, "dashboards/overview.html", _("Dashboard")),
+    "league": (_league_tables, "dashboards/league.html", _("League tables")),
+    "hotspots": (_hot_spot_tables, "dashboards/hotspots.html", _("Hot spots")),
+    "requests": (_request_tables, "dashboards/requests.html", _("Requests behind a figure")),
+}
+# Which page each exported table belongs to.
+TABLE_PAGES = {
+    "summary": "overview",
+    "areas": "overview",
+    "services": "overview",
+    "series": "overview",
+    "ratings": "overview",
+    "departments": "league",
+    "partners": "league",
+    "hotspots-households": "hotspots",
+    "hotspots-overdue": "hotspots",
+    "requests": "requests",
+}
+
+
+def _render(request, name: str):
+    page = _page(request, selectors.dashboard_scope(request.user))
+    build, template, title = PAGES[name]
+    built, extra = build(request, page)
+    context = {
+        "page": page,
+        "title": title,
+        "tables": built,
+        "charts": _charts(name, built),
+        "state": summary_state(),
+        "resolution_note": RESOLUTION_NOTE,
+        "map_tile_url": settings.MAP_TILE_URL,
+        "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        **extra,
+    }
+    return render(request, template, context)
+
+
+def _charts(name: str, built: list[tables.Table]) -> dict:
+    by_slug = {table.slug: table for table in built}
+    if name == "overview":
+        return {
+            "series": _chart(by_slug["series"], [1, 3], "line"),
+            "services": _chart(by_slug["services"], [1]),
+            "ratings": _chart(by_slug["ratings"], [1]),
+        }
+    if name == "league":
+        return {slug: _chart(by_slug[slug], [5]) for slug in ("departments", "partners")}
+    return {}
+
+
+def needs_postgresql(view):
+    """The dashboards' SQL is PostgreSQL's: on the embedded SQLite of `make run` say so plainly."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if connection.vendor != "postgresql":
+            message = _("The dashboards need the PostgreSQL database; this installation runs on SQLite.")
+            return render(request, "dashboards/unavailable.html", {"message": message}, status=503)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@role_required(DASHBOARD_ROLES)
+@needs_postgresql
+def overview(request):
+    return _render(request, "overview")
+
+
+@role_required(DASHBOARD_ROLES)
+@needs_postgresql
+def league(request):
+    return _render(request, "league")
+
+
+@role_required(DASHBOARD_ROLES)
+@needs_postgresql
+def hotspots(request):
+    return _render(request, "hotspots")
+
+
+@role_required(DASHBOARD_ROLES)
+@needs_postgresql
+def request_list(request):
+    return _render(request, "requests")
+
+
+@role_required(DASHBOARD_ROLES)
+@needs_postgresql
+def export(request, table: str, file_format: str):
+    if table not in TABLE_PAGES or file_format not in FORMATS:
+        raise Http404
+    page = _page(request, selectors.dashboard_scope(request.user))
+    if table == "requests":
+        rows = _requests(request, page)[:EXPORT_ROW_LIMIT]
+        chosen = tables.requests_table(rows, detail_link=_detail_link)
+    else:
+        build = PAGES[TABLE_PAGES[table]][0]
+        chosen = next(t for t in build(request, page)[0] if t.slug == table)
+    filters = {key: value for key, value in request.GET.items() if key != "page"}
+    export_record(actor=request.user, table=table, file_format=file_format, rows=len(chosen.rows), filters=filters)
+    name = f"{table}-{page.filters.start:%Y%m%d}-{page.filters.end:%Y%m%d}"
+    return table_response(chosen, file_format, name)
+
+
+@role_required(SCORECARD_ROLES)
+@needs_postgresql
+def scorecard(request):
+    """A partner operator's own figures: their organisation's requests only."""
+    page = _page(request, selectors.scorecard_scope(request.user))
+    summary = tables.summary_table(page.figures)
+    series = tables.series_table(selectors.series_rows(page.figures), page.filters.granularity)
+    context = {
+        "page": page,
+        "title": _("Our scorecard"),
+        "tables": [summary, series],
+        "charts": {"series": _chart(series, [1, 3], "line")},
+        "organisations": selectors.organisations_for(page.scope),
+        "resolution_note": RESOLUTION_NOTE,
+        "state": summary_state(),
+    }
+    return render(request, "dashboards/scorecard.html", context)
+
+
+@role_required(DASHBOARD_ROLES)
+@needs_postgresql
+def screen(request):
+    """The command-centre screen (指挥中心大屏): big figures for today and the period, the grids
+    most overdue; it reloads itself every minute."""
+    scope = selectors.dashboard_scope(request.user)
+    page = _page(request, scope)
+    today = local_today()
+    today_filters = Filters(start=today, end=today, area_id=page.filters.area_id, area_path=page.filters.area_path)
+    today_figures = selectors.figures_for(scope=scope, filters=today_filters)
+    spots = selectors.hot_spots(user=request.user, scope=scope, figures=page.figures)
+    context = {
+        "page": page,
+        "today": today_figures.total,
+        "total": page.figures.total,
+        "worst": selectors.by_overdue_share(spots)[:8],
+        "series": _chart(
+            tables.series_table(selectors.series_rows(page.figures), page.filters.granularity), [1, 3], "line"
+        ),
+        "updated": timezone.localtime(),
+        "resolution_note": RESOLUTION_NOTE,
+    }
+    return render(request, "dashboards/screen.html", context)
