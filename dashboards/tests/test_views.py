@@ -53,7 +53,7 @@ def test_subdistrict_officer_sees_only_their_subtree(client, login, people, tree
     assert 0 < total.new < ServiceRequest.objects.count()
     # Another subdistrict's area: refused with a message, the officer's own figures instead.
     response = client.get("/dashboards/", {"area": tree.s2.pk})
-    assert "That area is not one you oversee." in response.content.decode() or "不是" in response.content.decode()
+    assert "该区域不在您的监管范围内。" in response.content.decode()  # "That area is not one you oversee."
     assert response.context["page"].filters.area_path == tree.s1.path
 
 
