@@ -226,6 +226,10 @@ class ServiceRequest(TimeStampedModel):
                 name="request_open_due_idx",
             ),
             models.Index(fields=["resolve_due_at", "id"], name="request_due_idx"),
+            # Range scans over millions of rows: the requests filed since a day (the dashboards'
+            # live part), and those changed since a moment (the summaries' refresh watermark).
+            models.Index(fields=["created_at"], name="request_created_idx"),
+            models.Index(fields=["updated_at"], name="request_updated_idx"),
         ]
 
     def __str__(self) -> str:
