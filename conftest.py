@@ -4,10 +4,11 @@ has an insider and an outsider at the same level."""
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.utils import translation
 
 from directory.models import Area, Organisation
+from portal.local_cache import forget_everything
 from security.models import Role
 from security.services import role_grant
 from services.catalogue import service_define
@@ -25,7 +26,7 @@ def media_in_tmp(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
-    caches["local"].clear()
+    forget_everything()
 
 
 @pytest.fixture(autouse=True)

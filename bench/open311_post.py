@@ -9,10 +9,17 @@ The script builds the Shunqing demo in a PostgreSQL database of its own, gives t
 operator an API key with the scope requests:submit, creates the floor's table, starts gunicorn on
 a free loopback port with `bench/open311_settings.py` (production settings: DEBUG off, Redis for
 the cache, the throttle and Celery's queue, the throttle's limit raised so it counts but never
-refuses), and drives both endpoints in the same run with the same load generator: client
-processes with threads in them, one HTTP connection per client, each client POSTing back to back.
-It prints requests/s, p50, p95 and errors of each, the ratio, PASS/FAIL lines, and exits 0 either
-way. gunicorn is stopped and the benchmark's Celery queue emptied whatever happens.
+refuses) and a real Celery worker on the same settings, and drives both endpoints in the same run
+with the same load generator: client processes with threads in them, one HTTP connection per
+client, each client POSTing back to back.
+
+An Open311 POST is checked and numbered at once and filed by the worker a moment later
+(services.services.intake). The worker runs during the load, on the same two CPUs, so filing's
+cost is in the measurement; after the load the script waits until everything received has been
+filed and prints how long that took, and how many were still waiting when the load stopped.
+It prints requests/s, p50, p95 and errors of each target, the ratio, PASS/FAIL lines, and exits 0
+either way. gunicorn and the worker are stopped and the benchmark's Redis database emptied
+whatever happens.
 
     .venv/bin/python bench/open311_post.py          # or: make bench-open311
     .venv/bin/python bench/open311_post.py --help
@@ -116,6 +123,7 @@ def prepare() -> dict:
     from portal.demo import build_demo
     from security.api_keys import api_key_create
     from security.models import ApiScope, User
+    from services.services.intake import requests_file_received
 
     log("Migrating")
     call_command("migrate", interactive=False, verbosity=0)
@@ -136,6 +144,10 @@ def prepare() -> dict:
         expires_at=timezone.now() + timedelta(days=1),
     )
     grids = list(Area.objects.filter(kind=Area.Kind.GRID).order_by("path").values_list("code", flat=True))
+    # What an interrupted run left received is filed now, not by the worker during the measurement.
+    left = requests_file_received()
+    if left:
+        log(f"Filed {left} requests an earlier run left received")
     # Every filing appends to the audit chain; a long chain must not be what is measured as it grows.
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -151,7 +163,21 @@ def counts(operator_id: int, since) -> dict:
         cursor.execute(f"SELECT count(*) FROM {FLOOR_TABLE} WHERE created_at >= %s", [since])  # noqa: S608
         (floor_rows,) = cursor.fetchone()
     requests = ServiceRequest.objects.filter(filed_by_id=operator_id, channel=Channel.OPEN311, created_at__gte=since)
-    return {"requests": requests.count(), "floor": floor_rows}
+    return {"requests": requests.count(), "floor": floor_rows, "not_filed": _received_waiting()}
+
+
+def _received_waiting() -> int:
+    from services.models import ReceivedRequest
+
+    return ReceivedRequest.objects.count()
+
+
+def wait_until_filed(timeout: float = 300) -> float:
+    """Seconds until the worker has filed every request received (or `timeout`)."""
+    began = time.monotonic()
+    while _received_waiting() and time.monotonic() - began < timeout:
+        time.sleep(0.1)
+    return time.monotonic() - began
 
 
 # --- gunicorn -----------------------------------------------------------------------------------------
@@ -210,6 +236,46 @@ def stop_gunicorn(server: subprocess.Popen | None) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
+
+def start_worker(*, env: dict[str, str], logfile) -> subprocess.Popen:
+    # One process: filing takes the audit chain's lock per batch, so a second would mostly wait.
+    command = [
+        str(BASE_DIR / ".venv" / "bin" / "celery"),
+        "-A",
+        "portal",
+        "worker",
+        "--concurrency",
+        "1",
+        "--loglevel",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    log(f"Starting the Celery worker: {' '.join(command[1:])}")
+    return subprocess.Popen(  # noqa: S603
+        command, cwd=BASE_DIR, env={**os.environ, **env}, stdout=logfile, stderr=subprocess.STDOUT
+    )
+
+
+def wait_until_worker_ready(worker: subprocess.Popen, *, env: dict[str, str], timeout: float = 60) -> None:
+    # Asked by a `celery inspect ping` of its own: this process forks the load generator later,
+    # and must not hold the broker connection and threads a ping from here would leave behind.
+    command = [str(BASE_DIR / ".venv" / "bin" / "celery"), "-A", "portal", "inspect", "ping", "--timeout", "1"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise SystemExit(f"the Celery worker exited with {worker.returncode}; see its log above")
+        answered = subprocess.run(  # noqa: S603
+            command, cwd=BASE_DIR, env={**os.environ, **env}, capture_output=True, check=False
+        )
+        if answered.returncode == 0:
+            return
+    raise SystemExit(f"the Celery worker did not answer within {timeout:.0f} s")
+
+
+def stop_worker(worker: subprocess.Popen | None) -> None:
+    stop_gunicorn(worker)  # the same: SIGTERM is a warm shutdown, then wait, then kill
 
 
 # --- the load ----------------------------------------------------------------------------------------
@@ -352,8 +418,8 @@ def floor_target(*, port: int, warmup: float, duration: float) -> dict:
 
 # --- the queue ---------------------------------------------------------------------------------------
 def purge_queue(redis_url: str) -> int:
-    """Delete what the run queued (notification tasks, no worker reads this database) and its
-    throttle counts and cache entries: the whole benchmark Redis database."""
+    """Delete what is left queued (notification tasks the worker has not run yet), throttle counts
+    and cache entries: the whole benchmark Redis database."""
     import redis
 
     client = redis.Redis.from_url(redis_url)
@@ -404,8 +470,13 @@ def print_report(*, args, results: list[dict], made: dict, queued: int) -> None:
     ratio = a["rps"] / b["rps"] if b["rps"] else float("nan")
     print(f"ratio (a)/(b) requests/s: {ratio:.2f}")
     print(
+        f"The worker filed as they came: {made['waiting_at_end']} received requests were waiting when the load "
+        f"stopped, all filed {made['drained_seconds']:.1f} s later"
+        + (f"; {made['not_filed']} NOT FILED" if made["not_filed"] else "")
+    )
+    print(
         f"Requests filed through Open311 in the run (warm-up included): {made['requests']}; "
-        f"floor rows: {made['floor']}; notification tasks left queued (then purged): {queued}"
+        f"floor rows: {made['floor']}; tasks left queued (then purged): {queued}"
     )
     print(
         f"Sanity: successful (a) POSTs incl. warm-up {made['ok_a']} vs requests filed {made['requests']}: "
@@ -457,10 +528,15 @@ def main() -> None:
         key_file.write_text(prepared["raw_key"])
         key_file.chmod(0o600)
         server_log = open(Path(scratch) / "gunicorn.log", "w+")  # noqa: SIM115 - closed below
+        worker_log = open(Path(scratch) / "worker.log", "w+")  # noqa: SIM115 - closed below
+        worker = None
         try:
+            purge_queue(args.redis_url)
+            worker = start_worker(env=env, logfile=worker_log)
             port = free_port()
             server = start_gunicorn(port=port, workers=args.workers, threads=args.threads, env=env, logfile=server_log)
             wait_until_up(server, port)
+            wait_until_worker_ready(worker, env=env)
             a_target = open311_target(
                 port=port,
                 raw_key=key_file.read_text(),
@@ -469,23 +545,30 @@ def main() -> None:
                 duration=args.duration,
             )
             b_target = floor_target(port=port, warmup=args.warmup, duration=args.duration)
-            results = []
-            for target in (a_target, b_target):
-                log(f"Load: {target['name']}, {args.clients} clients, {args.warmup:.0f} s + {args.duration:.0f} s")
-                results.append(run_load(target, clients=args.clients, processes=args.client_processes))
+            log(f"Load: {a_target['name']}, {args.clients} clients, {args.warmup:.0f} s + {args.duration:.0f} s")
+            results = [run_load(a_target, clients=args.clients, processes=args.client_processes)]
+            waiting = _received_waiting()
+            log(f"Waiting for the worker to file the {waiting} requests not filed yet")
+            drained = wait_until_filed()
+            log(f"Load: {b_target['name']}, {args.clients} clients, {args.warmup:.0f} s + {args.duration:.0f} s")
+            results.append(run_load(b_target, clients=args.clients, processes=args.client_processes))
         finally:
             stop_gunicorn(server)
-            server_log.seek(0)
-            problems = server_log.read().strip()
-            server_log.close()
-            if problems:
-                log("gunicorn's log (warnings and errors):\n" + problems[-4000:])
+            stop_worker(worker)
+            for name, logfile in (("gunicorn", server_log), ("the worker", worker_log)):
+                logfile.seek(0)
+                problems = logfile.read().strip()
+                logfile.close()
+                if problems:
+                    log(f"{name}'s log (warnings and errors):\n" + problems[-4000:])
             try:
                 queued = purge_queue(args.redis_url)
             except Exception as exc:  # noqa: BLE001 - report, still print the measurement
                 log(f"Could not purge the benchmark's Redis database: {exc}")
     made = counts(prepared["operator_id"], since)
     made["ok_a"] = results[0]["all_ok"]
+    made["waiting_at_end"] = waiting
+    made["drained_seconds"] = drained
     print_report(args=args, results=results, made=made, queued=queued)
 
 

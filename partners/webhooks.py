@@ -29,6 +29,7 @@ from partners import webhooks_http
 from partners.models import DeliveryStatus, Webhook, WebhookDelivery
 from partners.tasks import webhook_deliver_task
 from partners.webhook_signing import sign
+from portal.local_cache import LocalCache
 from security import personal_data
 from security.audit import audit_record
 from security.models import ApiKey, ApiScope, Role, User
@@ -225,6 +226,24 @@ def event_payload(*, request: ServiceRequest, event: RequestEvent, event_type: s
     }
 
 
+# Which webhooks an organisation has is read on every event of every request, and changes rarely:
+# kept in each process's memory, forgotten when a webhook changes (see partners.apps). Another
+# process may queue deliveries for a webhook turned off in the last LOCAL_CACHE_SECONDS; sending
+# checks it again (webhook_deliver).
+organisation_webhooks = LocalCache("webhooks")
+
+
+def active_webhook_ids(*, organisation_id: int) -> list[int]:
+    return organisation_webhooks.get(
+        str(organisation_id),
+        lambda: list(
+            Webhook.objects.filter(organisation_id=organisation_id, is_active=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        ),
+    )
+
+
 def webhook_fan_out(sender, *, request: ServiceRequest, event: RequestEvent, **kwargs) -> list[int]:
     """Receiver of `services.signals.request_event_recorded`, inside the service's transaction:
     one delivery per active webhook of the handling organisation. Returns the ids queued.
@@ -233,11 +252,7 @@ def webhook_fan_out(sender, *, request: ServiceRequest, event: RequestEvent, **k
     event_type = EVENT_TYPES.get(event.kind)
     if event_type is None or request.handling_organisation_id is None:
         return []
-    webhook_ids = list(
-        Webhook.objects.filter(organisation_id=request.handling_organisation_id, is_active=True).values_list(
-            "pk", flat=True
-        )
-    )
+    webhook_ids = active_webhook_ids(organisation_id=request.handling_organisation_id)
     if not webhook_ids:
         return []
     payload = event_payload(request=request, event=event, event_type=event_type)

@@ -115,10 +115,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # API rate limits are counted here: shared by every web process when Redis is configured.
 CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
-# Each process's own memory, for what every API call reads and what rarely changes (verified API
-# keys, the service catalogue, routing, grids). An entry lives LOCAL_CACHE_SECONDS; the process
-# that changes such a row drops the entries at once, the others within that time.
-CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal-local"}
+# What every API call reads and rarely changes (verified API keys, the service catalogue, routing,
+# grids) is kept in each process's memory (portal.local_cache) this long; the process that changes
+# such a row forgets at once, the others within that time.
 LOCAL_CACHE_SECONDS = env.get_int("LOCAL_CACHE_SECONDS", 30)
 API_RATE_LIMIT = env.get_str("API_RATE_LIMIT", "600/min")
 if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE_LIMIT):
@@ -154,6 +153,11 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-requests": {
         "task": "services.tasks.requests_escalate_overdue_task",
         "schedule": 5 * 60,
+    },
+    # Open311 POSTs queue their own filing; this files what a lost queue message left behind.
+    "file-received-requests": {
+        "task": "services.tasks.requests_file_received_task",
+        "schedule": 60,
     },
     "close-confirmed-requests": {
         "task": "services.tasks.requests_close_after_window_task",

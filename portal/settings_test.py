@@ -30,5 +30,4 @@ CACHES = {
         "LOCATION": os.environ["REDIS_URL"],
         "KEY_PREFIX": f"test-throttle-{os.getpid()}",
     },
-    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal-local"},
 }

@@ -7,31 +7,21 @@ X-Forwarded-For only when AUDIT_TRUST_X_FORWARDED_FOR says a proxy of ours sets 
 anonymous client cannot shake off its count by sending a made-up header.
 """
 
-import functools
 import math
 import time
 from types import SimpleNamespace
 
-import redis
 from django.conf import settings
 from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
+from portal import shared_redis
 from security.models import ApiKey
 from security.request_context import client_address
-
-_REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
 
 
 def _address(request) -> str:
     return client_address.get() or request.META.get("REMOTE_ADDR", "")
-
-
-@functools.cache
-def _redis(location: str) -> redis.Redis:
-    # One client per process: Django's Redis cache builds a new client on every call, which costs
-    # more than the counting itself.
-    return redis.Redis.from_url(location)
 
 
 def count_call(ident: str, *, window_seconds: int) -> tuple[int, int]:
@@ -43,11 +33,14 @@ def count_call(ident: str, *, window_seconds: int) -> tuple[int, int]:
     seconds_left = max(1, math.ceil((window + 1) * window_seconds - now))
     cache = caches["throttle"]
     key = f"throttle:{ident}:{window}"
-    if settings.CACHES["throttle"]["BACKEND"] == _REDIS_BACKEND:
-        pipe = _redis(settings.CACHES["throttle"]["LOCATION"]).pipeline(transaction=False)
-        pipe.incr(cache.make_key(key))  # the cache's prefix, so tests and benchmarks keep apart
-        pipe.expire(cache.make_key(key), window_seconds + 1)
-        count, _ = pipe.execute()
+    client = shared_redis.client_for("throttle")
+    if client is not None:
+        redis_key = cache.make_key(key)  # the cache's prefix, so tests and benchmarks keep apart
+        count = client.incr(redis_key)
+        if count == 1:
+            # The window's first call sets its end. A process dying in between leaves behind a key
+            # that never expires, of a window that has passed: a few bytes, never a wrong count.
+            client.expire(redis_key, window_seconds + 1)
         return count, seconds_left
     # Without Redis (development), the process's own memory.
     cache.add(key, 0, window_seconds + 1)

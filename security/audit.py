@@ -60,8 +60,52 @@ def _normalised_address(address: str | None) -> str | None:
     return ipaddress.ip_address(address).compressed if address else None
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event to append: who did what to which object, from where (the address defaults to
+    that of the request being served)."""
+
+    actor: User | None
+    action: str
+    target: Model | None = None
+    details: dict | None = None
+    ip_address: str | None = None
+
+
 # No savepoint: the event belongs to the caller's transaction, and a failure here must fail it.
 @transaction.atomic(savepoint=False)
+def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
+    """Append events to the audit log in order, each linked to the one before it.
+
+    Call it inside the service's own transaction, so the events commit or roll back with the
+    change they describe, and call it last: the chain lock is held until that transaction
+    commits, so taking row locks after it could deadlock against a service that locked rows first.
+    Many events appended at once take the lock once (the Open311 intake files in batches).
+    """
+    if not entries:
+        return []
+    _lock_chain()
+    previous = _last_hash() or AuditEvent.GENESIS_HASH
+    events = []
+    for entry in entries:
+        actor, target = entry.actor, entry.target
+        known = actor is not None and actor.is_authenticated
+        event = AuditEvent(
+            actor=actor if known else None,
+            actor_username=actor.get_username() if known else "",
+            action=entry.action,
+            object_type=target._meta.label if target is not None else "",
+            object_id=str(target.pk) if target is not None else "",
+            object_repr=str(target)[:200] if target is not None else "",
+            ip_address=_normalised_address(entry.ip_address or client_address.get()),
+            details=json.loads(json.dumps(entry.details or {}, ensure_ascii=False)),
+            prev_hash=previous,
+        )
+        event.hash = previous = audit_event_hash(event)
+        events.append(event)
+    return AuditEvent.objects.bulk_create(events)
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -70,28 +114,10 @@ def audit_record(
     details: dict | None = None,
     ip_address: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit log, linked to the one before it.
-
-    Call it inside the service's own transaction, so the event commits or rolls back with the
-    change it describes, and call it last: the chain lock is held until that transaction commits,
-    so taking row locks after it could deadlock against a service that locked rows first. The
-    address defaults to that of the request being served.
-    """
-    _lock_chain()
-    last_hash = _last_hash()
-    event = AuditEvent(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_username=actor.get_username() if actor is not None and actor.is_authenticated else "",
-        action=action,
-        object_type=target._meta.label if target is not None else "",
-        object_id=str(target.pk) if target is not None else "",
-        object_repr=str(target)[:200] if target is not None else "",
-        ip_address=_normalised_address(ip_address or client_address.get()),
-        details=json.loads(json.dumps(details or {}, ensure_ascii=False)),
-        prev_hash=last_hash or AuditEvent.GENESIS_HASH,
+    """Append one event to the audit log (see `audit_record_many`)."""
+    (event,) = audit_record_many(
+        [AuditEntry(actor=actor, action=action, target=target, details=details, ip_address=ip_address)]
     )
-    event.hash = audit_event_hash(event)
-    event.save()
     return event
 
 

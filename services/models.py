@@ -3,6 +3,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from directory.models import Area, BilingualNameMixin, Organisation
@@ -147,6 +148,9 @@ class Channel(models.TextChoices):
 
 
 class ServiceRequest(TimeStampedModel):
+    # Not auto_now_add: a request received through Open311 and filed a moment later by the worker
+    # (see ReceivedRequest) was made when it was received, and its deadlines count from then.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     public_id = models.CharField(_("request number"), max_length=12, unique=True, default=new_public_id, editable=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="requests", verbose_name=_("service"))
     description = models.TextField(_("description"), max_length=4000)
@@ -240,6 +244,39 @@ class ServiceRequest(TimeStampedModel):
         return self.status in OPEN_STATUSES
 
 
+class ReceivedRequest(models.Model):
+    """A request an Open311 client POSTed, validated and numbered, that the worker has yet to file.
+
+    The POST answers at once with the number the request will have; the worker files what has
+    been received in batches (`services.services.intake`), each filing in the transaction that
+    deletes the row, so every row is filed exactly once. A row the worker could not file keeps
+    the reason in `failure`."""
+
+    public_id = models.CharField(max_length=12, unique=True, default=new_public_id, editable=False)
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The key's operator files the request; the key is named in its audit event.
+    api_key = models.ForeignKey("security.ApiKey", on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    description = models.TextField(max_length=4000)
+    attributes = models.JSONField(default=dict, blank=True)
+    grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    address = models.CharField(max_length=255, blank=True)
+    contact_name = models.CharField(max_length=100, blank=True)
+    contact_phone_encrypted = models.TextField(blank=True)
+    contact_phone_masked = models.CharField(max_length=11, blank=True)
+    # The caller's address, for the filing's audit event.
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["id"], condition=Q(failure=""), name="received_request_pending_idx")]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
 class RequestEvent(models.Model):
     """One line of a request's timeline."""
 
@@ -265,7 +302,8 @@ class RequestEvent(models.Model):
     # Internal notes are for staff only; everything else the requester sees too.
     is_public = models.BooleanField(default=True)
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Not auto_now_add: a received request's filing is dated when it was received (see ReceivedRequest).
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -41,6 +41,9 @@ def _grid_workers(request: ServiceRequest) -> list[User]:
 
 
 def request_filed(*, request: ServiceRequest, event: RequestEvent) -> None:
+    grid_workers = _grid_workers(request)
+    if request.requester is None and not grid_workers:
+        return  # nobody to tell (a partner's filing in a grid without a worker): skip the wording
     with translation.override(settings.LANGUAGE_CODE):
         service = request.service.name
         if request.requester is not None:
@@ -54,7 +57,7 @@ def request_filed(*, request: ServiceRequest, event: RequestEvent) -> None:
                 % {"service": service, "due": _local(request.accept_due_at)},
             )
         _send(
-            _grid_workers(request),
+            grid_workers,
             request=request,
             event=event,
             kind="request.new",

@@ -12,7 +12,7 @@ from django.http import Http404
 
 from directory.models import Area
 from services.catalogue import catalogue_cache
-from services.models import Channel, RequestEvent, Service, ServiceRequest
+from services.models import Channel, ReceivedRequest, RequestEvent, Service, ServiceRequest
 from services.open311.arguments import MAX_PAGE_SIZE, Page
 from services.selectors import services_active
 
@@ -101,8 +101,13 @@ def public_request_get(*, public_id: str, with_notes: bool = False) -> ServiceRe
         raise Http404 from None
 
 
+def received_request_get(*, public_id: str) -> ReceivedRequest | None:
+    """An Open311 POST not filed yet (or that could not be filed: see its `failure`)."""
+    return ReceivedRequest.objects.only("public_id", "failure").filter(public_id=public_id).first()
+
+
 def open311_request_by_token(*, token: str) -> ServiceRequest:
-    """The request a POST returned `token` for (we file at once, so the token is its number)."""
+    """The request filed from the POST that answered with `token` (the request's number)."""
     try:
         return ServiceRequest.objects.only("public_id").get(public_id=token, channel=Channel.OPEN311, is_public=True)
     except ServiceRequest.DoesNotExist:

@@ -1,6 +1,7 @@
 """Filing a request: validating it, placing it in a grid, routing it, setting its deadlines."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -67,7 +68,91 @@ def _place(*, grid: Area | None, lat: Decimal | None, lng: Decimal | None) -> Ar
     return found
 
 
-def _check_filer(*, actor: User, requester: User | None, grid: Area, channel: str) -> None:
+@dataclass(frozen=True)
+class Filing:
+    """A request that passed every check but the filer's right: what filing it records."""
+
+    service: Service
+    description: str
+    answers: dict
+    grid: Area
+    lat: Decimal | None
+    lng: Decimal | None
+    address: str
+    contact_name: str
+    contact_phone: str  # normalised, or ""
+    photos: list
+
+    def contact_phone_fields(self) -> dict[str, str]:
+        """The phone as it is stored: encrypted, and masked for display."""
+        phone = self.contact_phone
+        return {
+            "contact_phone_encrypted": personal_data.encrypt(phone) if phone else "",
+            "contact_phone_masked": personal_data.mask_phone(phone) if phone else "",
+        }
+
+
+def filing_validate(
+    *,
+    service: Service,
+    description: str,
+    answers: dict | None = None,
+    grid: Area | None = None,
+    lat: Decimal | None = None,
+    lng: Decimal | None = None,
+    address: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
+    photos=(),
+) -> Filing:
+    """Check a request before it is filed; a ValidationError names every field that is wrong."""
+    errors: dict[str, list[str]] = {}
+    if not service.is_active:
+        errors["service"] = [_("This service is not taking requests.")]
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = [_("Please describe what is wrong.")]
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = [_("At most %(limit)d characters.") % {"limit": MAX_DESCRIPTION}]
+    try:
+        cleaned_answers = answers_validate(service=service, raw=answers or {})
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        cleaned_answers = {}
+    try:
+        placed = _place(grid=grid, lat=lat, lng=lng)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        placed = None
+    cleaned_photos = []
+    try:
+        cleaned_photos = photos_clean(photos)
+    except ValidationError as exc:
+        errors["photos"] = exc.messages
+    phone = ""
+    if contact_phone.strip():
+        try:
+            phone = personal_data.normalise_phone(contact_phone)
+        except ValidationError as exc:
+            errors["contact_phone"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return Filing(
+        service=service,
+        description=description,
+        answers=cleaned_answers,
+        grid=placed,
+        lat=lat,
+        lng=lng,
+        address=address.strip()[:255],
+        contact_name=contact_name.strip()[:100],
+        contact_phone=phone,
+        photos=cleaned_photos,
+    )
+
+
+def filer_check(*, actor: User, requester: User | None, grid: Area, channel: str) -> None:
+    """May `actor` file a request for `requester` in `grid`? PermissionDenied if not."""
     if requester is not None and requester.pk == actor.pk:
         return
     # Filing for someone else: staff over the grid (a phone call, a visit) or a partner's API.
@@ -76,6 +161,14 @@ def _check_filer(*, actor: User, requester: User | None, grid: Area, channel: st
     if channel in (Channel.API, Channel.OPEN311) and has_role(actor, {Role.PARTNER_OPERATOR}):
         return
     raise PermissionDenied(_("You may file requests only for yourself, or as staff for residents of your area."))
+
+
+def deadlines_from(*, service: Service, start: datetime) -> dict[str, datetime]:
+    """When a request made at `start` must be accepted and resolved."""
+    return {
+        "accept_due_at": start + timedelta(hours=service.accept_within_hours),
+        "resolve_due_at": start + timedelta(days=service.resolve_within_days),
+    }
 
 
 @transaction.atomic
@@ -108,65 +201,49 @@ def request_file(
         existing = ServiceRequest.objects.filter(filed_by=actor, submission_key=submission_key).first()
         if existing is not None:
             return existing
-    errors: dict[str, list[str]] = {}
-    if not service.is_active:
-        errors["service"] = [_("This service is not taking requests.")]
-    description = (description or "").strip()
-    if not description:
-        errors["description"] = [_("Please describe what is wrong.")]
-    elif len(description) > MAX_DESCRIPTION:
-        errors["description"] = [_("At most %(limit)d characters.") % {"limit": MAX_DESCRIPTION}]
-    try:
-        cleaned_answers = answers_validate(service=service, raw=answers or {})
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-        cleaned_answers = {}
-    try:
-        placed = _place(grid=grid, lat=lat, lng=lng)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-        placed = None
-    try:
-        cleaned_photos = photos_clean(photos)
-    except ValidationError as exc:
-        errors["photos"] = exc.messages
-    phone = ""
-    if contact_phone.strip():
-        try:
-            phone = personal_data.normalise_phone(contact_phone)
-        except ValidationError as exc:
-            errors["contact_phone"] = exc.messages
-    if errors:
-        raise ValidationError(errors)
-    _check_filer(actor=actor, requester=requester, grid=placed, channel=channel)
-
-    now = timezone.now()
-    request = ServiceRequest.objects.create(
+    filing = filing_validate(
         service=service,
         description=description,
-        attributes=cleaned_answers,
-        grid=placed,
+        answers=answers,
+        grid=grid,
         lat=lat,
         lng=lng,
-        address=address.strip()[:255],
+        address=address,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        photos=photos,
+    )
+    filer_check(actor=actor, requester=requester, grid=filing.grid, channel=channel)
+
+    request = ServiceRequest.objects.create(
+        service=service,
+        description=filing.description,
+        attributes=filing.answers,
+        grid=filing.grid,
+        lat=filing.lat,
+        lng=filing.lng,
+        address=filing.address,
         requester=requester,
         filed_by=actor,
-        contact_name=contact_name.strip()[:100],
-        contact_phone_encrypted=personal_data.encrypt(phone) if phone else "",
-        contact_phone_masked=personal_data.mask_phone(phone) if phone else "",
+        contact_name=filing.contact_name,
+        **filing.contact_phone_fields(),
         channel=channel,
         is_public=is_public,
         submission_key=submission_key,
-        handling_organisation=routing_resolve(service=service, grid=placed),
-        accept_due_at=now + timedelta(hours=service.accept_within_hours),
-        resolve_due_at=now + timedelta(days=service.resolve_within_days),
+        handling_organisation=routing_resolve(service=service, grid=filing.grid),
+        **deadlines_from(service=service, start=timezone.now()),
     )
     event = _event(request=request, kind=RequestEvent.Kind.SUBMITTED, actor=actor, to_status=S.SUBMITTED)
-    _store_photos(request=request, event=event, actor=actor, photos=cleaned_photos)
+    _store_photos(request=request, event=event, actor=actor, photos=filing.photos)
     notices.request_filed(request=request, event=event)
     # Last: the audit chain's lock is held from here to commit, so it serialises as little as possible.
+    audit_record(actor=actor, action="request.file", target=request, details=filed_details(channel, api_key))
+    return request
+
+
+def filed_details(channel: str, api_key) -> dict:
+    """The details of a filing's audit event: its channel, and the API key it came through."""
     details = {"channel": channel}
     if api_key is not None:
         details["api_key"] = api_key.prefix
-    audit_record(actor=actor, action="request.file", target=request, details=details)
-    return request
+    return details

@@ -5,6 +5,7 @@ and that garbage gets the spec's 400, never a 500 or an HTML page."""
 import io
 import itertools
 import json
+import time
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from decimal import Decimal
@@ -19,9 +20,11 @@ from PIL import Image
 
 from directory.models import Area
 from security.api_keys import api_key_create, api_key_revoke
-from security.models import ApiKey, ApiScope, AuditEvent
+from security.audit import audit_chain_verify
+from security.models import ApiKey, ApiScope, AuditEvent, RoleAssignment
 from services import services as steps
-from services.models import Channel, ServiceRequest
+from services.models import Channel, ReceivedRequest, ServiceRequest
+from services.services.intake import requests_file_received
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +121,10 @@ def form(**fields):
 
 
 def post(api, fmt="json", data=None, **extra):
-    return api.post(f"{BASE}requests.{fmt}", data if data is not None else form(), **extra)
+    """POST a request, then let the worker file what was received (services.services.intake)."""
+    response = api.post(f"{BASE}requests.{fmt}", data if data is not None else form(), **extra)
+    requests_file_received()
+    return response
 
 
 def assert_errors(response, status, fmt="json", contains=""):
@@ -210,6 +216,7 @@ def test_post_form_encoded_with_list_answers_files_as_the_keys_operator(api, peo
     )
     response = api.post(f"{BASE}requests.json", body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200, response.content
+    assert requests_file_received() == 1
     (answer,) = parse(response)
     assert set(answer) == {"service_request_id", "service_notice", "account_id"}
     filed = ServiceRequest.objects.get(public_id=answer["service_request_id"])
@@ -600,7 +607,7 @@ def test_garbage_gets_an_open311_answer_never_a_500_or_html(api, catalogue, meth
 def test_garbage_bodies_are_400(api, submit_key, body, content_type):
     response = api.post(f"{BASE}requests.json", body, content_type=content_type, HTTP_X_API_KEY=submit_key)
     assert_errors(response, 400)
-    assert not ServiceRequest.objects.exists()
+    assert not ServiceRequest.objects.exists() and not ReceivedRequest.objects.exists()
 
 
 def test_a_failure_inside_is_the_specs_general_400_and_is_logged(api, catalogue, monkeypatch, caplog):
@@ -667,3 +674,107 @@ def test_listing_requests_takes_the_same_queries_however_many_there_are(api, fil
         steps.request_accept(request=file_request(), actor=people.worker, note="好")
     assert count() == (few, 7)
     assert few == (2 if params else 1)
+
+
+# --- the intake: numbered at once, filed by the worker ---------------------------------------------
+def receive(api, data):
+    """POST without the worker's turn: what a client sees before its request is filed."""
+    response = api.post(f"{BASE}requests.json", data)
+    assert response.status_code == 200, response.content
+    return parse(response)[0]["service_request_id"]
+
+
+def test_a_post_is_numbered_at_once_and_filed_as_received(api, people, submit_key, catalogue):
+    number = receive(api, form(api_key=submit_key, phone=PHONE, first_name="桂兰", last_name="张"))
+    received = ReceivedRequest.objects.get(public_id=number)
+    assert not ServiceRequest.objects.exists()
+    assert received.contact_phone_masked and PHONE not in received.contact_phone_encrypted
+    assert received.client_address == api.defaults["REMOTE_ADDR"]
+    # Until the worker has filed it, the number answers the token and says it is on its way.
+    assert parse(api.get(f"{BASE}tokens/{number}.json")) == [{"service_request_id": number, "token": number}]
+    assert_errors(api.get(f"{BASE}requests/{number}.json"), 404, contains="being filed")
+
+    assert requests_file_received() == 1
+    filed = ServiceRequest.objects.get(public_id=number)
+    assert not ReceivedRequest.objects.exists()
+    # Made when it was received: its clock started then, not when the worker got to it.
+    assert filed.created_at == received.received_at
+    assert filed.accept_due_at == received.received_at + timedelta(hours=catalogue.repair.accept_within_hours)
+    assert (filed.filed_by, filed.channel, filed.contact_name) == (people.partner, Channel.OPEN311, "张桂兰")
+    assert filed.contact_phone_encrypted == received.contact_phone_encrypted
+    assert filed.handling_organisation is not None
+    (submitted,) = filed.events.all()
+    assert (submitted.kind, submitted.created_at) == ("submitted", received.received_at)
+    (audit,) = AuditEvent.objects.filter(action="request.file")
+    assert (audit.actor, audit.object_id, audit.ip_address) == (people.partner, str(filed.pk), received.client_address)
+    assert audit.details == {"channel": "open311", "api_key": submit_key[3:11]}
+    assert parse(api.get(f"{BASE}requests/{number}.json"))[0]["service_request_id"] == number
+
+
+def test_the_worker_files_in_order_one_audit_event_each_and_the_chain_holds(api, submit_key, centres):
+    numbers = [receive(api, form(api_key=submit_key, description=f"第{n}盏灯不亮")) for n in range(5)]
+    assert requests_file_received() == 5
+    assert requests_file_received() == 0
+    filed = ServiceRequest.objects.order_by("created_at")
+    assert [r.public_id for r in filed] == numbers
+    assert [r.description for r in filed] == [f"第{n}盏灯不亮" for n in range(5)]
+    events = AuditEvent.objects.filter(action="request.file").order_by("id")
+    assert [e.object_id for e in events] == [str(r.pk) for r in filed]
+    assert audit_chain_verify().intact
+
+
+def test_a_request_that_can_no_longer_be_filed_says_why_and_others_are_filed(api, people, orgs, catalogue, submit_key):
+    kept = receive(api, form(api_key=submit_key))
+    # The operator loses the partner role between the POST and the worker's turn.
+    refused = receive(api, form(api_key=make_key(people, orgs, other=True)[1]))
+    RoleAssignment.objects.filter(user=people.partner_other).delete()
+    assert requests_file_received() == 2
+    assert list(ServiceRequest.objects.values_list("public_id", flat=True)) == [kept]
+    failed = ReceivedRequest.objects.get(public_id=refused)
+    assert failed.failure
+    assert requests_file_received() == 0  # not retried for ever
+    assert_errors(api.get(f"{BASE}tokens/{refused}.json"), 404, contains="could not be filed")
+    assert_errors(api.get(f"{BASE}requests/{refused}.json"), 404, contains="could not be filed")
+    assert not AuditEvent.objects.filter(action="request.file", actor=people.partner_other).exists()
+    # A service closed meanwhile is the other reason.
+    later = receive(api, form(api_key=submit_key))
+    catalogue.repair.is_active = False
+    catalogue.repair.save(update_fields=["is_active"])
+    requests_file_received()
+    assert ReceivedRequest.objects.get(public_id=later).failure == "该服务暂不受理诉求。"  # the portal's language
+
+
+def test_a_post_with_photos_is_filed_at_once(api, submit_key):
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(image, format="PNG")
+    photo = SimpleUploadedFile("p.png", image.getvalue(), content_type="image/png")
+    number = receive(api, form(api_key=submit_key, media=photo))
+    assert ServiceRequest.objects.get(public_id=number).photos.count() == 1
+    assert not ReceivedRequest.objects.exists()
+
+
+def test_only_the_first_post_while_the_worker_is_idle_queues_it(
+    api, submit_key, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr("services.tasks.requests_file_received_task.delay", lambda: queued.append(1))
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(api, form(api_key=submit_key))
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(api, form(api_key=submit_key))
+    assert len(queued) == 1
+    assert requests_file_received() == 2
+    # Done, the worker lets go: the next POST queues it again.
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(api, form(api_key=submit_key))
+    assert len(queued) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_files_what_a_post_received(celery_worker_thread, api, submit_key):
+    number = receive(api, form(api_key=submit_key))
+    deadline = time.monotonic() + 30
+    while not ServiceRequest.objects.filter(public_id=number).exists():
+        assert time.monotonic() < deadline, "the worker did not file the request within 30 s"
+        time.sleep(0.1)
+    assert not ReceivedRequest.objects.exists()

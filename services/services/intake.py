@@ -1,0 +1,209 @@
+"""Open311's intake: a POST is checked and numbered at once, and filed by the worker a moment later.
+
+GeoReport v2 lets a server take a request now and file it later (its `token`). We use that for
+machines: a partner's system may POST thousands of requests in a burst, and filing one (a request,
+its timeline event, its audit event linked into the chain, notices, webhooks) costs several times
+what receiving it does. So the POST runs every check filing would — the same `filing_validate`
+and `filer_check` — stores what it got in `ReceivedRequest`, and answers with the number the
+request will have. The worker files what has been received in batches, taking the audit chain's
+lock once per batch; each batch's filings and the deletion of their rows commit together, so a
+crash files nothing twice and loses nothing.
+
+Residents, staff and the partner API still file at once (`request_file`): they look at what they
+filed straight away.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from directory.models import Area
+from portal import shared_redis
+from security.audit import AuditEntry, audit_record_many
+from security.models import ApiKey
+from security.request_context import client_address
+from services import notices
+from services.models import Channel, ReceivedRequest, RequestEvent, RequestStatus, Service, ServiceRequest
+from services.services.filing import deadlines_from, filed_details, filer_check, filing_validate, routing_resolve
+from services.signals import request_event_recorded
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+# One filing task queued or running at a time: the first POST after the worker went idle queues
+# it. The key expires on its own should a worker die holding it; the beat sweep files leftovers.
+_KICK_KEY = "services:intake:kick"
+_KICK_SECONDS = 120
+# A task files for at most this long, then hands over to a fresh one (behind whatever else waits).
+_TASK_BUDGET_SECONDS = 60
+
+
+def request_receive(
+    *,
+    api_key: ApiKey,
+    service,
+    description: str,
+    answers: dict | None = None,
+    grid=None,
+    lat=None,
+    lng=None,
+    address: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
+) -> ReceivedRequest:
+    """Check an Open311 POST as filing would and keep it for the worker; ValidationError or
+    PermissionDenied as `request_file` would raise them. Uploaded photos are not kept here: a
+    POST with media is filed at once."""
+    filing = filing_validate(
+        service=service,
+        description=description,
+        answers=answers,
+        grid=grid,
+        lat=lat,
+        lng=lng,
+        address=address,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+    )
+    filer_check(actor=api_key.created_by, requester=None, grid=filing.grid, channel=Channel.OPEN311)
+    received = ReceivedRequest.objects.create(
+        api_key=api_key,
+        service=service,
+        description=filing.description,
+        attributes=filing.answers,
+        grid=filing.grid,
+        lat=filing.lat,
+        lng=filing.lng,
+        address=filing.address,
+        contact_name=filing.contact_name,
+        **filing.contact_phone_fields(),
+        client_address=client_address.get(),
+    )
+    transaction.on_commit(_kick)
+    return received
+
+
+def received_deadlines(received: ReceivedRequest) -> dict:
+    """The deadlines the request will have: they count from when it was received."""
+    return deadlines_from(service=received.service, start=received.received_at)
+
+
+def _kick() -> None:
+    from services.tasks import requests_file_received_task
+
+    if shared_redis.claim(_KICK_KEY, _KICK_SECONDS):
+        requests_file_received_task.delay()
+
+
+def requests_file_received() -> int:
+    """File what has been received, batch by batch, until nothing is left; the number filed."""
+    filed = 0
+    deadline = time.monotonic() + _TASK_BUDGET_SECONDS
+    while True:
+        while count := _file_batch():
+            filed += count
+            if time.monotonic() > deadline:
+                shared_redis.release(_KICK_KEY)
+                _kick()
+                return filed
+        shared_redis.release(_KICK_KEY)
+        # A POST that committed while the last batch ran found the kick taken and queued nothing:
+        # file its request now, unless a POST since has queued a task that will.
+        if not ReceivedRequest.objects.filter(failure="").exists() or not shared_redis.claim(_KICK_KEY, _KICK_SECONDS):
+            return filed
+
+
+def _refusal(received: ReceivedRequest) -> str:
+    """Why a received request can no longer be filed ("" if it can): its service was closed, or
+    the key's operator lost the right to file, since it was received."""
+    if not received.service.is_active:
+        return _("This service is not taking requests.")
+    try:
+        filer_check(actor=received.api_key.created_by, requester=None, grid=received.grid, channel=Channel.OPEN311)
+    except PermissionDenied as exc:
+        return str(exc)
+    return ""
+
+
+@transaction.atomic
+def _file_batch() -> int:
+    """File up to BATCH received requests, oldest first, in one transaction; how many it took.
+    Rows another worker is filing are skipped, not waited for."""
+    batch = list(ReceivedRequest.objects.select_for_update(skip_locked=True).filter(failure="").order_by("id")[:BATCH])
+    if not batch:
+        return 0
+    # One object for each key, operator, service and grid the batch names, shared by its rows: the
+    # operator's roles are then read once per batch, and no row builds objects of its own.
+    keys = ApiKey.objects.select_related("created_by").in_bulk({received.api_key_id for received in batch})
+    services = Service.objects.in_bulk({received.service_id for received in batch})
+    grids = Area.objects.in_bulk({received.grid_id for received in batch})
+    to_file = []
+    for received in batch:
+        received.api_key = keys[received.api_key_id]
+        received.service = services[received.service_id]
+        received.grid = grids[received.grid_id]
+        with translation.override(settings.LANGUAGE_CODE):  # kept, so in the portal's language
+            reason = _refusal(received)
+        if reason:
+            logger.warning("Open311 request %s received but not filed: %s", received.public_id, reason)
+            ReceivedRequest.objects.filter(pk=received.pk).update(failure=reason)
+        else:
+            to_file.append(received)
+    requests = ServiceRequest.objects.bulk_create(
+        [
+            ServiceRequest(
+                public_id=received.public_id,
+                created_at=received.received_at,
+                service=received.service,
+                description=received.description,
+                attributes=received.attributes,
+                grid=received.grid,
+                lat=received.lat,
+                lng=received.lng,
+                address=received.address,
+                filed_by=received.api_key.created_by,
+                contact_name=received.contact_name,
+                contact_phone_encrypted=received.contact_phone_encrypted,
+                contact_phone_masked=received.contact_phone_masked,
+                channel=Channel.OPEN311,
+                handling_organisation=routing_resolve(service=received.service, grid=received.grid),
+                **received_deadlines(received),
+            )
+            for received in to_file
+        ]
+    )
+    events = RequestEvent.objects.bulk_create(
+        [
+            RequestEvent(
+                request=request,
+                kind=RequestEvent.Kind.SUBMITTED,
+                actor=request.filed_by,
+                to_status=RequestStatus.SUBMITTED,
+                created_at=request.created_at,
+            )
+            for request in requests
+        ]
+    )
+    for request, event in zip(requests, events, strict=True):
+        request_event_recorded.send(sender=RequestEvent, request=request, event=event)
+        notices.request_filed(request=request, event=event)
+    ReceivedRequest.objects.filter(pk__in=[received.pk for received in to_file]).delete()
+    # Last: the audit chain's lock is held from here to commit.
+    audit_record_many(
+        [
+            AuditEntry(
+                actor=request.filed_by,
+                action="request.file",
+                target=request,
+                details=filed_details(Channel.OPEN311, received.api_key),
+                ip_address=received.client_address,
+            )
+            for request, received in zip(requests, to_file, strict=True)
+        ]
+    )
+    return len(batch)
