@@ -156,7 +156,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Open311 POSTs queue their own filing; this files what a lost queue message left behind.
     "file-received-requests": {
-        "task": "services.tasks.requests_file_received_task",
+        "task": "services.tasks.requests_file_received_sweep_task",
         "schedule": 60,
     },
     "close-confirmed-requests": {

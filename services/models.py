@@ -15,7 +15,9 @@ _PUBLIC_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_public_id() -> str:
-    return "SQ" + "".join(secrets.choice(_PUBLIC_ID_ALPHABET) for _ in range(10))
+    # 10 letters of 5 bits from one draw of 50 random bits (a draw per letter cost 10 system calls).
+    bits = secrets.randbits(50)
+    return "SQ" + "".join(_PUBLIC_ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 50, 5))
 
 
 class Service(BilingualNameMixin, TimeStampedModel):

@@ -56,10 +56,12 @@ def _arguments(request):
     try:
         if request.method != "POST":
             return request.GET
+        request.FILES  # noqa: B018 -- parse the uploads now, inside this try
+        if not request.GET:
+            return request.POST  # a client's usual POST: the form alone, read as it is
         merged = request.GET.copy()
         for name, values in request.POST.lists():
             merged.setlist(name, values)
-        request.FILES  # noqa: B018 -- parse the uploads now, inside this try
         return merged
     except (MultiPartParserError, SuspiciousOperation) as exc:
         raise bad(f"The form could not be read: {exc}") from None

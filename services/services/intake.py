@@ -37,8 +37,10 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 # One filing task queued or running at a time: the first POST after the worker went idle queues
 # it. The key expires on its own should a worker die holding it; the beat sweep files leftovers.
-_KICK_KEY = "services:intake:kick"
+KICK_KEY = "services:intake:kick"
 _KICK_SECONDS = 120
+# After a batch smaller than BATCH, the worker waits this long for more before the next one.
+_GATHER_SECONDS = 0.1
 # A task files for at most this long, then hands over to a fresh one (behind whatever else waits).
 _TASK_BUDGET_SECONDS = 60
 
@@ -96,25 +98,37 @@ def received_deadlines(received: ReceivedRequest) -> dict:
 def _kick() -> None:
     from services.tasks import requests_file_received_task
 
-    if shared_redis.claim(_KICK_KEY, _KICK_SECONDS):
+    if shared_redis.claim(KICK_KEY, _KICK_SECONDS):
         requests_file_received_task.delay()
 
 
+def requests_file_received_sweep() -> int:
+    """Beat's safety net for a lost queue message: file what is waiting, unless a task is on it."""
+    if not shared_redis.claim(KICK_KEY, _KICK_SECONDS):
+        return 0
+    return requests_file_received()
+
+
 def requests_file_received() -> int:
-    """File what has been received, batch by batch, until nothing is left; the number filed."""
+    """File what has been received, batch by batch, until nothing is left; the number filed. The
+    task runs it holding the kick (taken by the POST that queued it, or by the sweep)."""
     filed = 0
     deadline = time.monotonic() + _TASK_BUDGET_SECONDS
     while True:
         while count := _file_batch():
             filed += count
             if time.monotonic() > deadline:
-                shared_redis.release(_KICK_KEY)
+                shared_redis.release(KICK_KEY)
                 _kick()
                 return filed
-        shared_redis.release(_KICK_KEY)
+            if count < BATCH:
+                # POSTs are coming in: wait a moment so the next ones are filed together, not by a
+                # batch (and a lock on the audit chain) each.
+                time.sleep(_GATHER_SECONDS)
+        shared_redis.release(KICK_KEY)
         # A POST that committed while the last batch ran found the kick taken and queued nothing:
         # file its request now, unless a POST since has queued a task that will.
-        if not ReceivedRequest.objects.filter(failure="").exists() or not shared_redis.claim(_KICK_KEY, _KICK_SECONDS):
+        if not ReceivedRequest.objects.filter(failure="").exists() or not shared_redis.claim(KICK_KEY, _KICK_SECONDS):
             return filed
 
 

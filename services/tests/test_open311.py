@@ -19,12 +19,13 @@ from django.utils import timezone
 from PIL import Image
 
 from directory.models import Area
+from portal import shared_redis
 from security.api_keys import api_key_create, api_key_revoke
 from security.audit import audit_chain_verify
 from security.models import ApiKey, ApiScope, AuditEvent, RoleAssignment
 from services import services as steps
 from services.models import Channel, ReceivedRequest, ServiceRequest
-from services.services.intake import requests_file_received
+from services.services.intake import KICK_KEY, requests_file_received, requests_file_received_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -778,3 +779,12 @@ def test_a_real_worker_files_what_a_post_received(celery_worker_thread, api, sub
         assert time.monotonic() < deadline, "the worker did not file the request within 30 s"
         time.sleep(0.1)
     assert not ReceivedRequest.objects.exists()
+
+
+def test_the_sweep_files_what_a_lost_message_left_unless_a_task_is_on_it(api, submit_key):
+    number = receive(api, form(api_key=submit_key))  # its queued task lost: nothing ran it
+    assert shared_redis.claim(KICK_KEY, 60)  # a task is on it
+    assert requests_file_received_sweep() == 0
+    shared_redis.release(KICK_KEY)
+    assert requests_file_received_sweep() == 1
+    assert ServiceRequest.objects.filter(public_id=number).exists()
