@@ -254,6 +254,19 @@ class ReceivedRequest(models.Model):
     deletes the row, so every row is filed exactly once. A row the worker could not file keeps
     the reason in `failure`."""
 
+    # The request's own fields, kept as Filing.stored_fields() gave them, for the request to take.
+    STORED_FIELDS = (
+        "description",
+        "attributes",
+        "grid",
+        "lat",
+        "lng",
+        "address",
+        "contact_name",
+        "contact_phone_encrypted",
+        "contact_phone_masked",
+    )
+
     public_id = models.CharField(max_length=12, unique=True, default=new_public_id, editable=False)
     received_at = models.DateTimeField(default=timezone.now, editable=False)
     # The key's operator files the request; the key is named in its audit event.

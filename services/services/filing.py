@@ -83,10 +83,17 @@ class Filing:
     contact_phone: str  # normalised, or ""
     photos: list
 
-    def contact_phone_fields(self) -> dict[str, str]:
-        """The phone as it is stored: encrypted, and masked for display."""
+    def stored_fields(self) -> dict:
+        """What a request (or a received one) keeps of it; the phone encrypted, and masked for display."""
         phone = self.contact_phone
         return {
+            "description": self.description,
+            "attributes": self.answers,
+            "grid": self.grid,
+            "lat": self.lat,
+            "lng": self.lng,
+            "address": self.address,
+            "contact_name": self.contact_name,
             "contact_phone_encrypted": personal_data.encrypt(phone) if phone else "",
             "contact_phone_masked": personal_data.mask_phone(phone) if phone else "",
         }
@@ -217,16 +224,9 @@ def request_file(
 
     request = ServiceRequest.objects.create(
         service=service,
-        description=filing.description,
-        attributes=filing.answers,
-        grid=filing.grid,
-        lat=filing.lat,
-        lng=filing.lng,
-        address=filing.address,
+        **filing.stored_fields(),
         requester=requester,
         filed_by=actor,
-        contact_name=filing.contact_name,
-        **filing.contact_phone_fields(),
         channel=channel,
         is_public=is_public,
         submission_key=submission_key,

@@ -74,17 +74,7 @@ def request_receive(
     )
     filer_check(actor=api_key.created_by, requester=None, grid=filing.grid, channel=Channel.OPEN311)
     received = ReceivedRequest.objects.create(
-        api_key=api_key,
-        service=service,
-        description=filing.description,
-        attributes=filing.answers,
-        grid=filing.grid,
-        lat=filing.lat,
-        lng=filing.lng,
-        address=filing.address,
-        contact_name=filing.contact_name,
-        **filing.contact_phone_fields(),
-        client_address=client_address.get(),
+        api_key=api_key, service=service, **filing.stored_fields(), client_address=client_address.get()
     )
     transaction.on_commit(_kick)
     return received
@@ -174,16 +164,8 @@ def _file_batch() -> int:
                 public_id=received.public_id,
                 created_at=received.received_at,
                 service=received.service,
-                description=received.description,
-                attributes=received.attributes,
-                grid=received.grid,
-                lat=received.lat,
-                lng=received.lng,
-                address=received.address,
+                **{name: getattr(received, name) for name in ReceivedRequest.STORED_FIELDS},
                 filed_by=received.api_key.created_by,
-                contact_name=received.contact_name,
-                contact_phone_encrypted=received.contact_phone_encrypted,
-                contact_phone_masked=received.contact_phone_masked,
                 channel=Channel.OPEN311,
                 handling_organisation=routing_resolve(service=received.service, grid=received.grid),
                 **received_deadlines(received),
