@@ -85,35 +85,58 @@ def child_path(grid_path: str, area_path: str) -> str:
     return grid_path if slash < 0 else grid_path[: len(area_path) + slash + 1]
 
 
-def scope_sql(filters, scope, *, grid_column: str, service_column: str, organisation_column: str) -> tuple[str, dict]:
-    """The joins and conditions every figure of both paths shares: the drill-down area, the filters
-    and the acting user's scope (their area subtrees, or the organisations they act for).
-
-    The grids under the drill-down area are settled here, in Python, with their `child_path` and
-    whether the user's area scope holds them, and joined as arrays: the rows then meet only a
-    hash join and a boolean, and the planner knows how many grids there are (with a guess of one it
-    would loop over the summary rows once per grid)."""
+def scope_params(filters, scope) -> dict:
+    """The parameters of scope_sql and scope_condition: the grids under the drill-down area,
+    settled here, in Python, with their `child_path` and whether the user's area scope holds
+    them; the user's organisations; the filters."""
     grids = Area.objects.filter(kind=Area.Kind.GRID, path__startswith=filters.area_path).values_list("id", "path")
     ids, children, in_scope = [], [], []
     for pk, path in grids:
         ids.append(pk)
         children.append(child_path(path, filters.area_path))
         in_scope.append(any(path.startswith(root) for root in scope.paths))
+    return {
+        "grid_ids": ids,
+        "child_paths": children,
+        "in_scope": in_scope,
+        "scoped_grid_ids": [pk for pk, inside in zip(ids, in_scope, strict=True) if inside],
+        "scope_organisations": list(scope.organisation_ids),
+        "service_group": filters.service_group,
+        "organisation_id": filters.organisation_id,
+    }
+
+
+def scope_sql(filters, scope, *, grid_column: str, service_column: str, organisation_column: str) -> tuple[str, dict]:
+    """The joins and conditions every figure of the raw path shares: the drill-down area, the
+    filters and the acting user's scope (their area subtrees, or the organisations they act for),
+    with the grids' `child_path` for the drill-down.
+
+    The grids are joined as arrays (see scope_params): the rows then meet only a hash join and a
+    boolean, and the planner knows how many grids there are (with a guess of one it would loop
+    over the rows once per grid)."""
+    params = scope_params(filters, scope)
     sql = (
         "JOIN unnest(%(grid_ids)s::bigint[], %(child_paths)s::text[], %(in_scope)s::boolean[]) "
         f"AS g(id, child_path, in_scope) ON g.id = {grid_column}"
     )
     conditions = [f"(g.in_scope OR {organisation_column} = ANY(%(scope_organisations)s::bigint[]))"]
-    params = {
-        "grid_ids": ids,
-        "child_paths": children,
-        "in_scope": in_scope,
-        "scope_organisations": list(scope.organisation_ids),
-    }
     if filters.service_group:
         sql += f' JOIN services_service s ON s.id = {service_column} AND s."group" = %(service_group)s'
-        params["service_group"] = filters.service_group
     if filters.organisation_id is not None:
         conditions.append(f"{organisation_column} = %(organisation_id)s")
-        params["organisation_id"] = filters.organisation_id
     return sql + " WHERE " + " AND ".join(conditions), params
+
+
+def scope_condition(filters, *, grid_column: str, service_column: str, organisation_column: str) -> str:
+    """The rows scope_sql keeps, as a condition on their own columns (parameters: scope_params),
+    for a query that filters rows where they are read and needs no grid's `child_path` there.
+    Grid ids are tested against constant arrays, which PostgreSQL hashes."""
+    conditions = [
+        f"({grid_column} = ANY(%(scoped_grid_ids)s::bigint[]) OR ({grid_column} = ANY(%(grid_ids)s::bigint[]) "
+        f"AND {organisation_column} = ANY(%(scope_organisations)s::bigint[])))"
+    ]
+    if filters.service_group:
+        conditions.append(f'{service_column} IN (SELECT id FROM services_service WHERE "group" = %(service_group)s)')  # noqa: S608
+    if filters.organisation_id is not None:
+        conditions.append(f"{organisation_column} = %(organisation_id)s")
+    return " AND ".join(conditions)

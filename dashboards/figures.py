@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils.translation import gettext_lazy as _
@@ -140,10 +140,19 @@ class Measures:
         return _share(self.overdue, self.open)
 
     @classmethod
-    def from_sums(cls, sums: dict) -> Measures:
-        """From the summed summary columns (SUMMED_COLUMNS) of some rows."""
-        accept = [int(sums.get(c) or 0) for c in ACCEPT_COLUMNS]
-        resolve = [int(sums.get(c) or 0) for c in RESOLVE_COLUMNS]
+    def from_sums(cls, sums: dict, *, percentiles: bool = True) -> Measures:
+        """From the summed summary columns (SUMMED_COLUMNS) of some rows; without `percentiles`,
+        the counts alone."""
+        hours = {}
+        if percentiles:
+            accept = [int(sums[c] or 0) for c in ACCEPT_COLUMNS]
+            resolve = [int(sums[c] or 0) for c in RESOLVE_COLUMNS]
+            hours = {
+                "accept_median_h": histogram_percentile(accept, 0.5),
+                "accept_p90_h": histogram_percentile(accept, 0.9),
+                "resolve_median_h": histogram_percentile(resolve, 0.5),
+                "resolve_p90_h": histogram_percentile(resolve, 0.9),
+            }
         n = {c: int(sums[c] or 0) for c in COUNT_COLUMNS}
         return cls(
             new=n["requests"],
@@ -158,10 +167,7 @@ class Measures:
             reopened=n["reopened"],
             ratings=tuple(n[f"rating_{star}"] for star in range(1, 6)),
             rating_sum=n["rating_sum"],
-            accept_median_h=histogram_percentile(accept, 0.5),
-            accept_p90_h=histogram_percentile(accept, 0.9),
-            resolve_median_h=histogram_percentile(resolve, 0.5),
-            resolve_p90_h=histogram_percentile(resolve, 0.9),
+            **hours,
         )
 
 
@@ -213,7 +219,8 @@ class Figures:
     """Every figure of a dashboard page. `by_child` is keyed by the path of the areas one level
     below `filters.area_path` (the drill-down), `by_grid` by grid id, `by_service` by service id,
     `by_organisation` by organisation id (None: not yet routed), `series` by the first day of each
-    step of `filters.granularity`. `by_grid` and `series` hold counts only, no percentiles."""
+    step of `filters.granularity`. `by_grid` and `series` hold counts only, no percentiles. A page
+    may ask for some groupings only (see dashboards.reads.summary_figures); the others stay empty."""
 
     filters: Filters
     total: Measures = field(default_factory=Measures)
@@ -258,29 +265,24 @@ def grouping_sets_sql(names: tuple[str, ...]) -> tuple[str, str]:
         whens.append(f"WHEN {2**n - 1} THEN 'total'")
     sets = (["()"] if "total" in names else []) + [f"({column})" for column in columns]
     keys = ", ".join(key if key in columns else f"NULL::{kind} AS {key}" for key, kind in _KEY_TYPES.items())
-    return (
-        f"CASE GROUPING({', '.join(columns)}) {' '.join(whens)} END AS grouping, {keys}",
-        f"GROUPING SETS ({', '.join(sets)})",
-    )
+    # GROUPING() takes at least one argument: the totals alone need no CASE.
+    grouping = f"CASE GROUPING({', '.join(columns)}) {' '.join(whens)} END" if columns else "'total'"
+    return f"{grouping} AS grouping, {keys}", f"GROUPING SETS ({', '.join(sets)})"
 
 
 ALL_GROUPINGS = ("total", "by_child", "by_grid", "by_service", "by_organisation", "series")
 # The grid and series groupings carry counts only, no percentiles (no page shows them per grid or
-# per day), so the summary path sums the histograms only for the other groupings.
+# per step): the series does not read the histograms at all.
 COUNTS_ONLY = ("by_grid", "series")
-WIDE_GROUPINGS = tuple(name for name in ALL_GROUPINGS if name not in COUNTS_ONLY)
 
 
 def figures_from_rows(filters: Filters, rows: list[dict], build) -> Figures:
-    """Sort the grouped rows into a Figures: `build(row)` makes each row's Measures."""
+    """Sort the grouped rows into a Figures: `build(row, percentiles=…)` makes each row's Measures,
+    with percentiles except for the COUNTS_ONLY groupings."""
     figures = Figures(filters=filters)
     for row in rows:
         name = row["grouping"]
-        measures = build(row)
-        if name in COUNTS_ONLY:
-            measures = replace(
-                measures, accept_median_h=None, accept_p90_h=None, resolve_median_h=None, resolve_p90_h=None
-            )
+        measures = build(row, percentiles=name not in COUNTS_ONLY)
         if name == "total":
             figures.total = measures
             continue

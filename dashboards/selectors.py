@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import F, Q, QuerySet
 
-from dashboards.figures import Figures, Filters, Measures, Scope
+from dashboards.figures import ALL_GROUPINGS, Figures, Filters, Measures, Scope
 from dashboards.reads import summary_figures
 from dashboards.services import day_start, month_start, next_month
 from directory.models import Area, Organisation
@@ -64,8 +64,10 @@ def organisations_for(scope: Scope) -> list[Organisation]:
     return list(organisations)
 
 
-def figures_for(*, scope: Scope, filters: Filters, now: datetime | None = None) -> Figures:
-    return summary_figures(filters=filters, scope=scope, now=now)
+def figures_for(
+    *, scope: Scope, filters: Filters, now: datetime | None = None, groupings: tuple[str, ...] = ALL_GROUPINGS
+) -> Figures:
+    return summary_figures(filters=filters, scope=scope, now=now, groupings=groupings)
 
 
 @dataclass

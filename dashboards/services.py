@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from dashboards.cohort_sql import COHORT_SQL, COLUMNS, sql_params
 from dashboards.figures import SUMMED_COLUMNS
-from dashboards.models import DailySummary, MonthlySummary, SummaryState, WeeklySummary
+from dashboards.models import DailySummary, MonthlySummary, SummaryState, WeeklySummary, YearlySummary
 from security.audit import audit_record
 from security.models import User
 
@@ -46,17 +46,29 @@ def next_month(day: date) -> date:
 
 
 def unit_start(day: date, unit: str) -> date:
-    """The first day of the week (Monday) or month holding `day`."""
-    return day - timedelta(days=day.weekday()) if unit == "week" else month_start(day)
+    """The first day of the week (Monday), month or year holding `day`."""
+    if unit == "week":
+        return day - timedelta(days=day.weekday())
+    if unit == "year":
+        return day.replace(month=1, day=1)
+    return month_start(day)
 
 
 def next_unit(day: date, unit: str) -> date:
-    """The first day of the week or month after the one starting on `day`."""
-    return day + timedelta(days=7) if unit == "week" else next_month(day)
+    """The first day of the week, month or year after the one starting on `day`."""
+    if unit == "week":
+        return day + timedelta(days=7)
+    if unit == "year":
+        return day.replace(year=day.year + 1)
+    return next_month(day)
 
 
-# The roll-up tables, by the unit they sum the daily rows over, with their date column.
-ROLLUPS = {"week": (WeeklySummary, "week"), "month": (MonthlySummary, "month")}
+# The roll-up tables, by the unit they sum rows over, with their date column; each is summed from
+# the table named in ROLLUP_SOURCES, refreshed before it (a year from its twelve months rather than
+# its 365 days, so a refresh stays cheap).
+ROLLUPS = {"week": (WeeklySummary, "week"), "month": (MonthlySummary, "month"), "year": (YearlySummary, "year")}
+ROLLUP_SOURCES = {"week": (DailySummary, "day"), "month": (DailySummary, "day"), "year": (MonthlySummary, "month")}
+SUMMARY_MODELS = (DailySummary, WeeklySummary, MonthlySummary, YearlySummary)
 
 
 @dataclass(frozen=True)
@@ -89,23 +101,27 @@ def _insert_days(first: date, last: date) -> None:
 
 
 def _insert_rollups(days: set[date] | None) -> int:
-    """Replace the weekly and monthly rows holding `days` (None: every day) by summing their
-    daily rows, one INSERT … SELECT … GROUP BY per table."""
+    """Replace the weekly, monthly and yearly rows holding `days` (None: every day) by summing their
+    source rows (ROLLUP_SOURCES), one INSERT … SELECT … GROUP BY per table."""
     sums = ", ".join(f"SUM({column})" for column in SUMMED_COLUMNS)
     columns = ", ".join(SUMMED_COLUMNS)
     replaced = 0
     with connection.cursor() as cursor:
         for unit, (model, column) in ROLLUPS.items():
             table = model._meta.db_table
+            source, date_column = ROLLUP_SOURCES[unit]
             select = (
-                f"SELECT date_trunc('{unit}', day)::date AS first, grid_id, service_id, organisation_id, {sums} "  # noqa: S608
-                f"FROM {DailySummary._meta.db_table}"
+                f"SELECT date_trunc('{unit}', {date_column})::date AS first, grid_id, service_id, organisation_id, "  # noqa: S608
+                f"{sums} FROM {source._meta.db_table}"
             )
             params: list = []
             if days is not None:
                 starts = sorted({unit_start(day, unit) for day in days})
                 cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [starts])  # noqa: S608
-                select += f" WHERE date_trunc('{unit}', day)::date = ANY(%s) AND day >= %s AND day < %s"
+                select += (
+                    f" WHERE date_trunc('{unit}', {date_column})::date = ANY(%s)"
+                    f" AND {date_column} >= %s AND {date_column} < %s"
+                )
                 params = [starts, starts[0], next_unit(starts[-1], unit)] if starts else [[], None, None]
             cursor.execute(
                 f"INSERT INTO {table} ({column}, grid_id, service_id, organisation_id, {columns}) "  # noqa: S608
@@ -151,7 +167,7 @@ def summaries_rebuild(*, now: datetime | None = None) -> RefreshReport:
         # TRUNCATE refuses to run while foreign-key checks of rows written earlier in this
         # transaction are still deferred (a refresh just before, in the same transaction).
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        tables = ", ".join(model._meta.db_table for model in (DailySummary, WeeklySummary, MonthlySummary))
+        tables = ", ".join(model._meta.db_table for model in SUMMARY_MODELS)
         cursor.execute(f"TRUNCATE {tables}")
         cursor.execute(
             f"INSERT INTO {DailySummary._meta.db_table} ({', '.join(COLUMNS)}) {COHORT_SQL}",  # noqa: S608
@@ -160,7 +176,7 @@ def summaries_rebuild(*, now: datetime | None = None) -> RefreshReport:
     rollups = _insert_rollups(None)
     _save_state(until=today, watermark=now)
     with connection.cursor() as cursor:
-        for model in (DailySummary, WeeklySummary, MonthlySummary):
+        for model in SUMMARY_MODELS:
             cursor.execute(f"ANALYZE {model._meta.db_table}")
     return RefreshReport(days=-1, rollups=rollups, summarised_until=today)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from copy import copy
+from dataclasses import dataclass, field
 from functools import cached_property, wraps
 
 from django.conf import settings
@@ -37,14 +38,19 @@ class Page:
     filters: Filters
     root: Area
     query: QueryDict
+    groupings: tuple[str, ...]
+    _paths: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
     def figures(self) -> Figures:
-        """Read on first use: the request list needs only one of them (see _request_tables)."""
-        return selectors.figures_for(scope=self.scope, filters=self.filters)
+        """Read on first use, and only the groupings the page shows (PAGE_GROUPINGS)."""
+        return selectors.figures_for(scope=self.scope, filters=self.filters, groupings=self.groupings)
 
     def url(self, name: str, **changes) -> str:
-        query = self.query.copy()
+        # A page links every row of its tables, up to some 150 times: a shallow copy of the query
+        # (its value lists are replaced, never changed in place) and one reverse() per page name
+        # take a third of the time of QueryDict.copy()'s deep copy and a reverse() per link.
+        query = copy(self.query)
         for key, value in changes.items():
             if value is None:
                 query.pop(key, None)
@@ -52,10 +58,24 @@ class Page:
                 query[key] = str(value)
         query.pop("page", None)
         encoded = query.urlencode()
-        return reverse(f"dashboards:{name}") + (f"?{encoded}" if encoded else "")
+        if name not in self._paths:
+            self._paths[name] = reverse(f"dashboards:{name}")
+        return self._paths[name] + (f"?{encoded}" if encoded else "")
 
 
-def _page(request, scope: Scope) -> Page:
+# The groupings of the figures each page shows, which are all it reads: the series is a read of
+# its own of the summaries (every step of the period), the others share one.
+PAGE_GROUPINGS = {
+    "overview": ("total", "by_child", "by_service", "series"),
+    "league": ("by_organisation",),
+    "hotspots": ("by_grid",),
+    "requests": ("total", "by_service"),  # the count of the list (see _request_tables)
+    "screen": ("total", "by_grid", "series"),
+    "scorecard": ("total", "series"),
+}
+
+
+def _page(request, scope: Scope, name: str) -> Page:
     if scope.is_empty:
         raise PermissionDenied
     root = selectors.scope_root(scope)
@@ -67,7 +87,7 @@ def _page(request, scope: Scope) -> Page:
         covers=lambda area: selectors.scope_covers(scope, area),
     )
     filters = form.filters()
-    return Page(scope=scope, form=form, filters=filters, root=root, query=request.GET)
+    return Page(scope=scope, form=form, filters=filters, root=root, query=request.GET, groupings=PAGE_GROUPINGS[name])
 
 
 def _chart(table: tables.Table, columns: list[int], kind: str = "bar") -> dict:
@@ -217,7 +237,7 @@ TABLE_PAGES = {
 
 
 def _render(request, name: str):
-    page = _page(request, selectors.dashboard_scope(request.user))
+    page = _page(request, selectors.dashboard_scope(request.user), name)
     build, template, title = PAGES[name]
     built, extra = build(request, page)
     context = {
@@ -289,7 +309,7 @@ def request_list(request):
 def export(request, table: str, file_format: str):
     if table not in TABLE_PAGES or file_format not in FORMATS:
         raise Http404
-    page = _page(request, selectors.dashboard_scope(request.user))
+    page = _page(request, selectors.dashboard_scope(request.user), TABLE_PAGES[table])
     if table == "requests":
         rows = _requests(request, page)[:EXPORT_ROW_LIMIT]
         chosen = tables.requests_table(rows, detail_link=_detail_link)
@@ -306,7 +326,7 @@ def export(request, table: str, file_format: str):
 @needs_postgresql
 def scorecard(request):
     """A partner operator's own figures: their organisation's requests only."""
-    page = _page(request, selectors.scorecard_scope(request.user))
+    page = _page(request, selectors.scorecard_scope(request.user), "scorecard")
     summary = tables.summary_table(page.figures)
     series = tables.series_table(selectors.series_rows(page.figures), page.filters.granularity)
     context = {
@@ -327,10 +347,10 @@ def screen(request):
     """The command-centre screen (指挥中心大屏): big figures for today and the period, the grids
     most overdue; it reloads itself every minute."""
     scope = selectors.dashboard_scope(request.user)
-    page = _page(request, scope)
+    page = _page(request, scope, "screen")
     today = local_today()
     today_filters = Filters(start=today, end=today, area_id=page.filters.area_id, area_path=page.filters.area_path)
-    today_figures = selectors.figures_for(scope=scope, filters=today_filters)
+    today_figures = selectors.figures_for(scope=scope, filters=today_filters, groupings=("total",))
     spots = selectors.hot_spots(user=request.user, scope=scope, figures=page.figures)
     context = {
         "page": page,

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboards.figures import Filters, Scope
+from dashboards.figures import ALL_GROUPINGS, Figures, Filters, Scope
 from dashboards.forms import period_start
-from dashboards.models import DailySummary, MonthlySummary, SummaryState, WeeklySummary
+from dashboards.models import DailySummary, MonthlySummary, SummaryState, WeeklySummary, YearlySummary
 from dashboards.raw import raw_figures
-from dashboards.reads import period_pieces, summary_figures
-from dashboards.services import day_start, local_today, summaries_rebuild, summaries_refresh
+from dashboards.reads import CELL_UNITS, period_pieces, series_units, summary_figures
+from dashboards.services import SUMMARY_MODELS, day_start, local_today, summaries_rebuild, summaries_refresh
 from dashboards.tests.generate import generate, world
 from services import services as steps
 from services.models import OPEN_STATUSES, RequestEvent, ServiceRequest
@@ -66,9 +66,11 @@ def test_every_summary_figure_equals_the_raw_figure(generated, tree, orgs):
     today = local_today(now)
     # The generated data covers what the comparison must exercise.
     whole = Filters(start=today - timedelta(days=135), end=today, area_id=tree.d.pk, area_path=tree.d.path)
-    pieces = period_pieces(whole, SummaryState.objects.get().summarised_until)
-    assert pieces.rollup and pieces.days and pieces.live
-    assert WeeklySummary.objects.exists()
+    summarised_until = SummaryState.objects.get().summarised_until
+    for units in (CELL_UNITS, series_units(whole)):
+        pieces = period_pieces(whole, summarised_until, units)
+        assert {unit for unit, _first, _after in pieces.summarised} > {"day"} and pieces.live
+    assert WeeklySummary.objects.exists() and YearlySummary.objects.exists()
     figures = summary_figures(filters=whole, scope=Scope(paths=(tree.d.path,)), now=now)
     total = figures.total
     assert total.new == len(requests)
@@ -78,6 +80,12 @@ def test_every_summary_figure_equals_the_raw_figure(generated, tree, orgs):
     assert 0 < total.resolved_in_sla < total.resolved
     assert len(figures.by_organisation) >= 3 and len(figures.by_grid) == 3 and len(figures.by_service) == 2
     assert total.resolve_p90_h > total.resolve_median_h
+    # A page reads only the groupings it shows: the same figures, the others left empty.
+    for groupings in (("total",), ("by_grid",), ("total", "by_service"), ("by_organisation", "series")):
+        part = summary_figures(filters=whole, scope=Scope(paths=(tree.d.path,)), now=now, groupings=groupings)
+        for name in ALL_GROUPINGS:
+            expected = getattr(figures if name in groupings else Figures(filters=whole), name)
+            assert getattr(part, name) == expected, (groupings, name)
     _assert_all_equal(tree, orgs, now)
 
 
@@ -112,9 +120,9 @@ def test_the_refresh_follows_changes_and_matches_a_rebuild(generated, tree, orgs
     assert fresh.total.rated == stale.total.rated + 1
     # Running it again changes nothing, and the refreshed tables hold what a rebuild makes.
     summaries_refresh(now=later)
-    refreshed = _table(DailySummary), _table(WeeklySummary), _table(MonthlySummary)
+    refreshed = [_table(model) for model in SUMMARY_MODELS]
     summaries_rebuild(now=later)
-    assert (_table(DailySummary), _table(WeeklySummary), _table(MonthlySummary)) == refreshed
+    assert [_table(model) for model in SUMMARY_MODELS] == refreshed
 
 
 def test_a_new_day_moves_into_the_summaries(generated, tree, orgs):
