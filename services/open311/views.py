@@ -191,8 +191,9 @@ def request_detail(request, *, fmt, data, key, service_request_id: str):
     try:
         found = selectors.public_request_get(public_id=service_request_id, with_notes=with_notes)
     except Http404:
+        received = selectors.received_request_get(public_id=service_request_id)
         raise not_found(
-            _not_filed(service_request_id) or f"No public request with service_request_id {service_request_id!r}."
+            _not_filed(received) or f"No public request with service_request_id {service_request_id!r}."
         ) from None
     return render([documents.request_document(found, with_notes=with_notes)], fmt=fmt, root="service_requests")
 
@@ -204,19 +205,18 @@ def token(request, *, fmt, data, key, token: str):
     except Http404:
         received = selectors.received_request_get(public_id=token)
         if received is None or received.failure:
-            raise not_found(_not_filed(token) or f"No request for token {token!r}.") from None
+            raise not_found(_not_filed(received) or f"No request for token {token!r}.") from None
         number = received.public_id  # being filed: the number is its own already
     return render([{"service_request_id": number, "token": token}], fmt=fmt, root="service_requests")
 
 
-def _not_filed(number: str) -> str:
-    """Why a number a POST answered with has no request yet ("" if no POST answered with it)."""
-    received = selectors.received_request_get(public_id=number)
+def _not_filed(received) -> str:
+    """Why the number a POST answered with has no request yet ("" when no POST did)."""
     if received is None:
         return ""
     if received.failure:
-        return f"Request {number} was received but could not be filed: {received.failure}"
-    return f"Request {number} was received and is being filed; ask again in a moment."
+        return f"Request {received.public_id} was received but could not be filed: {received.failure}"
+    return f"Request {received.public_id} was received and is being filed; ask again in a moment."
 
 
 @open311_endpoint()

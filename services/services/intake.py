@@ -76,7 +76,9 @@ def request_receive(
     received = ReceivedRequest.objects.create(
         api_key=api_key, service=service, **filing.stored_fields(), client_address=client_address.get()
     )
-    transaction.on_commit(_kick)
+    # robust: with the broker or Redis down the POST has still received the request; beat's
+    # sweep files it once they are back.
+    transaction.on_commit(_kick, robust=True)
     return received
 
 

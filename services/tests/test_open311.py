@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -786,5 +787,20 @@ def test_the_sweep_files_what_a_lost_message_left_unless_a_task_is_on_it(api, su
     assert shared_redis.claim(KICK_KEY, 60)  # a task is on it
     assert requests_file_received_sweep() == 0
     shared_redis.release(KICK_KEY)
+    assert requests_file_received_sweep() == 1
+    assert ServiceRequest.objects.filter(public_id=number).exists()
+
+
+def test_with_redis_down_a_post_is_still_received_and_the_sweep_files_it(
+    api, submit_key, monkeypatch, django_capture_on_commit_callbacks
+):
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(shared_redis, "claim", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        number = receive(api, form(api_key=submit_key))
+    assert ReceivedRequest.objects.filter(public_id=number).exists()
+    monkeypatch.undo()
     assert requests_file_received_sweep() == 1
     assert ServiceRequest.objects.filter(public_id=number).exists()
