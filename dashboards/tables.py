@@ -200,12 +200,18 @@ def hot_spot_tables(by_household: list[HotSpot], by_overdue: list[HotSpot], *, g
             Column(_("Requests per household"), "ratio"),
         ],
     )
-    # Both tables list the same grids (the second those with requests open): one link each.
-    links = {spot.grid.pk: grid_link(spot) for spot in by_household}
+    # Both tables list mostly the same grids: each grid's link is built once.
+    links: dict[int, str] = {}
+
+    def link(spot: HotSpot) -> str:
+        if spot.grid.pk not in links:
+            links[spot.grid.pk] = grid_link(spot)
+        return links[spot.grid.pk]
+
     for spot in by_household:
         households.add(
             [spot.grid.name, spot.measures.new, spot.households, spot.per_household],
-            [links[spot.grid.pk], None, None, None],
+            [link(spot), None, None, None],
         )
     overdue = Table(
         "hotspots-overdue",
@@ -215,7 +221,7 @@ def hot_spot_tables(by_household: list[HotSpot], by_overdue: list[HotSpot], *, g
     for spot in by_overdue:
         overdue.add(
             [spot.grid.name, spot.measures.open, spot.measures.overdue, spot.measures.overdue_share],
-            [links[spot.grid.pk], None, None, None],
+            [link(spot), None, None, None],
         )
     return [households, overdue]
 

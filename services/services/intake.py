@@ -45,36 +45,14 @@ _GATHER_SECONDS = 0.1
 _TASK_BUDGET_SECONDS = 60
 
 
-def request_receive(
-    *,
-    api_key: ApiKey,
-    service,
-    description: str,
-    answers: dict | None = None,
-    grid=None,
-    lat=None,
-    lng=None,
-    address: str = "",
-    contact_name: str = "",
-    contact_phone: str = "",
-) -> ReceivedRequest:
-    """Check an Open311 POST as filing would and keep it for the worker; ValidationError or
-    PermissionDenied as `request_file` would raise them. Uploaded photos are not kept here: a
-    POST with media is filed at once."""
-    filing = filing_validate(
-        service=service,
-        description=description,
-        answers=answers,
-        grid=grid,
-        lat=lat,
-        lng=lng,
-        address=address,
-        contact_name=contact_name,
-        contact_phone=contact_phone,
-    )
+def request_receive(*, api_key: ApiKey, **fields) -> ReceivedRequest:
+    """Check an Open311 POST as filing would and keep it for the worker: `fields` are those
+    `filing_validate` takes, and ValidationError or PermissionDenied come as from `request_file`.
+    Uploaded photos are not kept here: a POST with media is filed at once."""
+    filing = filing_validate(**fields)
     filer_check(actor=api_key.created_by, requester=None, grid=filing.grid, channel=Channel.OPEN311)
     received = ReceivedRequest.objects.create(
-        api_key=api_key, service=service, **filing.stored_fields(), client_address=client_address.get()
+        api_key=api_key, service=filing.service, **filing.stored_fields(), client_address=client_address.get()
     )
     # robust: with the broker or Redis down the POST has still received the request; beat's
     # sweep files it once they are back.
