@@ -14,6 +14,7 @@ from security.services import role_grant
 from services.catalogue import service_define
 from services.models import RoutingRule
 from services.services import request_file
+from services.services.intake import forget_filing_promise
 from tests.factories import PASSWORD, AreaFactory, HouseholdFactory, OrganisationFactory, ResidentFactory, UserFactory
 
 
@@ -27,6 +28,7 @@ def media_in_tmp(settings, tmp_path):
 def empty_cache():
     cache.clear()
     forget_everything()
+    forget_filing_promise()
 
 
 @pytest.fixture(autouse=True)

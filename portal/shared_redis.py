@@ -6,6 +6,7 @@ itself; these go around it, to the same server and under the same keys. Without 
 """
 
 import functools
+import time
 
 import redis
 from django.conf import settings
@@ -31,6 +32,38 @@ def claim(key: str, seconds: int, *, alias: str = "default") -> bool:
     if client is None:
         return caches[alias].add(key, 1, seconds)
     return bool(client.set(caches[alias].make_key(key), 1, nx=True, ex=seconds))
+
+
+def claim_and_remaining(key: str, seconds: int, other_key: str, *, alias: str = "default") -> tuple[bool, int]:
+    """`claim(key, seconds)`, and in the same round trip `remaining_ms(other_key)`."""
+    client = client_for(alias)
+    if client is None:
+        return claim(key, seconds, alias=alias), remaining_ms(other_key, alias=alias)
+    cache = caches[alias]
+    pipeline = client.pipeline(transaction=False)
+    pipeline.set(cache.make_key(key), 1, nx=True, ex=seconds)
+    pipeline.pttl(cache.make_key(other_key))
+    claimed, remaining = pipeline.execute()
+    return bool(claimed), max(remaining, 0)
+
+
+def hold(key: str, milliseconds: int, *, alias: str = "default") -> None:
+    """Set `key` to live `milliseconds` from now, whoever held it."""
+    client = client_for(alias)
+    if client is None:
+        # The cache cannot say how long an entry has left: the entry says when it ends.
+        caches[alias].set(key, time.time() + milliseconds / 1000, milliseconds / 1000)
+    else:
+        client.set(caches[alias].make_key(key), 1, px=milliseconds)
+
+
+def remaining_ms(key: str, *, alias: str = "default") -> int:
+    """The milliseconds `key` (set by `hold`) has left to live; 0 when it is gone."""
+    client = client_for(alias)
+    if client is None:
+        ends_at = caches[alias].get(key)
+        return 0 if ends_at is None else max(int((ends_at - time.time()) * 1000), 0)
+    return max(client.pttl(caches[alias].make_key(key)), 0)
 
 
 def release(key: str, *, alias: str = "default") -> None:

@@ -267,14 +267,21 @@ class ReceivedRequest(models.Model):
         "contact_phone_masked",
     )
 
-    public_id = models.CharField(max_length=12, unique=True, default=new_public_id, editable=False)
+    public_id = models.CharField(max_length=12, default=new_public_id, editable=False)
     received_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The references have no database constraint or index of their own. A row lives for a moment;
+    # the POST has just read what it refers to, and filing reads it again. A constraint would check
+    # every POST at commit with a share lock on the same key and service rows as all the others.
     # The key's operator files the request; the key is named in its audit event.
-    api_key = models.ForeignKey("security.ApiKey", on_delete=models.PROTECT, related_name="+")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    api_key = models.ForeignKey(
+        "security.ApiKey", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     description = models.TextField(max_length=4000)
     attributes = models.JSONField(default=dict, blank=True)
-    grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
     lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     address = models.CharField(max_length=255, blank=True)
@@ -286,6 +293,9 @@ class ReceivedRequest(models.Model):
     failure = models.TextField(blank=True)
 
     class Meta:
+        # A constraint rather than unique=True: the same unique index, without the second
+        # (pattern-matching) index PostgreSQL gets for a unique text field and no lookup here needs.
+        constraints = [models.UniqueConstraint(fields=["public_id"], name="received_request_public_id_unique")]
         indexes = [models.Index(fields=["id"], condition=Q(failure=""), name="received_request_pending_idx")]
 
     def __str__(self) -> str:

@@ -26,7 +26,13 @@ from security.audit import audit_chain_verify
 from security.models import ApiKey, ApiScope, AuditEvent, RoleAssignment
 from services import services as steps
 from services.models import Channel, ReceivedRequest, ServiceRequest
-from services.services.intake import KICK_KEY, requests_file_received, requests_file_received_sweep
+from services.services import intake
+from services.services.intake import (
+    KICK_KEY,
+    PROMISE_KEY,
+    requests_file_received,
+    requests_file_received_sweep,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -797,10 +803,85 @@ def test_with_redis_down_a_post_is_still_received_and_the_sweep_files_it(
     def down(*args, **kwargs):
         raise redis.ConnectionError("Redis is down")
 
-    monkeypatch.setattr(shared_redis, "claim", down)
+    monkeypatch.setattr(shared_redis, "claim_and_remaining", down)
     with django_capture_on_commit_callbacks(execute=True):
         number = receive(api, form(api_key=submit_key))
     assert ReceivedRequest.objects.filter(public_id=number).exists()
     monkeypatch.undo()
     assert requests_file_received_sweep() == 1
     assert ServiceRequest.objects.filter(public_id=number).exists()
+
+
+def test_a_task_that_could_not_be_queued_leaves_the_claim_for_the_next_post(
+    api, submit_key, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down():
+        raise redis.ConnectionError("the broker is down")
+
+    monkeypatch.setattr("services.tasks.requests_file_received_task.delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(api, form(api_key=submit_key))  # still a 200: the request is received
+    assert shared_redis.claim(KICK_KEY, 60), "the claim of a task never queued was kept"
+
+
+def test_while_the_worker_promises_another_look_posts_do_not_ask_redis_and_are_filed(
+    api, submit_key, monkeypatch, django_capture_on_commit_callbacks
+):
+    asked = []
+    claim_and_remaining = shared_redis.claim_and_remaining
+    monkeypatch.setattr(
+        shared_redis,
+        "claim_and_remaining",
+        lambda *args, **kwargs: asked.append(1) or claim_and_remaining(*args, **kwargs),
+    )
+    queued = []
+    monkeypatch.setattr("services.tasks.requests_file_received_task.delay", lambda: queued.append(1))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = receive(api, form(api_key=submit_key))
+    assert (len(asked), len(queued)) == (1, 1)  # the claim was free: a task is queued
+
+    # The task files the first request, then waits out its promise before its last look. POSTs in
+    # that window: the first asks Redis (the task holds the claim) and learns of the promise, the
+    # second asks nothing. Neither queues a task; the waiting task files both.
+    posted = []
+    sleep = time.sleep
+
+    def post_while_waiting(seconds):
+        if not posted and shared_redis.remaining_ms(PROMISE_KEY) > 0:
+            with django_capture_on_commit_callbacks(execute=True):
+                posted.extend(receive(api, form(api_key=submit_key)) for _ in range(2))
+        sleep(seconds)
+
+    monkeypatch.setattr(intake.time, "sleep", post_while_waiting)
+    assert requests_file_received() == 3
+    assert (len(asked), len(queued)) == (2, 1)
+    assert set(ServiceRequest.objects.values_list("public_id", flat=True)) == {first, *posted}
+    # Done: the promise has ended and the claim is free, so the next POST asks and queues a task.
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(api, form(api_key=submit_key))
+    assert (len(asked), len(queued)) == (3, 2)
+
+
+def test_a_task_out_of_time_hands_its_claim_to_a_fresh_one(api, submit_key, monkeypatch):
+    numbers = [receive(api, form(api_key=submit_key)) for _ in range(2)]
+    monkeypatch.setattr(intake, "_TASK_BUDGET_SECONDS", 0)
+    monkeypatch.setattr(intake, "BATCH", 1)
+    queued = []
+    monkeypatch.setattr("services.tasks.requests_file_received_task.delay", lambda: queued.append(1))
+    assert shared_redis.claim(KICK_KEY, 60)  # as the POST that queued this task did
+    assert requests_file_received() == 1
+    assert len(queued) == 1
+    assert not shared_redis.claim(KICK_KEY, 60), "the fresh task's claim was let go"
+    assert requests_file_received() == 1
+    assert set(ServiceRequest.objects.values_list("public_id", flat=True)) == set(numbers)
+
+
+def test_a_request_whose_key_was_deleted_meanwhile_is_refused_with_a_reason(api, people, orgs, submit_key):
+    key, raw = make_key(people, orgs)
+    kept, gone = receive(api, form(api_key=submit_key)), receive(api, form(api_key=raw))
+    with connection.cursor() as cursor:  # no constraint on the intake row stops a raw delete
+        cursor.execute("DELETE FROM security_apikey WHERE id = %s", [key.pk])
+    assert requests_file_received() == 2
+    assert list(ServiceRequest.objects.values_list("public_id", flat=True)) == [kept]
+    # In the portal's language, as every kept reason.
+    assert ReceivedRequest.objects.get(public_id=gone).failure == "其接口密钥、服务或网格已不存在。"
