@@ -13,6 +13,8 @@ portal_patterns = (
 )
 
 urlpatterns = [
+    # First: machines call it most, and every pattern before it is tried on each of their calls.
+    path("open311/v2/", include("services.open311.urls")),
     path("", include(portal_patterns)),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
@@ -20,7 +22,6 @@ urlpatterns = [
     path("residents/", include("residents.urls")),
     path("notifications/", include("notifications.urls")),
     path("requests/", include("services.urls")),
-    path("open311/v2/", include("services.open311.urls")),
     path("security/", include("security.urls")),
     path("partners/", include("partners.urls")),
     path("api/v1/", include("partners.api_urls")),

@@ -198,14 +198,14 @@ def _file_batch() -> int:
     services = Service.objects.in_bulk({received.service_id for received in batch})
     grids = Area.objects.in_bulk({received.grid_id for received in batch})
     to_file = []
-    for received in batch:
-        with translation.override(settings.LANGUAGE_CODE):  # kept, so in the portal's language
+    with translation.override(settings.LANGUAGE_CODE):  # reasons are kept, so in the portal's language
+        for received in batch:
             reason = _refusal(received, keys=keys, services=services, grids=grids)
-        if reason:
-            logger.warning("Open311 request %s received but not filed: %s", received.public_id, reason)
-            ReceivedRequest.objects.filter(pk=received.pk).update(failure=reason)
-        else:
-            to_file.append(received)
+            if reason:
+                logger.warning("Open311 request %s received but not filed: %s", received.public_id, reason)
+                ReceivedRequest.objects.filter(pk=received.pk).update(failure=reason)
+            else:
+                to_file.append(received)
     requests = ServiceRequest.objects.bulk_create(
         [
             ServiceRequest(
