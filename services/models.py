@@ -153,8 +153,12 @@ class ServiceRequest(TimeStampedModel):
     # Not auto_now_add: a request received through Open311 and filed a moment later by the worker
     # (see ReceivedRequest) was made when it was received, and its deadlines count from then.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    public_id = models.CharField(_("request number"), max_length=12, unique=True, default=new_public_id, editable=False)
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="requests", verbose_name=_("service"))
+    # Unique by a constraint in Meta. Some foreign keys have no index of their own: an index in
+    # Meta starts with them. Every request filed writes each index, so none is there twice.
+    public_id = models.CharField(_("request number"), max_length=12, default=new_public_id, editable=False)
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="requests", verbose_name=_("service"), db_index=False
+    )
     description = models.TextField(_("description"), max_length=4000)
     attributes = models.JSONField(_("answers"), default=dict, blank=True)
     grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="service_requests", verbose_name=_("grid"))
@@ -164,7 +168,7 @@ class ServiceRequest(TimeStampedModel):
     # The resident the request is for (None for someone without an account, e.g. a phone call),
     # and who typed it in: the resident, a staff member on their behalf, or a partner.
     requester = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="service_requests"
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="service_requests", db_index=False
     )
     filed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
@@ -178,7 +182,7 @@ class ServiceRequest(TimeStampedModel):
         _("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.SUBMITTED
     )
     handling_organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="service_requests"
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="service_requests", db_index=False
     )
     assignee = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_requests"
@@ -203,6 +207,9 @@ class ServiceRequest(TimeStampedModel):
         verbose_name = _("service request")
         verbose_name_plural = _("service requests")
         constraints = [
+            # A constraint rather than unique=True: the same unique index, without the second
+            # (pattern-matching) index PostgreSQL gets for a unique text field.
+            models.UniqueConstraint(fields=["public_id"], name="service_request_public_id_unique"),
             models.UniqueConstraint(
                 fields=["filed_by", "submission_key"],
                 condition=~Q(submission_key=""),
@@ -293,8 +300,7 @@ class ReceivedRequest(models.Model):
     failure = models.TextField(blank=True)
 
     class Meta:
-        # A constraint rather than unique=True: the same unique index, without the second
-        # (pattern-matching) index PostgreSQL gets for a unique text field and no lookup here needs.
+        # A constraint rather than unique=True, as for ServiceRequest.
         constraints = [models.UniqueConstraint(fields=["public_id"], name="received_request_public_id_unique")]
         indexes = [models.Index(fields=["id"], condition=Q(failure=""), name="received_request_pending_idx")]
 
@@ -318,7 +324,8 @@ class RequestEvent(models.Model):
         ESCALATION = "escalation", _("Escalated")
         REOPENED = "reopened", _("Reopened")
 
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
+    # Indexed by the timeline index in Meta, which starts with it.
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     from_status = models.CharField(max_length=16, blank=True)
