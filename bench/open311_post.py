@@ -11,13 +11,14 @@ a free loopback port with `bench/open311_settings.py` (production settings: DEBU
 the cache, the throttle and Celery's queue, the throttle's limit raised so it counts but never
 refuses) and a real Celery worker on the same settings, and drives both endpoints in the same run
 with the same load generator: client processes with threads in them, one HTTP connection per
-client, each client POSTing back to back.
+client, each client POSTing back to back. The targets take turns (`--rounds`), so the machine's
+drift in speed falls on both.
 
 An Open311 POST is checked and numbered at once and filed by the worker a moment later
-(services.services.intake). The worker runs during the load, on the same two CPUs, so filing's
-cost is in the measurement; after the load the script waits until everything received has been
-filed, and until the worker has run every task the load queued (notifications to deliver), so
-none of (a)'s work is left to run during (b); it prints how long each took.
+(services.services.intake). The worker (two processes) runs during the load, on the same two CPUs,
+so filing's cost and that of the notifications it sends are in the measurement; after each turn of
+(a) the script waits until everything received has been filed and the worker has run every task
+the load queued, so none of (a)'s work is left to run during (b); it prints how long that took.
 It prints requests/s, p50, p95 and errors of each target, the ratio, PASS/FAIL lines, and exits 0
 either way. gunicorn and the worker are stopped and the benchmark's Redis database emptied
 whatever happens.
@@ -262,7 +263,8 @@ def stop_gunicorn(server: subprocess.Popen | None) -> None:
 
 
 def start_worker(*, env: dict[str, str], logfile) -> subprocess.Popen:
-    # One process: filing takes the audit chain's lock per batch, so a second would mostly wait.
+    # Two processes, as `make worker` starts on 2 CPUs: one task files (one at a time, by its claim),
+    # the other process delivers the notifications filing sends, during the load as in production.
     command = [
         str(BASE_DIR / ".venv" / "bin" / "celery"),
         "-A",
@@ -381,21 +383,36 @@ def run_load(target: dict, *, clients: int, processes: int) -> dict:
     gathered = [queue.get() for _ in children]
     for child in children:
         child.join()
-    latencies = [value for row in gathered for value in row[0]]
     statuses: dict[int, int] = {}
     for row in gathered:
         for status, count in row[1].items():
             statuses[status] = statuses.get(status, 0) + count
+    return {
+        "latencies": [value for row in gathered for value in row[0]],
+        "statuses": statuses,
+        "samples": [sample for row in gathered for sample in row[2]],
+        "all_ok": sum(row[3] for row in gathered),
+        "seconds": target["duration"],
+    }
+
+
+def summary(name: str, rounds: list[dict]) -> dict:
+    """One target's figures over all its rounds."""
+    latencies = [value for one in rounds for value in one["latencies"]]
+    statuses: dict[int, int] = {}
+    for one in rounds:
+        for status, count in one["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
     ok = sum(count for status, count in statuses.items() if 200 <= status < 300)
     return {
-        "name": target["name"],
+        "name": name,
         "calls": len(latencies),
         "ok": ok,
         "errors": len(latencies) - ok,
-        "all_ok": sum(row[3] for row in gathered),
+        "all_ok": sum(one["all_ok"] for one in rounds),
         "statuses": statuses,
-        "samples": [sample for row in gathered for sample in row[2]][:5],
-        "rps": ok / target["duration"],
+        "samples": [sample for one in rounds for sample in one["samples"]][:5],
+        "rps": ok / sum(one["seconds"] for one in rounds),
         "p50": statistics.median(latencies) if latencies else float("nan"),
         "p95": _percentile(latencies, 0.95),
         "p99": _percentile(latencies, 0.99),
@@ -470,7 +487,7 @@ def print_report(*, args, results: list[dict], made: dict, queued: int) -> None:
         f"{os.cpu_count()} CPUs; gunicorn {args.workers} worker(s)"
         + (f" x {args.threads} threads (gthread)" if args.threads > 1 else " (sync)")
         + f"; {args.clients} concurrent clients in {args.client_processes} process(es); "
-        f"{args.warmup:.0f} s warm-up + {args.duration:.0f} s measured per target"
+        f"{args.duration:.0f} s measured per target, in {args.rounds} turns each (warm-up {args.warmup:.0f} s per turn)"
     )
     print(
         "The load generator runs on the same CPUs as gunicorn and PostgreSQL: its cost is part of both "
@@ -496,15 +513,14 @@ def print_report(*, args, results: list[dict], made: dict, queued: int) -> None:
                 print(f"    {sample}")
     ratio = a["rps"] / b["rps"] if b["rps"] else float("nan")
     print(f"ratio (a)/(b) requests/s: {ratio:.2f}")
-    print(
-        f"The worker filed as they came: {made['waiting_at_end']} received requests were waiting when the load "
-        f"stopped, all filed {made['drained_seconds']:.1f} s later"
-        + (f"; {made['not_filed']} NOT FILED" if made["not_filed"] else "")
-    )
-    print(
-        f"The worker's tasks (filing, notifications to deliver) waiting when the load stopped: "
-        f"{made['tasks_waiting']}, all run {made['tasks_seconds']:.1f} s later, before (b) began"
-    )
+    for number, (waiting, drained, tasks_waiting, tasks_seconds) in enumerate(made["after_a"], 1):
+        print(
+            f"After (a) in round {number}: {waiting} received requests were waiting for the worker, all filed "
+            f"{drained:.1f} s later; its tasks (filing, notifications to deliver) were all run "
+            f"{tasks_seconds:.1f} s later ({tasks_waiting} waiting), before (b) began"
+        )
+    if made["not_filed"]:
+        print(f"{made['not_filed']} received requests were NOT FILED")
     print(
         f"Requests filed through Open311 in the run (warm-up included): {made['requests']}; "
         f"floor rows: {made['floor']}; tasks left queued (then purged): {queued}"
@@ -540,6 +556,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per worker; > 1 uses gthread (default 1)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (default 3)")
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per target (default 20)")
+    # The machine's speed drifts by tens of percent from one minute to the next (other tenants):
+    # taking turns spreads that drift over both targets instead of handing it to one.
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="turns the targets take, each measuring duration/rounds (default 3)"
+    )
     args = parser.parse_args()
 
     env = {**SERVER_ENV, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url}
@@ -568,23 +589,26 @@ def main() -> None:
             server = start_gunicorn(port=port, workers=args.workers, threads=args.threads, env=env, logfile=server_log)
             wait_until_up(server, port)
             wait_until_worker_ready(worker, env=env)
+            each = args.duration / args.rounds
             a_target = open311_target(
-                port=port,
-                raw_key=key_file.read_text(),
-                grids=prepared["grids"],
-                warmup=args.warmup,
-                duration=args.duration,
+                port=port, raw_key=key_file.read_text(), grids=prepared["grids"], warmup=args.warmup, duration=each
             )
-            b_target = floor_target(port=port, warmup=args.warmup, duration=args.duration)
-            log(f"Load: {a_target['name']}, {args.clients} clients, {args.warmup:.0f} s + {args.duration:.0f} s")
-            results = [run_load(a_target, clients=args.clients, processes=args.client_processes)]
-            waiting = _received_waiting()
-            log(f"Waiting for the worker to file the {waiting} requests not filed yet")
-            drained = wait_until_filed()
-            log("Waiting for the worker to run the tasks the load queued")
-            tasks_waiting, tasks_seconds = wait_until_worker_idle(args.redis_url)
-            log(f"Load: {b_target['name']}, {args.clients} clients, {args.warmup:.0f} s + {args.duration:.0f} s")
-            results.append(run_load(b_target, clients=args.clients, processes=args.client_processes))
+            b_target = floor_target(port=port, warmup=args.warmup, duration=each)
+            a_rounds, b_rounds, after_a = [], [], []
+            for number in range(1, args.rounds + 1):
+                for target, rounds in ((a_target, a_rounds), (b_target, b_rounds)):
+                    log(
+                        f"Round {number}/{args.rounds}: {target['name']}, {args.clients} clients, "
+                        f"{args.warmup:.0f} s + {each:.1f} s"
+                    )
+                    rounds.append(run_load(target, clients=args.clients, processes=args.client_processes))
+                    if target is a_target:
+                        # What (a) left to the worker is done before (b) begins, and reported.
+                        waiting = _received_waiting()
+                        drained = wait_until_filed()
+                        tasks_waiting, tasks_seconds = wait_until_worker_idle(args.redis_url)
+                        after_a.append((waiting, drained, tasks_waiting, tasks_seconds))
+            results = [summary(a_target["name"], a_rounds), summary(b_target["name"], b_rounds)]
         finally:
             stop_gunicorn(server)
             stop_worker(worker)
@@ -600,9 +624,7 @@ def main() -> None:
                 log(f"Could not purge the benchmark's Redis database: {exc}")
     made = counts(prepared["operator_id"], since)
     made["ok_a"] = results[0]["all_ok"]
-    made["waiting_at_end"] = waiting
-    made["drained_seconds"] = drained
-    made["tasks_waiting"], made["tasks_seconds"] = tasks_waiting, tasks_seconds
+    made["after_a"] = after_a
     print_report(args=args, results=results, made=made, queued=queued)
 
 
