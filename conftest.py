@@ -9,6 +9,7 @@ from django.utils import translation
 
 from directory.models import Area, Organisation
 from portal.local_cache import forget_everything
+from security.api_throttle import forget_leases
 from security.models import Role
 from security.services import role_grant
 from services.catalogue import service_define
@@ -29,6 +30,7 @@ def empty_cache():
     cache.clear()
     forget_everything()
     forget_filing_promise()
+    forget_leases()
 
 
 @pytest.fixture(autouse=True)
