@@ -143,9 +143,14 @@ def requests_file_received() -> int:
     task runs it holding the kick (taken by the POST that queued it, or by the sweep)."""
     filed = 0
     deadline = time.monotonic() + _TASK_BUDGET_SECONDS
+    # Without a broker (development) the task runs inside the POST that queued it: file what is
+    # there and answer, neither gathering more nor promising a look no POST will rely on.
+    in_the_post = settings.CELERY_TASK_ALWAYS_EAGER
     while True:
         while count := _file_batch():
             filed += count
+            if in_the_post:
+                continue
             shared_redis.hold(PROMISE_KEY, _PROMISE_MS)
             if time.monotonic() > deadline:
                 # A fresh task takes over the claim (and the promise: it waits it out too).

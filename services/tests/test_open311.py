@@ -885,3 +885,18 @@ def test_a_request_whose_key_was_deleted_meanwhile_is_refused_with_a_reason(api,
     assert list(ServiceRequest.objects.values_list("public_id", flat=True)) == [kept]
     # In the portal's language, as every kept reason.
     assert ReceivedRequest.objects.get(public_id=gone).failure == "其接口密钥、服务或网格已不存在。"
+
+
+def test_without_a_broker_the_post_files_at_once_without_waiting(api, submit_key, settings, monkeypatch):
+    """`make run` without Redis: the task runs inside the POST, so it must neither gather more
+    nor wait out a promise."""
+    numbers = [receive(api, form(api_key=submit_key)) for _ in range(2)]
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+    def no_waiting(seconds):
+        raise AssertionError(f"the POST waited {seconds} s")
+
+    monkeypatch.setattr(intake.time, "sleep", no_waiting)
+    assert requests_file_received() == 2
+    assert shared_redis.remaining_ms(PROMISE_KEY) == 0
+    assert set(ServiceRequest.objects.values_list("public_id", flat=True)) == set(numbers)
