@@ -59,7 +59,8 @@ def take_call(ident: str, *, limit: int, window_seconds: int) -> tuple[bool, int
     with _Leases.lock:
         unspent = _Leases.unspent.pop(key, 0)
         if unspent:
-            _Leases.unspent[key] = unspent - 1
+            if unspent > 1:
+                _Leases.unspent[key] = unspent - 1
             return True, seconds_left
         lease = max(1, min(_LEASE_MAX, limit // _LEASE_SHARE))
         taken = _count(key, lease, window_seconds=window_seconds)
