@@ -9,13 +9,11 @@ from django.utils import translation
 
 from directory.models import Area, Organisation
 from portal.local_cache import forget_everything
-from security.api_throttle import forget_leases
 from security.models import Role
 from security.services import role_grant
 from services.catalogue import service_define
 from services.models import RoutingRule
 from services.services import request_file
-from services.services.intake import forget_filing_promise
 from tests.factories import PASSWORD, AreaFactory, HouseholdFactory, OrganisationFactory, ResidentFactory, UserFactory
 
 
@@ -29,8 +27,6 @@ def media_in_tmp(settings, tmp_path):
 def empty_cache():
     cache.clear()
     forget_everything()
-    forget_filing_promise()
-    forget_leases()
 
 
 @pytest.fixture(autouse=True)

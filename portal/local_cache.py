@@ -52,7 +52,20 @@ class LocalCache:
             self._entries.clear()
 
 
+# What else a process remembers of shared state (the throttle's leases, the filing task's promise):
+# functions that forget it, called with the namespaces.
+_other_memory: list[Callable[[], None]] = []
+
+
+def forgotten_with_everything(forget: Callable[[], None]) -> Callable[[], None]:
+    """Decorator: `forget_everything` calls `forget` too."""
+    _other_memory.append(forget)
+    return forget
+
+
 def forget_everything() -> None:
-    """Empty every namespace of this process (tests start from nothing)."""
+    """Empty every namespace of this process, and what else it remembers (tests start from nothing)."""
     for namespace in _namespaces:
         namespace.forget()
+    for forget in _other_memory:
+        forget()

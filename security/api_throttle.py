@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
-from portal import shared_redis
+from portal import local_cache, shared_redis
 from security.models import ApiKey
 from security.request_context import client_address
 
@@ -42,8 +42,9 @@ class _Leases:
     unspent: dict[str, int] = {}
 
 
+@local_cache.forgotten_with_everything
 def forget_leases() -> None:
-    """For tests: this process holds no calls."""
+    """This process holds no calls."""
     with _Leases.lock:
         _Leases.unspent.clear()
 

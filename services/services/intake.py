@@ -24,7 +24,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from directory.models import Area
-from portal import shared_redis
+from portal import local_cache, shared_redis
 from security.audit import AuditEntry, audit_record_many
 from security.models import ApiKey
 from security.request_context import client_address
@@ -101,8 +101,9 @@ class _Promise:
     until = 0.0
 
 
-def forget_filing_promise() -> None:
-    """For tests: this process has seen no promise."""
+@local_cache.forgotten_with_everything
+def _forget_promise() -> None:
+    """This process has seen no promise."""
     _Promise.until = 0.0
 
 
