@@ -29,7 +29,7 @@ from services.open311 import arguments, documents, selectors
 from services.open311.arguments import Open311Error, bad, forbidden, not_found, optional
 from services.open311.formats import CONTENT_TYPES, MalformedAttributeField, error_document, form_answers, render
 from services.services import request_file
-from services.services.intake import received_deadlines, request_receive
+from services.services.intake import request_receive
 
 logger = logging.getLogger(__name__)
 
@@ -315,7 +315,7 @@ def _file(request, *, fmt, data, key):
     try:
         if photos:
             # The intake keeps no files: a request with photos is filed at once.
-            filed = request_file(
+            taken = request_file(
                 actor=key.created_by,
                 requester=None,
                 channel=Channel.OPEN311,
@@ -323,20 +323,18 @@ def _file(request, *, fmt, data, key):
                 api_key=key,
                 **request_fields,
             )
-            number, accept_due_at = filed.public_id, filed.accept_due_at
         else:
-            received = request_receive(api_key=key, **request_fields)
-            number, accept_due_at = received.public_id, received_deadlines(received)["accept_due_at"]
+            taken = request_receive(api_key=key, **request_fields)
     except ValidationError as exc:
         raise bad(*_field_errors(exc)) from None
     except PermissionDenied:
         raise forbidden("The operator who created this api_key may no longer file requests.") from None
     notice = _("%(service)s: it will be looked at by %(due)s.") % {
         "service": service.name,
-        "due": timezone.localtime(accept_due_at).strftime("%Y-%m-%d %H:%M"),
+        "due": timezone.localtime(taken.accept_due_at).strftime("%Y-%m-%d %H:%M"),
     }
     response = render(
-        [{"service_request_id": number, "service_notice": notice, "account_id": None}],
+        [{"service_request_id": taken.public_id, "service_notice": notice, "account_id": None}],
         fmt=fmt,
         root="service_requests",
     )
