@@ -11,6 +11,7 @@ from datetime import UTC
 from django.db import connection, transaction
 from django.db.models import Model
 
+from portal.bulk_insert import insert_instances
 from security.models import AuditEvent, User
 from security.request_context import client_address
 
@@ -103,7 +104,7 @@ def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
         )
         event.hash = previous = audit_event_hash(event)
         events.append(event)
-    return AuditEvent.objects.bulk_create(events)
+    return insert_instances(events)
 
 
 def audit_record(

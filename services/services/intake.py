@@ -13,7 +13,6 @@ Residents, staff and the partner API still file at once (`request_file`): they l
 filed straight away.
 """
 
-import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -21,12 +20,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from directory.models import Area
 from portal import local_cache, shared_redis
+from portal.bulk_insert import insert_instances, insert_rows
 from security.audit import AuditEntry, audit_record_many
 from security.models import ApiKey
 from security.request_context import client_address
@@ -85,52 +85,12 @@ def request_receive(*, api_key: ApiKey, **fields) -> Receipt:
         "client_address": client_address.get(),
         "failure": "",
     }
-    _insert(row)
+    insert_rows(ReceivedRequest, [row])
     # robust: with the broker or Redis down the POST has still received the request; beat's
     # sweep files it once they are back.
     transaction.on_commit(_kick, robust=True)
     accept_due_at = deadlines_from(service=filing.service, start=received_at)["accept_due_at"]
     return Receipt(public_id=row["public_id"], accept_due_at=accept_due_at)
-
-
-# psycopg2 takes these fields' values as they are. Others (JSON, an IP address) go through their
-# field's own preparation, as save() would.
-_AS_THEY_ARE = (models.CharField, models.TextField, models.DateTimeField, models.DecimalField)
-
-
-@functools.cache
-def _insert_statement() -> tuple[str, list[tuple[str, bool, models.Field]]]:
-    """The INSERT, and for each of its values: the row's key, whether the value is a related
-    object's key, and the field if the value needs its preparation."""
-    fields = [field for field in ReceivedRequest._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - the model's names; values are parameters
-        quote(ReceivedRequest._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    values = [
-        (field.name, field.is_relation, None if field.is_relation or isinstance(field, _AS_THEY_ARE) else field)
-        for field in fields
-    ]
-    return sql, values
-
-
-def _insert(row: dict) -> None:
-    """Write a received request, given as `ReceivedRequest(**row)` would take it, with one plain
-    INSERT. On this, the API's busiest call, building the model and save() cost as much again as
-    the rest of the POST's own work."""
-    sql, values = _insert_statement()
-    params = []
-    for name, is_relation, field in values:
-        value = row[name]
-        if is_relation:
-            value = value.pk
-        elif field is not None:
-            value = field.get_db_prep_save(value, connection)
-        params.append(value)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def received_deadlines(received: ReceivedRequest) -> dict:
@@ -255,7 +215,7 @@ def _file_batch() -> int:
                 ReceivedRequest.objects.filter(pk=received.pk).update(failure=reason)
             else:
                 to_file.append(received)
-    requests = ServiceRequest.objects.bulk_create(
+    requests = insert_instances(
         [
             ServiceRequest(
                 public_id=received.public_id,
@@ -270,7 +230,7 @@ def _file_batch() -> int:
             for received in to_file
         ]
     )
-    events = RequestEvent.objects.bulk_create(
+    events = insert_instances(
         [
             RequestEvent(
                 request=request,
