@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from portal.bulk_insert import _plan, insert_instances, insert_rows
+from portal.bulk_insert import ROWS_PER_STATEMENT, insert_instances, insert_rows
 from security.models import AuditEvent
 from services.models import Channel, RequestEvent, RequestStatus, ServiceRequest
 
@@ -109,7 +109,7 @@ def test_rows_take_related_objects_or_keys_and_defaults(catalogue, tree, people)
 
 def test_more_rows_than_one_statement_takes(catalogue, tree, people):
     (request,) = insert_instances(_requests(catalogue, tree, people, "D")[:1])
-    count = _plan(RequestEvent).rows_per_statement + 5
+    count = ROWS_PER_STATEMENT + 5
     pks = insert_rows(RequestEvent, [{"request": request, "kind": "comment", "message": str(n)} for n in range(count)])
     assert len(pks) == count == RequestEvent.objects.filter(request=request).count()
     assert [RequestEvent.objects.get(pk=pk).message for pk in (pks[0], pks[-1])] == ["0", str(count - 1)]
@@ -121,3 +121,26 @@ def test_a_model_whose_key_the_database_does_not_number_is_refused():
     with pytest.raises(TypeError, match="primary key the database numbers"):
         insert_rows(Session, [{"session_key": "x", "session_data": "", "expire_date": timezone.now()}])
     assert not Session.objects.exists()
+
+
+def test_json_values_of_every_shape_are_stored_as_bulk_create_stores_them(catalogue, tree, people):
+    (request,) = insert_instances(_requests(catalogue, tree, people, "E")[:1])
+    shapes = ["只是文字", 7, 2.5, True, [1, "二", None], {"a": {"b": [None, False]}, "引号": 'say "hi"\n'}, {}]
+
+    def events():
+        return [RequestEvent(request=request, kind="comment", data=shape) for shape in shapes]
+
+    ours = insert_instances(events())
+    theirs = RequestEvent.objects.bulk_create(events())
+    assert [RequestEvent.objects.get(pk=event.pk).data for event in ours] == shapes
+    for mine, reference in zip(ours, theirs, strict=True):
+        stored, expected = _stored(RequestEvent, mine.pk), _stored(RequestEvent, reference.pk)
+        assert abs(stored.pop("created_at") - expected.pop("created_at")) < timedelta(seconds=5)
+        assert stored == expected
+
+
+def test_a_value_json_cannot_carry_is_refused_and_nothing_is_written(catalogue, tree, people):
+    (request,) = insert_instances(_requests(catalogue, tree, people, "F")[:1])
+    with pytest.raises(ValueError):
+        insert_rows(RequestEvent, [{"request": request, "kind": "comment", "data": {"x": float("nan")}}])
+    assert not RequestEvent.objects.filter(request=request).exists()
