@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -56,6 +57,7 @@ def _last_hash() -> str | None:
     return row[0] if row else None
 
 
+@functools.lru_cache(maxsize=1024)  # a batch's events mostly come from one or a few addresses
 def _normalised_address(address: str | None) -> str | None:
     # Stored as the database returns it, so the hash recomputed on verification matches.
     return ipaddress.ip_address(address).compressed if address else None
