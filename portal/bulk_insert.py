@@ -65,11 +65,14 @@ def _taken_as_is(field: models.Field) -> tuple[type, ...]:
     return ()
 
 
+def _check_numbered(model: type[models.Model]) -> None:
+    if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.SmallAutoField):
+        raise TypeError(f"{model._meta.label}: bulk_insert needs a primary key the database numbers.")
+
+
 @functools.cache
 def _plan(model: type[models.Model]) -> _Plan:
     meta = model._meta
-    if not isinstance(meta.pk, models.AutoField | models.BigAutoField | models.SmallAutoField):
-        raise TypeError(f"{meta.label}: bulk_insert needs a primary key the database numbers.")
     columns = [
         _Column(
             field=field,
@@ -129,6 +132,7 @@ def _prepared_as_json(column: _Column, value):
 def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
     """Insert rows given as `model(**row)` would take them (a related object by its name, or its
     key by `<name>_id`; a field left out takes its default); their new primary keys, in order."""
+    _check_numbered(model)
     if connection.vendor != "postgresql":
         return [obj.pk for obj in model.objects.bulk_create([model(**row) for row in rows])]
     plan = _plan(model)
@@ -156,6 +160,7 @@ def insert_instances(objs: list[models.Model]) -> list[models.Model]:
     if not objs:
         return objs
     model = type(objs[0])
+    _check_numbered(model)
     if connection.vendor != "postgresql":
         return model.objects.bulk_create(objs)
     plan = _plan(model)
