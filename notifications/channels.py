@@ -109,16 +109,21 @@ def absolute_link(link: str) -> str:
 
 
 def deliver_in_app(message: OutboxMessage) -> None:
-    Notification.objects.get_or_create(
-        outbox_key=message.key,
-        defaults={
-            "recipient_id": message.recipient_id,
-            "kind": message.kind,
-            "title": message.title,
-            "body": message.body,
-            "link": message.link,
-            "created_at": message.created_at,
-        },
+    # One INSERT … ON CONFLICT DO NOTHING on the unique outbox_key: a second delivery of the same
+    # message adds nothing (get_or_create took four statements, a savepoint among them).
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                outbox_key=message.key,
+                recipient_id=message.recipient_id,
+                kind=message.kind,
+                title=message.title,
+                body=message.body,
+                link=message.link,
+                created_at=message.created_at,
+            )
+        ],
+        ignore_conflicts=True,
     )
 
 
