@@ -155,9 +155,8 @@ def prepare() -> dict:
     # intake's table is a queue (every POST adds a row, every batch deletes its rows): unvacuumed,
     # it keeps every row earlier runs deleted, and after a day of runs the batch query took 5 to
     # 30 ms instead of half a millisecond (dead index entries; all the pages when the planner chose
-    # to read the table). Each run starts
-    # as autovacuum keeps a server: the queue compacted, the rest vacuumed and analysed (so a long
-    # audit chain is not measured as if it were short).
+    # to read the table). Each run starts as autovacuum keeps a server: the queue compacted, the
+    # rest vacuumed and analysed (so a long audit chain is not measured as if it were short).
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM FULL {connection.ops.quote_name(ReceivedRequest._meta.db_table)}")
         cursor.execute("VACUUM (ANALYZE)")

@@ -207,8 +207,9 @@ def _file_batch() -> int:
     grids = Area.objects.in_bulk({received.grid_id for received in batch})
     to_file = []
     # A batch comes through a few keys, for a few services, in a few grids: each combination is
-    # checked once.
+    # checked once, and the rows refused for one reason are marked together.
     reasons = {}
+    refused: dict[str, list[int]] = {}
     with translation.override(settings.LANGUAGE_CODE):  # reasons are kept, so in the portal's language
         for received in batch:
             combination = (received.api_key_id, received.service_id, received.grid_id)
@@ -220,12 +221,14 @@ def _file_batch() -> int:
                 )
             if reason := reasons[combination]:
                 logger.warning("Open311 request %s received but not filed: %s", received.public_id, reason)
-                ReceivedRequest.objects.filter(pk=received.pk).update(failure=reason)
+                refused.setdefault(reason, []).append(received.pk)
                 continue
             received.api_key = keys[received.api_key_id]
             received.service = services[received.service_id]
             received.grid = grids[received.grid_id]
             to_file.append(received)
+    for reason, pks in refused.items():
+        ReceivedRequest.objects.filter(pk__in=pks).update(failure=reason)
     requests = insert_instances(
         [
             ServiceRequest(
