@@ -5,7 +5,7 @@ answers in under 150 ms of server time (p95), and at least 10 times faster than 
 computed by a straightforward aggregate query over the raw requests table (dashboards/raw.py).
 
 The benchmark builds the Shunqing demo in a PostgreSQL database of its own, tops it up to
-`--requests` requests with `portal.demo_requests` (what `seed_demo --requests` runs; a second run
+`--requests` requests with `demo.history` (what `seed_demo --requests` runs; a second run
 reuses them and adds only the shortfall), rebuilds the summary tables, then for each page in
 `dashboards.urls.BENCHMARK_PAGES` and each period renders it in-process with Django's test client
 as `demo_leader` (server time: middleware, view, queries, template), and times `raw_figures` for the
@@ -47,8 +47,8 @@ def build(*, total: int, seed: int) -> dict:
     from django.utils import translation
 
     from dashboards.services import summaries_rebuild
-    from portal.demo import build_demo
-    from portal.demo_requests import ProgressBar, requests_seed
+    from demo.district import build_demo
+    from demo.history import ProgressBar, requests_seed
     from security.models import AuditEvent
     from services.models import RequestEvent, ServiceRequest
 

@@ -197,7 +197,7 @@ def main() -> None:
     print(f"exchange: residents in the database     {count:,}")
     print(f"exchange: extract+mask+sign+log ({args.format})  {best:.2f} s  (goal < {GOAL_SECONDS:.0f} s) ", end="")
     print("PASS" if best < GOAL_SECONDS else "FAIL")
-    state = "intact" if report.intact else f"BROKEN at entry {report.broken_entry_id}: {report.reason}"
+    state = "intact" if report.intact else f"BROKEN at entry {report.broken_id}: {report.reason}"
     print(f"exchange: verify_exchange_log  {verify_seconds:.2f} s over {report.checked} entries, {state}")
 
 

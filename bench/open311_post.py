@@ -121,8 +121,8 @@ def prepare() -> dict:
     from django.db import connection
     from django.utils import timezone, translation
 
+    from demo.district import build_demo
     from directory.models import Area, Organisation
-    from portal.demo import build_demo
     from security.api_keys import api_key_create
     from security.models import ApiScope, User
     from services.models import ReceivedRequest

@@ -4,7 +4,7 @@ The requirement: with 100,000 requests in the database, the workbench queue and 
 render in under 150 ms of server time, and their query counts do not grow with the number of rows.
 
 The benchmark builds the Shunqing demo in a PostgreSQL database of its own, tops it up to
-`--requests` service requests (with portal.demo_requests, as `seed_demo --requests` does; a second
+`--requests` service requests (with demo.history, as `seed_demo --requests` does; a second
 run adds only the shortfall), then renders each page in-process with Django's test client, so the
 time measured is the server's: middleware, view, queries and template. It does the same on a small
 database (`--small-requests`) and prints the query counts of both side by side. It reports and exits
@@ -122,8 +122,8 @@ def setup_django(url: str) -> None:
 # --- the data ------------------------------------------------------------------------------------
 def top_up(*, total: int, seed: int) -> int:
     """Add requests, each with its timeline, until there are `total`: through the one bulk generator
-    (portal.demo_requests, as `seed_demo --requests`), two years of them in every grid and state."""
-    from portal.demo_requests import ProgressBar, requests_seed
+    (demo.history, as `seed_demo --requests`), two years of them in every grid and state."""
+    from demo.history import ProgressBar, requests_seed
     from services.models import ServiceRequest
 
     existing = ServiceRequest.objects.count()
@@ -144,7 +144,7 @@ def build(*, total: int, seed: int) -> int:
     from django.db import connection
     from django.utils import translation
 
-    from portal.demo import build_demo
+    from demo.district import build_demo
 
     log("Migrating")
     call_command("migrate", interactive=False, verbosity=0)

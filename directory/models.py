@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from portal.models_base import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class BilingualNameMixin:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from exchange.models import Dataset, DeliveryAttempt, ExchangeJob, MessageLogEntry, SharingAgreement, SigningKey
-from portal.admin_base import ReadOnlyAdmin
 
 
 @admin.register(Dataset)

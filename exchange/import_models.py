@@ -13,9 +13,9 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.models import TimeStampedModel
 from directory.models import Organisation
 from exchange.models import Dataset, PayloadFormat
-from portal.models_base import TimeStampedModel
 from security.models import User
 
 __all__ = ["DatasetImport", "ImportBatch", "ImportChannel", "ImportRejection", "ImportSource", "ImportStatus"]

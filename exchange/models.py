@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.models import TimeStampedModel
 from directory.models import Area, BilingualNameMixin, Organisation
-from portal.models_base import TimeStampedModel
 from residents.models import ResidentProfile
 from security.models import User
 
@@ -218,8 +218,6 @@ class ExchangeJob(TimeStampedModel):
 class MessageLogEntry(models.Model):
     """One signed exchange, linked to the entry before it by hash; append-only (a trigger refuses
     UPDATE and DELETE on PostgreSQL). `manage.py verify_exchange_log` walks the chain."""
-
-    GENESIS_HASH = "0" * 64
 
     job = models.OneToOneField(ExchangeJob, on_delete=models.PROTECT, related_name="log_entry")
     agreement = models.ForeignKey(SharingAgreement, on_delete=models.PROTECT, related_name="log_entries")

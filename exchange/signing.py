@@ -101,12 +101,12 @@ def signature_valid(key: SigningKey, message: bytes, signature: str) -> bool:
     return True
 
 
-def entry_hash(entry: MessageLogEntry) -> str:
-    """The chain hash: the signed manifest, the signature and the link to the entry before."""
+def entry_canonical(entry: MessageLogEntry) -> bytes:
+    """What the chain hashes: the signed manifest, the signature and the link to the entry before."""
     facts = {
         "manifest": manifest_of(entry).decode(),
         "signature": entry.signature,
         "payload_name": entry.payload_name,
         "prev_hash": entry.prev_hash,
     }
-    return hashlib.sha256(json.dumps(facts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return json.dumps(facts, sort_keys=True, ensure_ascii=False).encode()

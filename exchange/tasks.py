@@ -62,5 +62,5 @@ def exchange_log_verify_task() -> dict:
     logged as an error for the operators (`manage.py verify_exchange_log` names it too)."""
     report = message_log_verify(payloads=True)
     if not report.intact:
-        logger.error("Exchange log broken at entry %s: %s", report.broken_entry_id, report.reason)
-    return {"checked": report.checked, "broken_entry_id": report.broken_entry_id}
+        logger.error("Exchange log broken at entry %s: %s", report.broken_id, report.reason)
+    return {"checked": report.checked, "broken_entry_id": report.broken_id}

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from notifications.models import Notification, OutboxMessage
-from portal.admin_base import ReadOnlyAdmin
 
 
 @admin.register(OutboxMessage)

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models_base import TimeStampedModel
+from core.models import TimeStampedModel
 from security.models import User
 
 

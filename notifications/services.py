@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from core.leased import SWEEP_BATCH_SIZE, LeasedOutbox
 from notifications import channels
 from notifications.channels import PermanentDeliveryError, TransientDeliveryError
-from notifications.leased import SWEEP_BATCH_SIZE, LeasedOutbox
 from notifications.models import Channel, Notification, NotificationPreference, OutboxMessage, OutboxStatus
 from notifications.selectors import delivery_channels_for_user, inbox_for_user
 from notifications.tasks import outbox_deliver_task

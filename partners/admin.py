@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from partners.models import Webhook, WebhookDelivery
-from portal.admin_base import ReadOnlyAdmin
 
 
 @admin.register(Webhook)

@@ -5,8 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import TimeStampedModel
 from directory.models import Organisation
-from portal.models_base import TimeStampedModel
 from security.models import User
 
 
@@ -18,7 +18,7 @@ class Webhook(TimeStampedModel):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="webhooks", verbose_name=_("organisation")
     )
-    # Checked by partners.webhooks_http (https only, public addresses), not by a form validator.
+    # Checked by core.outbound_http (https only, public addresses), not by a form validator.
     url = models.CharField(_("address"), max_length=500)
     # A credential: encrypted at rest with the personal-data key, decrypted only to sign a delivery.
     secret_encrypted = models.TextField()

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-# Well above the HTTP timeout (webhooks.DELIVERY_TIMEOUT) and well under notifications.leased.SENDING_LEASE, so
+# Well above the HTTP timeout (webhooks.DELIVERY_TIMEOUT) and well under core.leased.SENDING_LEASE, so
 # a row still sending after the lease belongs to a dead worker.
 DELIVERY_SOFT_TIME_LIMIT = 60
 DELIVERY_TIME_LIMIT = 90

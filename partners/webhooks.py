@@ -1,6 +1,6 @@
 """Signed webhooks: a partner's system hears about its work orders as they change.
 
-Registration checks the address (see `webhooks_http`) and returns a secret shown once. Each timeline
+Registration checks the address (see `outbound_http`) and returns a secret shown once. Each timeline
 event of a request handled by a partner becomes one `WebhookDelivery` row per active webhook of that
 partner, written in the transaction that records the event (through `services.signals`), so a change
 that rolls back sends nothing. Delivery works like the notifications outbox: a task claims the row,
@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from core import outbound_http
+from core.leased import SWEEP_BATCH_SIZE, LeasedOutbox
 from directory.models import Organisation
-from notifications.leased import SWEEP_BATCH_SIZE, LeasedOutbox
-from partners import webhooks_http
 from partners.models import DeliveryStatus, Webhook, WebhookDelivery
 from partners.tasks import webhook_deliver_task
 from partners.webhook_signing import sign
@@ -106,10 +106,10 @@ def webhook_register(
     else:
         # Outside the transaction: a slow DNS answer must not hold it open.
         try:
-            webhooks_http.target_check(url)
+            outbound_http.target_check(url)
         except ValidationError as exc:
             errors["url"] = exc.messages
-        except webhooks_http.UnreachableTarget:
+        except outbound_http.UnreachableTarget:
             errors["url"] = [_("The host in this address cannot be found. Check the spelling and the DNS entry.")]
     if len(description) > MAX_DESCRIPTION_LENGTH:
         errors["description"] = [_("At most %(limit)d characters.") % {"limit": MAX_DESCRIPTION_LENGTH}]
@@ -333,17 +333,17 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
         return delivery
     # Checked again now: the host's DNS answer may have changed since registration.
     try:
-        target = webhooks_http.target_check(webhook.url)
+        target = outbound_http.target_check(webhook.url)
     except ValidationError as exc:
         _fail(delivery, f"not sent: {' '.join(exc.messages)}")
         return delivery
-    except webhooks_http.UnreachableTarget as exc:
+    except outbound_http.UnreachableTarget as exc:
         _retry_later(delivery, str(exc))
         return delivery
 
     body = delivery_body(delivery)
     try:
-        answer = webhooks_http.post(
+        answer = outbound_http.post(
             target=target, body=body, headers=_signed_headers(delivery, secret, body), timeout=DELIVERY_TIMEOUT
         )
     except (OSError, http.client.HTTPException) as exc:  # timeouts, refused connections, TLS errors

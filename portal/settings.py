@@ -53,7 +53,8 @@ INSTALLED_APPS = [
     "portal",
     "allauth",
     "allauth.account",
-    # Our apps, in dependency order (see DESIGN.md).
+    # Our apps, in dependency order (see the README's layout).
+    "core",
     "directory",
     "security",
     "residents",
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "partners",
     "exchange",
     "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [

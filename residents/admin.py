@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.admin_base import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from residents.models import Household, ResidentProfile
 
 

@@ -4,8 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.models import TimeStampedModel
 from directory.models import Area
-from portal.models_base import TimeStampedModel
 from security.models import User
 
 

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from portal.admin_base import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from security.models import ApiKey, AuditEvent, RoleAssignment, User
 from security.services import role_grant, role_grant_check, role_revoke
 

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import UTC
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model
 
-from portal.bulk_insert import insert_instances
+from core.hash_chain import ChainReport, HashChain
 from security.models import AuditEvent, User
 from security.request_context import client_address
-
-# Any constant will do; it names the lock that serialises appends to the chain.
-_CHAIN_LOCK_KEY = 7_311_302
 
 
 def _canonical(event: AuditEvent) -> bytes:
@@ -36,25 +32,8 @@ def _canonical(event: AuditEvent) -> bytes:
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def audit_event_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_canonical(event)).hexdigest()
-
-
-def _lock_chain() -> None:
-    # Two writers must not both link to the same previous event. On PostgreSQL a transaction-level
-    # advisory lock serialises appends (released at commit); SQLite already serialises writers.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-
-
-def _last_hash() -> str | None:
-    # Plain SQL: this runs on every audited write, and the ORM's query building costs more here
-    # than the query itself.
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT hash FROM {AuditEvent._meta.db_table} ORDER BY id DESC LIMIT 1")  # noqa: S608
-        row = cursor.fetchone()
-    return row[0] if row else None
+# The lock id is any constant of its own: it names the lock that serialises appends to this chain.
+AUDIT_CHAIN = HashChain(model=AuditEvent, lock_id=7_311_302, canonical=_canonical)
 
 
 @functools.lru_cache(maxsize=1024)  # a batch's events mostly come from one or a few addresses
@@ -87,8 +66,7 @@ def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
     """
     if not entries:
         return []
-    _lock_chain()
-    previous = _last_hash() or AuditEvent.GENESIS_HASH
+    AUDIT_CHAIN.lock()
     events = []
     for entry in entries:
         actor, target = entry.actor, entry.target
@@ -102,11 +80,10 @@ def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
             object_repr=str(target)[:200] if target is not None else "",
             ip_address=_normalised_address(entry.ip_address or client_address.get()),
             details=json.loads(json.dumps(entry.details or {}, ensure_ascii=False)),
-            prev_hash=previous,
         )
-        event.hash = previous = audit_event_hash(event)
         events.append(event)
-    return insert_instances(events)
+    AUDIT_CHAIN.link(events)
+    return AuditEvent.objects.bulk_create(events)
 
 
 def audit_record(
@@ -124,30 +101,6 @@ def audit_record(
     return event
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    checked: int
-    broken_event_id: int | None = None
-    reason: str = ""
-
-    @property
-    def intact(self) -> bool:
-        return self.broken_event_id is None
-
-
 def audit_chain_verify(*, batch_size: int = 2000) -> ChainReport:
     """Walk the whole chain in order and report the first event that does not fit."""
-    expected_prev = AuditEvent.GENESIS_HASH
-    checked = 0
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
-        if event.prev_hash != expected_prev:
-            return ChainReport(
-                checked,
-                event.id,
-                "its link to the previous event is broken (an event before it was changed or removed)",
-            )
-        if audit_event_hash(event) != event.hash:
-            return ChainReport(checked, event.id, "its content does not match its hash (the event was changed)")
-        expected_prev = event.hash
-        checked += 1
-    return ChainReport(checked)
+    return AUDIT_CHAIN.verify(AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size))

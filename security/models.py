@@ -4,8 +4,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import TimeStampedModel
 from directory.models import Area, Organisation
-from portal.models_base import TimeStampedModel
 
 
 class User(AbstractUser):
@@ -83,8 +83,6 @@ class AuditEvent(models.Model):
     chain from there on; `manage.py verify_audit` finds the first broken link. The ORM refuses to
     update or delete, and on PostgreSQL a trigger refuses it too.
     """
-
-    GENESIS_HASH = "0" * 64
 
     occurred_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     # PROTECT: a user who acted can be deactivated, never deleted out from under the log.

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from portal.admin_base import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from services.catalogue import attribute_check
 from services.models import RequestEvent, RoutingRule, Service, ServiceAttribute, ServiceRequest
 

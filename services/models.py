@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import TimeStampedModel
 from directory.models import Area, BilingualNameMixin, Organisation
-from portal.models_base import TimeStampedModel
 from security.models import User
 
 # Crockford's base32 without I, L, O, U: easy to read out over the phone, hard to guess.

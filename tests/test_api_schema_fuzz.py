@@ -64,7 +64,7 @@ def seeded_key(settings, monkeypatch):
     # Webhook registration resolves the address's host: answer every lookup with a private
     # address, so no test reaches DNS, every registration is refused, and nothing is ever sent.
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
-    monkeypatch.setattr("partners.webhooks_http.resolve", lambda host, port: ["10.0.0.1"])
+    monkeypatch.setattr("core.outbound_http.resolve", lambda host, port: ["10.0.0.1"])
 
     district = AreaFactory(code="D", kind="district")
     subdistrict = AreaFactory(code="S1", kind="subdistrict", parent=district)

@@ -44,7 +44,7 @@ def _lock(agreement: SharingAgreement) -> SharingAgreement:
 
 def _check_push_url(url: str) -> None:
     # The consumer names the address, so it gets the partner webhooks' rules: https, public address.
-    from partners.webhooks_http import UnreachableTarget, target_check
+    from core.outbound_http import UnreachableTarget, target_check
 
     try:
         target_check(url)

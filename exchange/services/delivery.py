@@ -13,13 +13,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from core import outbound_http
 from exchange.models import DeliveryAttempt, MessageLogEntry
 from exchange.payloads import file_sha256, payload_path
 from exchange.services.agreements import agreement_in_force
 from exchange.services.jobs import not_in_force_message
 from exchange.services.refusal import refuse
 from exchange.signing import manifest_of, signature_valid
-from partners import webhooks_http
 from security.audit import audit_record
 from security.models import ApiKey, User
 
@@ -115,14 +115,14 @@ def entry_push(*, entry_id: int) -> DeliveryAttempt | None:
     deliverable = _checked(entry, actor=None, action="exchange.push.refused")
     url = entry.agreement.push_url
     try:
-        target = webhooks_http.target_check(url)
+        target = outbound_http.target_check(url)
     except ValidationError as exc:
         return _push_recorded(entry, ok=False, detail=" ".join(exc.messages))
-    except webhooks_http.UnreachableTarget as exc:
+    except outbound_http.UnreachableTarget as exc:
         _push_recorded(entry, ok=False, detail=str(exc))
         raise PushNotAnswered(str(exc)) from None
     try:
-        answer = webhooks_http.post(
+        answer = outbound_http.post(
             target=target,
             body=deliverable.path.read_bytes(),
             headers=deliverable.headers(),

@@ -33,9 +33,9 @@ from exchange.models import (
 )
 from exchange.payloads import discard_temporaries, payload_name, publish, write_payload
 from exchange.services.agreements import agreement_in_force, officer_of
-from exchange.services.log import lock_chain, previous_hash
+from exchange.services.log import MESSAGE_LOG_CHAIN
 from exchange.services.refusal import refuse
-from exchange.signing import entry_hash, manifest_of, sign, signing_key_for
+from exchange.signing import manifest_of, sign, signing_key_for
 from security.audit import audit_record
 from security.models import User
 
@@ -212,7 +212,7 @@ def _log(*, job: ExchangeJob, key, name: str, written) -> MessageLogEntry | None
         audit_record(actor=None, action="exchange.job.refused", target=job, details={"reason": "not_in_force"})
         return None
     publish(written.temp_path, name)
-    lock_chain()
+    MESSAGE_LOG_CHAIN.lock()
     entry = MessageLogEntry(
         job=locked,
         agreement=agreement,
@@ -223,10 +223,10 @@ def _log(*, job: ExchangeJob, key, name: str, written) -> MessageLogEntry | None
         payload_bytes=written.size,
         record_count=written.record_count,
         created_at=timezone.now(),
-        prev_hash=previous_hash(),
+        prev_hash=MESSAGE_LOG_CHAIN.head(),
     )
     entry.signature = sign(key, manifest_of(entry))
-    entry.hash = entry_hash(entry)
+    entry.hash = MESSAGE_LOG_CHAIN.hash_of(entry)
     entry.save()
     _copy_residents(entry.pk, written.resident_ids)
     now = timezone.now()

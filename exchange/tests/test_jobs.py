@@ -95,7 +95,7 @@ def test_a_tampered_payload_file_is_named_by_the_payload_check(active, residents
     payload_path(entry.payload_name).write_text('{"resident_id":"forged"}\n')
     assert message_log_verify().intact
     report = message_log_verify(payloads=True)
-    assert (report.broken_entry_id, report.checked) == (entry.pk, 0)
+    assert (report.broken_id, report.checked) == (entry.pk, 0)
 
 
 def test_the_message_log_is_append_only(active, residents, parties):
@@ -246,16 +246,16 @@ def test_the_beat_sweep_starts_agreements_runs_schedules_and_requeues(draft, par
 
 
 def test_a_rewritten_entry_with_a_recomputed_hash_fails_on_its_signature(active, residents, parties):
-    from exchange.signing import entry_hash
+    from exchange.services.log import MESSAGE_LOG_CHAIN
 
     entry = run(active(), actor=parties.consumer_officer)
     entry.record_count = 1
-    forged_hash = entry_hash(entry)  # what someone who knows the format but not the key can do
+    forged_hash = MESSAGE_LOG_CHAIN.hash_of(entry)  # what someone who knows the format but not the key can do
     rewrite_as_database_superuser(
         "UPDATE exchange_messagelogentry SET record_count = 1, hash = %s WHERE id = %s", [forged_hash, entry.pk]
     )
     report = message_log_verify()
-    assert (report.broken_entry_id, report.reason) == (
+    assert (report.broken_id, report.reason) == (
         entry.pk,
         "its signature does not verify with the provider's public key",
     )

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from notifications.leased import REQUEUE_AFTER, SENDING_LEASE
+from core.leased import REQUEUE_AFTER, SENDING_LEASE
 from notifications.models import Channel, Notification, NotificationPreference, OutboxMessage, OutboxStatus
 from notifications.services import (
     MAX_ATTEMPTS,

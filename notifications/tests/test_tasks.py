@@ -1,6 +1,6 @@
 import pytest
 
-from notifications.leased import REQUEUE_AFTER, SENDING_LEASE
+from core.leased import REQUEUE_AFTER, SENDING_LEASE
 from notifications.models import Channel, Notification, OutboxMessage, OutboxStatus
 from notifications.tasks import outbox_deliver_task, outbox_sweep_task
 from notifications.tests.conftest import message_on, record_event

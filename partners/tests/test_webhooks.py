@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from partners import webhooks, webhooks_http
+from core import outbound_http
+from partners import webhooks
 from partners.models import DeliveryStatus, Webhook, WebhookDelivery
 from partners.tasks import webhook_deliver_task, webhook_sweep_task
 from partners.tests.test_webhooks_support import *  # noqa: F403 - its fixtures
@@ -410,7 +411,7 @@ def test_https_connects_to_the_checked_address_and_verifies_the_hosts_certificat
     try:
         # Only our stand-in DNS knows the name: the connection must use the address it checked.
         fake_dns[PARTNER_HOST] = ["127.0.0.1"]
-        monkeypatch.setattr(webhooks_http, "tls_context", lambda: ssl.create_default_context(cafile=cert))
+        monkeypatch.setattr(outbound_http, "tls_context", lambda: ssl.create_default_context(cafile=cert))
         register(secure.url(host=PARTNER_HOST))
         register(secure.url(host="127.0.0.1", path="/by-address"))  # the certificate does not name 127.0.0.1
         file_request()

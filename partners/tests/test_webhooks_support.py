@@ -22,7 +22,8 @@ from cryptography.x509.oid import NameOID
 from django.test import TestCase
 from django.utils import timezone
 
-from partners import webhooks, webhooks_http
+from core import outbound_http
+from partners import webhooks
 from partners.models import WebhookDelivery
 from partners.webhooks import webhook_register
 
@@ -155,7 +156,7 @@ def fake_dns(monkeypatch):
         except ValueError:
             raise OSError(f"[Errno -2] Name or service not known: {host}") from None
 
-    monkeypatch.setattr(webhooks_http, "resolve", resolve)
+    monkeypatch.setattr(outbound_http, "resolve", resolve)
     return table
 
 

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
+from core.hash_chain import GENESIS_HASH
 from security.audit import audit_chain_verify, audit_record
 from security.models import AuditEvent
 from tests.tampering import rewrite_as_database_superuser
@@ -20,7 +21,7 @@ def test_events_link_into_a_chain(make_user):
     user = make_user()
     first, second, third = _record_three(actor=user)
     start = AuditEvent.objects.filter(pk__lt=first.pk).order_by("-pk").values_list("hash", flat=True).first()
-    assert first.prev_hash == (start or AuditEvent.GENESIS_HASH)
+    assert first.prev_hash == (start or GENESIS_HASH)
     assert second.prev_hash == first.hash
     assert third.prev_hash == second.hash
     assert third.actor == user and third.actor_username == user.username
@@ -62,7 +63,7 @@ def test_a_tampered_event_is_found():
     _first, second, _third = _record_three()
     rewrite_as_database_superuser("UPDATE security_auditevent SET details = '{\"n\": 99}' WHERE id = %s", [second.pk])
     report = audit_chain_verify()
-    assert report.broken_event_id == second.pk
+    assert report.broken_id == second.pk
     assert "content" in report.reason
     with pytest.raises(CommandError, match=f"broken at event {second.pk}"):
         call_command("verify_audit")
@@ -72,7 +73,7 @@ def test_a_removed_event_is_found():
     _first, second, third = _record_three()
     rewrite_as_database_superuser("DELETE FROM security_auditevent WHERE id = %s", [second.pk])
     report = audit_chain_verify()
-    assert report.broken_event_id == third.pk
+    assert report.broken_id == third.pk
     assert "link" in report.reason
 
 
@@ -80,13 +81,13 @@ def test_a_rehashed_forgery_still_breaks_the_next_link():
     first, second, third = _record_three()
     forged = AuditEvent.objects.get(pk=second.pk)
     forged.action = "test.innocent"
-    from security.audit import audit_event_hash
+    from security.audit import AUDIT_CHAIN
 
     rewrite_as_database_superuser(
         "UPDATE security_auditevent SET action = %s, hash = %s WHERE id = %s",
-        ["test.innocent", audit_event_hash(forged), second.pk],
+        ["test.innocent", AUDIT_CHAIN.hash_of(forged), second.pk],
     )
-    assert audit_chain_verify().broken_event_id == third.pk
+    assert audit_chain_verify().broken_id == third.pk
 
 
 @pytest.mark.django_db(transaction=True)

@@ -17,7 +17,7 @@ class Command(BaseCommand):
         report = message_log_verify(payloads=options["payloads"])
         if not report.intact:
             raise CommandError(
-                f"Exchange log broken at entry {report.broken_entry_id}: {report.reason}. "
+                f"Exchange log broken at entry {report.broken_id}: {report.reason}. "
                 f"{report.checked} entries before it are intact."
             )
         self.stdout.write(self.style.SUCCESS(f"Exchange log intact: {report.checked} entries verified."))

@@ -10,7 +10,7 @@ class Command(BaseCommand):
         report = audit_chain_verify()
         if not report.intact:
             raise CommandError(
-                f"Audit chain broken at event {report.broken_event_id}: {report.reason}. "
+                f"Audit chain broken at event {report.broken_id}: {report.reason}. "
                 f"{report.checked} events before it are intact."
             )
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} events verified."))

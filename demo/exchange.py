@@ -1,4 +1,4 @@
-"""Demo data of the exchange, for portal.demo: the civil affairs bureau's three datasets in the
+"""Demo data of the exchange, for demo.district: the civil affairs bureau's three datasets in the
 catalogue, and one active agreement — the elderly roster for the health commission's home-visit
 programme — with one exchange already logged, so demo_resident's "who used my data" has a line.
 
@@ -38,7 +38,7 @@ def _consumer_officer(consumer: Organisation) -> User:
 
 
 def exchange_demo_seed() -> SharingAgreement | None:
-    """Needs portal.demo's structure and users (demo_department, demo_leader) first."""
+    """Needs demo.district's structure and users (demo_department, demo_leader) first."""
     provider = Organisation.objects.filter(code=PROVIDER).first()
     consumer = Organisation.objects.filter(code=CONSUMER).first()
     provider_officer = User.objects.filter(username="demo_department").first()

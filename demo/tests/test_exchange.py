@@ -1,9 +1,9 @@
 import pytest
 
-from exchange.demo import exchange_demo_seed
+from demo.district import build_demo
+from demo.exchange import exchange_demo_seed
 from exchange.models import AgreementStatus, Dataset, MessageLogEntry
 from exchange.selectors import data_uses_for_resident
-from portal.demo import build_demo
 from security.models import AuditEvent, User
 
 pytestmark = pytest.mark.django_db

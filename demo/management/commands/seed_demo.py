@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from portal.demo import DEMO_PASSWORD, build_demo
-from portal.demo_requests import DEFAULT_SEED, ProgressBar, requests_seed
+from demo.district import DEMO_PASSWORD, build_demo
+from demo.history import DEFAULT_SEED, ProgressBar, requests_seed
 
 
 def _request_count(text: str) -> int:

@@ -28,8 +28,8 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from portal.demo_requests.lifecycle import EVENT_COLUMNS, REQUEST_COLUMNS, RequestMaker, new_public_id
-from portal.demo_requests.world import World, world_load
+from demo.history.lifecycle import EVENT_COLUMNS, REQUEST_COLUMNS, RequestMaker, new_public_id
+from demo.history.world import World, world_load
 from security.audit import audit_record
 from services.models import RequestEvent, ServiceRequest
 
@@ -246,7 +246,7 @@ def requests_seed(
     workers: int | None = None,
 ) -> SeedReport:
     """Add `count` requests filed over the last two years, each with its timeline, to the demo
-    (which must exist: `portal.demo.build_demo`). A second call adds another `count`.
+    (which must exist: `demo.district.build_demo`). A second call adds another `count`.
 
     The same seed on the same data gives the same requests: the random stream is seeded with the
     seed and the number of requests already on file. All of it is one transaction. With `bulk`

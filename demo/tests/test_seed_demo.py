@@ -2,8 +2,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from demo.district import DEMO_PASSWORD
 from directory.models import Area, Organisation
-from portal.demo import DEMO_PASSWORD
 from residents.models import Household, ResidentProfile
 from security.audit import audit_chain_verify
 from security.models import AuditEvent, Role, RoleAssignment, User

@@ -14,10 +14,10 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from demo.casework import build_catalogue, build_demo_requests
+from demo.exchange import exchange_demo_seed
 from directory.models import Area, Organisation
 from directory.services import area_create, organisation_create
-from exchange.demo import exchange_demo_seed
-from portal.demo_services import build_catalogue, build_demo_requests
 from residents.models import Household, ResidentProfile
 from residents.services import household_create, resident_register
 from security import personal_data

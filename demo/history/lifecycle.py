@@ -16,7 +16,7 @@ from operator import itemgetter
 
 from django.utils.translation import gettext
 
-from portal.demo_requests.world import DAYS, GIVEN_NAMES, STREETS, SURNAMES, World
+from demo.history.world import DAYS, GIVEN_NAMES, STREETS, SURNAMES, World
 from services.models import Channel, RequestEvent, RequestStatus
 from services.services import ESCALATION_STEP, TOP_ESCALATION_LEVEL
 

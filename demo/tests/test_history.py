@@ -11,8 +11,8 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from demo.history import requests_seed
 from directory.models import Area
-from portal.demo_requests import requests_seed
 from security.audit import audit_chain_verify
 from security.models import AuditEvent, User
 from services.models import OPEN_STATUSES, RequestEvent, RequestStatus, Service, ServiceRequest

@@ -1,6 +1,7 @@
-"""Where a webhook may point, and the one POST that delivers to it.
+"""Where the portal may POST to (a partner's webhook, an exchange consumer's endpoint), and the one
+POST that delivers there.
 
-A partner chooses the address, so it must not make the portal call into its own network (the
+A partner or a department chooses the address, so it must not make the portal call into its own network (the
 database, Redis, a metadata service, an intranet page): that would be server-side request forgery.
 So an address must be https://, and every address its host resolves to must be a public one. The
 check runs at registration and again before each delivery (the partner's DNS may change its answer
