@@ -8,7 +8,6 @@ from django.core.cache import cache
 from django.utils import translation
 
 from directory.models import Area, Organisation
-from portal.local_cache import forget_everything
 from security.models import Role
 from security.services import role_grant
 from services.catalogue import service_define
@@ -26,7 +25,6 @@ def media_in_tmp(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
-    forget_everything()
 
 
 @pytest.fixture(autouse=True)

@@ -29,7 +29,6 @@ from directory.models import Organisation
 from partners.models import DeliveryStatus, Webhook, WebhookDelivery
 from partners.tasks import webhook_deliver_task
 from partners.webhook_signing import sign
-from portal.local_cache import LocalCache
 from security import personal_data
 from security.audit import audit_record
 from security.models import ApiKey, ApiScope, Role, User
@@ -226,21 +225,13 @@ def event_payload(*, request: ServiceRequest, event: RequestEvent, event_type: s
     }
 
 
-# Which webhooks an organisation has is read on every event of every request, and changes rarely:
-# kept in each process's memory, forgotten when a webhook changes (see partners.apps). Another
-# process may queue deliveries for a webhook turned off in the last LOCAL_CACHE_SECONDS; sending
-# checks it again (webhook_deliver).
-organisation_webhooks = LocalCache("webhooks")
-
-
 def active_webhook_ids(*, organisation_id: int) -> list[int]:
-    return organisation_webhooks.get(
-        str(organisation_id),
-        lambda: list(
-            Webhook.objects.filter(organisation_id=organisation_id, is_active=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        ),
+    """Read on every event (index webhook_org_active_idx), so a webhook registered or turned off
+    in any process counts from the next event on."""
+    return list(
+        Webhook.objects.filter(organisation_id=organisation_id, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 

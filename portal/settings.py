@@ -115,12 +115,9 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# API rate limits are counted here: shared by every web process when Redis is configured.
+# API calls are counted here (security.api_throttle): on Redis, one count for every web process;
+# without it, the one development process's own memory.
 CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
-# What every API call reads and rarely changes (verified API keys, the service catalogue, routing,
-# grids) is kept in each process's memory (portal.local_cache) this long; the process that changes
-# such a row forgets at once, the others within that time.
-LOCAL_CACHE_SECONDS = env.get_int("LOCAL_CACHE_SECONDS", 30)
 API_RATE_LIMIT = env.get_str("API_RATE_LIMIT", "600/min")
 if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE_LIMIT):
     raise env.ConfigurationError(f"Environment variable API_RATE_LIMIT must look like 600/min, got {API_RATE_LIMIT!r}.")

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from directory.models import Organisation
-from portal.local_cache import LocalCache
 from security.audit import audit_record
 from security.models import ApiKey, ApiScope, Role, User
 from security.scoping import organisation_ids
@@ -95,37 +94,25 @@ def api_key_revoke(*, actor: User, key: ApiKey) -> ApiKey:
     return key
 
 
-# Verified keys are kept in each process's memory, so most calls cost no query; a change to a key,
-# a role or a user forgets them (see security.apps and portal.local_cache).
-verified_keys = LocalCache("api-key")
-
-
-def _verified_key(raw_key: str, prefix: str) -> ApiKey | None:
-    key = ApiKey.objects.select_related("organisation", "created_by").filter(prefix=prefix).first()
-    if key is None or not hmac.compare_digest(key.key_hash, _hash(raw_key)):
-        return None
-    # The key acts as its maker: it stops when they leave the organisation or are deactivated.
-    # _may_manage also loads the maker's roles onto `created_by`, so they are cached with the key.
-    if not key.created_by.is_active or not _may_manage(key.created_by, key.organisation):
-        return None
-    return key
-
-
 def api_key_authenticate(raw_key: str) -> ApiKey | None:
-    """The usable key `raw_key` is, or None (unknown, malformed, revoked or expired) — the same
-    answer for every failure, and a constant-time comparison of the hash."""
+    """The usable key `raw_key` is, or None (unknown, malformed, revoked, expired, or its maker no
+    longer able to make it) — the same answer for every failure, and a constant-time comparison of
+    the hash. Read afresh on every call, so a revoke anywhere stops the very next call everywhere:
+    the key with its organisation and maker by its unique prefix, then the maker's roles by user."""
     if not raw_key or not raw_key.startswith(KEY_PREFIX) or raw_key.count("_") < 2:
         return None
     prefix = raw_key[len(KEY_PREFIX) :].split("_", 1)[0]
-    cache_key = _hash(raw_key)
-    key = verified_keys.get(cache_key, lambda: _verified_key(raw_key, prefix))
-    if key is None:
+    key = ApiKey.objects.select_related("organisation", "created_by").filter(prefix=prefix).first()
+    if key is None or not hmac.compare_digest(key.key_hash, _hash(raw_key)):
         return None
     now = timezone.now()
     if not key.is_usable(now):
         return None
+    # The key acts as its maker: it stops when they leave the organisation or are deactivated.
+    # _may_manage leaves the maker's roles on `created_by`, so the call's scoping reads them no more.
+    if not key.created_by.is_active or not _may_manage(key.created_by, key.organisation):
+        return None
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
-        verified_keys.set(cache_key, key)
     return key

@@ -1,125 +1,114 @@
-"""Calls per API key (per client address before a key is known), counted in the shared "throttle"
-cache — Redis when REDIS_URL is set, so every web process sees the same count — and taken from it
-a few at a time (see `take_call`). One budget, settings.API_RATE_LIMIT, covers the partner API and
-Open311 alike.
+"""Calls per API key (per client address before a key is known): one budget, settings.API_RATE_LIMIT,
+for the partner API (`ApiKeyRateThrottle`) and Open311 (`throttle_wait`) alike.
+
+Each call adds one to its counter for the current fixed window in the "throttle" cache. On Redis
+(REDIS_URL) that is an INCR and an EXPIRE sent together in one MULTI/EXEC, so every web process
+counts on the same number and the limit holds exactly however many there are. Without Redis
+(development, where one process serves) Django's cache counts. If Redis cannot be reached the call
+goes ahead and a warning is logged: an outage of the counter must not take both APIs down with it.
 
 The address is the one the audit log records (`security.middleware`), which trusts
 X-Forwarded-For only when AUDIT_TRUST_X_FORWARDED_FOR says a proxy of ours sets it, so an
 anonymous client cannot shake off its count by sending a made-up header.
 """
 
+import functools
+import logging
 import math
-import threading
 import time
-from types import SimpleNamespace
 
+import redis
 from django.conf import settings
 from django.core.cache import caches
-from rest_framework.throttling import SimpleRateThrottle
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from rest_framework.throttling import BaseThrottle
 
-from portal import local_cache, shared_redis
 from security.models import ApiKey
 from security.request_context import client_address
+
+logger = logging.getLogger(__name__)
+
+_REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
+# A throttle that waits on Redis holds up the call it guards: give up quickly and let the call through.
+_REDIS_TIMEOUT_SECONDS = 0.5
+_PERIOD_SECONDS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
+
+
+def rate() -> tuple[int, int]:
+    """settings.API_RATE_LIMIT ("600/min", checked at start-up) as (calls, window seconds)."""
+    calls, period = settings.API_RATE_LIMIT.split("/")
+    return int(calls), _PERIOD_SECONDS[period[0]]
+
+
+@functools.cache
+def _redis_client(location: str) -> redis.Redis:
+    """One connection pool per process and server. Django's cache API cannot send INCR and EXPIRE
+    in one round trip, so the counter talks to the cache's server itself, under the cache's keys."""
+    return redis.Redis.from_url(
+        location,
+        socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
+        socket_timeout=_REDIS_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+def _count(key: str, *, expire_seconds: int) -> int:
+    """Add this call to `key`'s counter in the "throttle" cache, which ends in `expire_seconds`;
+    the calls counted so far, this one included."""
+    cache = caches["throttle"]
+    config = settings.CACHES["throttle"]
+    if config["BACKEND"] == _REDIS_BACKEND:
+        location = config["LOCATION"]
+        primary = (location if isinstance(location, str) else location[0]).split(",")[0]
+        redis_key = cache.make_key(key)  # the cache's prefix keeps test runs and benchmarks apart
+        # Every call sets the same end (the window's), so a plain EXPIRE is right on any Redis version.
+        with _redis_client(primary).pipeline(transaction=True) as pipeline:
+            calls, _expiry_set = pipeline.incr(redis_key).expire(redis_key, expire_seconds).execute()
+        return calls
+    if cache.add(key, 1, expire_seconds):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's counter ended between the two lines
+        cache.set(key, 1, expire_seconds)
+        return 1
+
+
+def take_call(ident: str, *, limit: int, window_seconds: int) -> tuple[bool, int]:
+    """Count one call of `ident` in the current fixed window of `window_seconds`: whether it is
+    within `limit`, and the whole seconds until the window ends (at least 1)."""
+    now = time.time()
+    window = int(now // window_seconds)
+    seconds_left = max(1, math.ceil((window + 1) * window_seconds - now))
+    try:
+        calls = _count(f"throttle:{ident}:{window}", expire_seconds=seconds_left + 1)
+    except (redis.RedisError, OSError) as exc:
+        logger.warning("API throttle: the throttle cache cannot be reached, so this call is not counted: %s", exc)
+        return True, seconds_left
+    return calls <= limit, seconds_left
 
 
 def _address(request) -> str:
     return client_address.get() or request.META.get("REMOTE_ADDR", "")
 
 
-# Calls are taken from Redis in leases: a web process takes a few of a key's calls at once and spends
-# them itself, so a busy key costs one Redis round trip per lease instead of one per call. No more
-# than the limit is ever handed out in a window. A key may be refused early by what other processes
-# hold unspent, at most a lease less one each: so a lease is 1% of the limit, one call below 200 a
-# window (exact, as every call asks), and at most 100.
-_LEASE_SHARE = 100
-_LEASE_MAX = 100
-
-
-class _Leases:
-    """This process's unspent calls, by counter key (its window in the key)."""
-
-    lock = threading.Lock()
-    unspent: dict[str, int] = {}
-
-
-@local_cache.forgotten_with_everything
-def forget_leases() -> None:
-    """This process holds no calls."""
-    with _Leases.lock:
-        _Leases.unspent.clear()
-
-
-def take_call(ident: str, *, limit: int, window_seconds: int) -> tuple[bool, int]:
-    """Take one call of `ident` in the current fixed window of `window_seconds`, of `limit` calls
-    in all: whether it may go ahead, and the whole seconds until the window ends. On Redis one
-    atomic INCRBY counts each lease, so concurrent web processes never hand out a call twice."""
-    now = time.time()
-    window = int(now // window_seconds)
-    seconds_left = max(1, math.ceil((window + 1) * window_seconds - now))
-    key = f"throttle:{ident}:{window}"
-    with _Leases.lock:
-        unspent = _Leases.unspent.pop(key, 0)
-        if unspent:
-            if unspent > 1:
-                _Leases.unspent[key] = unspent - 1
-            return True, seconds_left
-        lease = max(1, min(_LEASE_MAX, limit // _LEASE_SHARE))
-        taken = _count(key, lease, window_seconds=window_seconds)
-        granted = min(lease, limit - (taken - lease))
-        if granted <= 0:
-            return False, seconds_left
-        if len(_Leases.unspent) > 10_000:  # keys of windows gone by
-            _Leases.unspent.clear()
-        if granted > 1:
-            _Leases.unspent[key] = granted - 1
-        return True, seconds_left
-
-
-def _count(key: str, lease: int, *, window_seconds: int) -> int:
-    """Add `lease` to the window's counter in the shared "throttle" cache; the new total."""
-    cache = caches["throttle"]
-    client = shared_redis.client_for("throttle")
-    if client is not None:
-        redis_key = cache.make_key(key)  # the cache's prefix, so tests and benchmarks keep apart
-        taken = client.incrby(redis_key, lease)
-        if taken == lease:
-            # The window's first lease sets its end. A process dying in between leaves behind a key
-            # that never expires, of a window that has passed: a few bytes, never a wrong count.
-            client.expire(redis_key, window_seconds + 1)
-        return taken
-    # Without Redis (development), the process's own memory.
-    cache.add(key, 0, window_seconds + 1)
-    return cache.incr(key, lease)
-
-
-class ApiKeyRateThrottle(SimpleRateThrottle):
-    """settings.API_RATE_LIMIT calls per key (per address before a key is known) in each fixed
-    window of the rate's period; a refused call waits until the window ends."""
-
-    scope = "api_key"
-
-    def get_rate(self):
-        return settings.API_RATE_LIMIT
-
-    def get_cache_key(self, request, view):
-        key = request.auth if isinstance(request.auth, ApiKey) else None
-        return f"key:{key.pk}" if key is not None else f"addr:{_address(request)}"
-
-    def allow_request(self, request, view):
-        allowed, self.seconds_left = take_call(
-            self.get_cache_key(request, view), limit=self.num_requests, window_seconds=self.duration
-        )
-        return allowed
-
-    def wait(self):
-        return self.seconds_left
-
-
 def throttle_wait(*, key: ApiKey | None, request) -> int | None:
-    """For views outside DRF: count this call; None when it may go ahead, else the seconds to
-    wait (for Retry-After)."""
-    throttle = ApiKeyRateThrottle()
-    caller = SimpleNamespace(auth=key, META={"REMOTE_ADDR": _address(request)}, headers={})
-    if throttle.allow_request(caller, None):
-        return None
-    return throttle.wait()
+    """Count this call against its key (its address without one): None when it may go ahead,
+    else the seconds until its window ends (for Retry-After)."""
+    ident = f"key:{key.pk}" if key is not None else f"addr:{_address(request)}"
+    limit, window_seconds = rate()
+    allowed, seconds_left = take_call(ident, limit=limit, window_seconds=window_seconds)
+    return None if allowed else seconds_left
+
+
+class ApiKeyRateThrottle(BaseThrottle):
+    """`throttle_wait` for DRF views: a refused call answers 429 with Retry-After."""
+
+    def allow_request(self, request, view) -> bool:
+        key = request.auth if isinstance(request.auth, ApiKey) else None
+        self.seconds_left = throttle_wait(key=key, request=request)
+        return self.seconds_left is None
+
+    def wait(self) -> int | None:
+        return self.seconds_left

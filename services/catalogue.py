@@ -4,12 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from portal.local_cache import LocalCache
 from services.models import Service, ServiceAttribute
-
-# Services with their questions, routing and grids, as every filing reads them; forgotten when
-# one of them changes (see services.apps).
-catalogue_cache = LocalCache("catalogue")
 
 _LIST_TYPES = {ServiceAttribute.Datatype.SINGLEVALUELIST, ServiceAttribute.Datatype.MULTIVALUELIST}
 

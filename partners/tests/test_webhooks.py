@@ -203,6 +203,24 @@ def test_requests_handled_by_others_send_nothing(register, fake_dns, file_reques
     assert not WebhookDelivery.objects.exists()
 
 
+def test_a_webhook_counts_from_the_very_next_event_in_every_process(
+    register, endpoint, allow_private, file_request, people, queued
+):
+    order = file_request()  # the partner has no webhook yet: nothing to send
+    assert not WebhookDelivery.objects.exists()
+    webhook, _secret = register(endpoint.url())
+    steps.request_accept(request=order, actor=people.partner)
+    delivery = only_delivery()
+    assert (delivery.webhook_id, delivery.event_type) == (webhook.pk, "work_order.status_changed")
+    assert deliver(delivery.pk).status == DeliveryStatus.DELIVERED
+    assert [json.loads(got.body)["type"] for got in endpoint.received] == ["work_order.status_changed"]
+    # Turned off by a bare UPDATE, which tells no process anything (as another process's change
+    # tells this one nothing): the next event is not sent to it.
+    Webhook.objects.filter(pk=webhook.pk).update(is_active=False)
+    steps.request_comment(request=order, actor=people.partner, message="已联系电梯公司")
+    assert WebhookDelivery.objects.count() == 1
+
+
 def test_a_status_change_carries_the_public_message_and_an_internal_note_is_not_sent(
     hook, file_request, people, queued
 ):

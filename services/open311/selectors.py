@@ -11,7 +11,6 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
 from directory.models import Area
-from services.catalogue import catalogue_cache
 from services.models import Channel, ReceivedRequest, RequestEvent, Service, ServiceRequest
 from services.open311.arguments import MAX_PAGE_SIZE, Page
 from services.selectors import services_active
@@ -141,13 +140,11 @@ def service_defined(*, code: str) -> Service:
 
 def service_for_filing(*, code: str) -> Service | None:
     """The service a POST names, active or not: filing says itself when one takes no requests."""
-    return catalogue_cache.get(
-        f"service:{code}", lambda: Service.objects.prefetch_related("attributes").filter(code=code).first()
-    )
+    return Service.objects.prefetch_related("attributes").filter(code=code).first()
 
 
 def grid_by_code(*, code: str) -> Area | None:
-    return catalogue_cache.get(f"grid:{code}", lambda: Area.objects.filter(code=code, kind=Area.Kind.GRID).first())
+    return Area.objects.filter(code=code, kind=Area.Kind.GRID).first()
 
 
 def catalogue_changed_at() -> datetime | None:

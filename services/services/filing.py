@@ -18,7 +18,6 @@ from security.roles import REQUEST_HANDLER_ROLES
 from security.scoping import covers_area, has_role
 from services import notices
 from services.answers import answers_validate
-from services.catalogue import catalogue_cache
 from services.models import (
     Channel,
     RequestEvent,
@@ -37,18 +36,16 @@ from services.services.rules import (
 
 # --- filing ------------------------------------------------------------------------------------
 def routing_resolve(*, service: Service, grid: Area) -> Organisation | None:
-    """The organisation that handles `service` in `grid`: the rule on the deepest area above it."""
-
-    def lookup() -> Organisation | None:
-        rule = (
-            RoutingRule.objects.filter(service=service, area__path__in=area_ancestor_paths(area=grid))
-            .select_related("organisation")
-            .order_by("-area__depth")
-            .first()
-        )
-        return rule.organisation if rule else None
-
-    return catalogue_cache.get(f"routing:{service.pk}:{grid.pk}", lookup)
+    """The organisation that handles `service` in `grid`: the rule on the deepest area above it.
+    Read on every filing, so a changed rule routes the next request (the rules' unique index on
+    service and area, the areas' on path)."""
+    rule = (
+        RoutingRule.objects.filter(service=service, area__path__in=area_ancestor_paths(area=grid))
+        .select_related("organisation")
+        .order_by("-area__depth")
+        .first()
+    )
+    return rule.organisation if rule else None
 
 
 def _place(*, grid: Area | None, lat: Decimal | None, lng: Decimal | None) -> Area:
