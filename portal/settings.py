@@ -153,11 +153,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "services.tasks.requests_escalate_overdue_task",
         "schedule": 5 * 60,
     },
-    # Open311 POSTs queue their own filing; this files what a lost queue message left behind.
-    "file-received-requests": {
-        "task": "services.tasks.requests_file_received_sweep_task",
-        "schedule": 60,
-    },
     "close-confirmed-requests": {
         "task": "services.tasks.requests_close_after_window_task",
         "schedule": 60 * 60,

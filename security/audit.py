@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import json
-from dataclasses import dataclass
 from datetime import UTC
 
 from django.db import transaction
@@ -36,56 +34,13 @@ def _canonical(event: AuditEvent) -> bytes:
 AUDIT_CHAIN = HashChain(model=AuditEvent, lock_id=7_311_302, canonical=_canonical)
 
 
-@functools.lru_cache(maxsize=1024)  # a batch's events mostly come from one or a few addresses
 def _normalised_address(address: str | None) -> str | None:
     # Stored as the database returns it, so the hash recomputed on verification matches.
     return ipaddress.ip_address(address).compressed if address else None
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    """One event to append: who did what to which object, from where (the address defaults to
-    that of the request being served)."""
-
-    actor: User | None
-    action: str
-    target: Model | None = None
-    details: dict | None = None
-    ip_address: str | None = None
-
-
 # No savepoint: the event belongs to the caller's transaction, and a failure here must fail it.
 @transaction.atomic(savepoint=False)
-def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
-    """Append events to the audit log in order, each linked to the one before it.
-
-    Call it inside the service's own transaction, so the events commit or roll back with the
-    change they describe, and call it last: the chain lock is held until that transaction
-    commits, so taking row locks after it could deadlock against a service that locked rows first.
-    Many events appended at once take the lock once (the Open311 intake files in batches).
-    """
-    if not entries:
-        return []
-    AUDIT_CHAIN.lock()
-    events = []
-    for entry in entries:
-        actor, target = entry.actor, entry.target
-        known = actor is not None and actor.is_authenticated
-        event = AuditEvent(
-            actor=actor if known else None,
-            actor_username=actor.get_username() if known else "",
-            action=entry.action,
-            object_type=target._meta.label if target is not None else "",
-            object_id=str(target.pk) if target is not None else "",
-            object_repr=str(target)[:200] if target is not None else "",
-            ip_address=_normalised_address(entry.ip_address or client_address.get()),
-            details=json.loads(json.dumps(entry.details or {}, ensure_ascii=False)),
-        )
-        events.append(event)
-    AUDIT_CHAIN.link(events)
-    return AuditEvent.objects.bulk_create(events)
-
-
 def audit_record(
     *,
     actor: User | None,
@@ -94,10 +49,27 @@ def audit_record(
     details: dict | None = None,
     ip_address: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit log (see `audit_record_many`)."""
-    (event,) = audit_record_many(
-        [AuditEntry(actor=actor, action=action, target=target, details=details, ip_address=ip_address)]
+    """Append one event to the audit log, linked to the one before it: who did what to which
+    object, from where (the address defaults to that of the request being served).
+
+    Call it inside the service's own transaction, so the event commits or rolls back with the
+    change it describes, and call it last: the chain lock is held until that transaction commits,
+    so taking row locks after it could deadlock against a service that locked rows first.
+    """
+    known = actor is not None and actor.is_authenticated
+    event = AuditEvent(
+        actor=actor if known else None,
+        actor_username=actor.get_username() if known else "",
+        action=action,
+        object_type=target._meta.label if target is not None else "",
+        object_id=str(target.pk) if target is not None else "",
+        object_repr=str(target)[:200] if target is not None else "",
+        ip_address=_normalised_address(ip_address or client_address.get()),
+        details=json.loads(json.dumps(details or {}, ensure_ascii=False)),
     )
+    AUDIT_CHAIN.lock()
+    AUDIT_CHAIN.link([event])
+    event.save(force_insert=True)
     return event
 
 

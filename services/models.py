@@ -3,7 +3,6 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -150,9 +149,6 @@ class Channel(models.TextChoices):
 
 
 class ServiceRequest(TimeStampedModel):
-    # Not auto_now_add: a request received through Open311 and filed a moment later by the worker
-    # (see ReceivedRequest) was made when it was received, and its deadlines count from then.
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Unique by a constraint in Meta. Some foreign keys have no index of their own: an index in
     # Meta starts with them. Every request filed writes each index, so none is there twice.
     public_id = models.CharField(_("request number"), max_length=12, default=new_public_id, editable=False)
@@ -253,61 +249,6 @@ class ServiceRequest(TimeStampedModel):
         return self.status in OPEN_STATUSES
 
 
-class ReceivedRequest(models.Model):
-    """A request an Open311 client POSTed, validated and numbered, that the worker has yet to file.
-
-    The POST answers at once with the number the request will have; the worker files what has
-    been received in batches (`services.services.intake`), each filing in the transaction that
-    deletes the row, so every row is filed exactly once. A row the worker could not file keeps
-    the reason in `failure`."""
-
-    # The request's own fields, kept as Filing.stored_fields() gave them, for the request to take.
-    STORED_FIELDS = (
-        "description",
-        "attributes",
-        "grid",
-        "lat",
-        "lng",
-        "address",
-        "contact_name",
-        "contact_phone_encrypted",
-        "contact_phone_masked",
-    )
-
-    public_id = models.CharField(max_length=12, default=new_public_id, editable=False)
-    received_at = models.DateTimeField(default=timezone.now, editable=False)
-    # The references have no database constraint or index of their own. A row lives for a moment;
-    # the POST has just read what it refers to, and filing reads it again. A constraint would check
-    # every POST at commit with a share lock on the same key and service rows as all the others.
-    # The key's operator files the request; the key is named in its audit event.
-    api_key = models.ForeignKey(
-        "security.ApiKey", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
-    )
-    service = models.ForeignKey(
-        Service, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
-    )
-    description = models.TextField(max_length=4000)
-    attributes = models.JSONField(default=dict, blank=True)
-    grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
-    lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    address = models.CharField(max_length=255, blank=True)
-    contact_name = models.CharField(max_length=100, blank=True)
-    contact_phone_encrypted = models.TextField(blank=True)
-    contact_phone_masked = models.CharField(max_length=11, blank=True)
-    # The caller's address, for the filing's audit event.
-    client_address = models.GenericIPAddressField(null=True, blank=True)
-    failure = models.TextField(blank=True)
-
-    class Meta:
-        # A constraint rather than unique=True, as for ServiceRequest.
-        constraints = [models.UniqueConstraint(fields=["public_id"], name="received_request_public_id_unique")]
-        indexes = [models.Index(fields=["id"], condition=Q(failure=""), name="received_request_pending_idx")]
-
-    def __str__(self) -> str:
-        return self.public_id
-
-
 class RequestEvent(models.Model):
     """One line of a request's timeline."""
 
@@ -334,8 +275,7 @@ class RequestEvent(models.Model):
     # Internal notes are for staff only; everything else the requester sees too.
     is_public = models.BooleanField(default=True)
     data = models.JSONField(default=dict, blank=True)
-    # Not auto_now_add: a received request's filing is dated when it was received (see ReceivedRequest).
-    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]

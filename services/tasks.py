@@ -4,7 +4,6 @@ from celery import shared_task
 from django.core.exceptions import ValidationError
 
 from services.services import overdue_candidates, request_close, request_escalate, resolved_past_window
-from services.services.intake import requests_file_received, requests_file_received_sweep
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -33,15 +32,3 @@ def requests_close_after_window_task() -> int:
             continue  # reopened by the resident since the query ran
         closed += 1
     return closed
-
-
-@shared_task(time_limit=300, soft_time_limit=240)
-def requests_file_received_task() -> int:
-    """File the requests Open311 clients POSTed: queued by the first POST after the worker went idle."""
-    return requests_file_received()
-
-
-@shared_task(time_limit=300, soft_time_limit=240)
-def requests_file_received_sweep_task() -> int:
-    """Every minute: file what a lost queue message left waiting."""
-    return requests_file_received_sweep()

@@ -11,7 +11,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
 from directory.models import Area
-from services.models import Channel, ReceivedRequest, RequestEvent, Service, ServiceRequest
+from services.models import Channel, RequestEvent, Service, ServiceRequest
 from services.open311.arguments import MAX_PAGE_SIZE, Page
 from services.selectors import services_active
 
@@ -100,15 +100,11 @@ def public_request_get(*, public_id: str, with_notes: bool = False) -> ServiceRe
         raise Http404 from None
 
 
-def received_request_get(*, public_id: str) -> ReceivedRequest | None:
-    """An Open311 POST not filed yet (or that could not be filed: see its `failure`)."""
-    return ReceivedRequest.objects.only("public_id", "failure").filter(public_id=public_id).first()
-
-
 def open311_request_by_token(*, token: str) -> ServiceRequest:
-    """The request filed from the POST that answered with `token` (the request's number)."""
+    """The request filed from the POST that answered with `token` (the request's number). Public
+    or not: the caller holds the number already, and the answer shows nothing else of it."""
     try:
-        return ServiceRequest.objects.only("public_id").get(public_id=token, channel=Channel.OPEN311, is_public=True)
+        return ServiceRequest.objects.only("public_id").get(public_id=token, channel=Channel.OPEN311)
     except ServiceRequest.DoesNotExist:
         raise Http404 from None
 

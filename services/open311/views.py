@@ -29,7 +29,6 @@ from services.open311 import arguments, documents, selectors
 from services.open311.arguments import Open311Error, bad, forbidden, not_found, optional
 from services.open311.formats import CONTENT_TYPES, MalformedAttributeField, error_document, form_answers, render
 from services.services import request_file
-from services.services.intake import request_receive
 
 logger = logging.getLogger(__name__)
 
@@ -191,10 +190,7 @@ def request_detail(request, *, fmt, data, key, service_request_id: str):
     try:
         found = selectors.public_request_get(public_id=service_request_id, with_notes=with_notes)
     except Http404:
-        received = selectors.received_request_get(public_id=service_request_id)
-        raise not_found(
-            _not_filed(received) or f"No public request with service_request_id {service_request_id!r}."
-        ) from None
+        raise not_found(f"No public request with service_request_id {service_request_id!r}.") from None
     return render([documents.request_document(found, with_notes=with_notes)], fmt=fmt, root="service_requests")
 
 
@@ -203,20 +199,8 @@ def token(request, *, fmt, data, key, token: str):
     try:
         number = selectors.open311_request_by_token(token=token).public_id
     except Http404:
-        received = selectors.received_request_get(public_id=token)
-        if received is None or received.failure:
-            raise not_found(_not_filed(received) or f"No request for token {token!r}.") from None
-        number = received.public_id  # being filed: the number is its own already
+        raise not_found(f"No request for token {token!r}.") from None
     return render([{"service_request_id": number, "token": token}], fmt=fmt, root="service_requests")
-
-
-def _not_filed(received) -> str:
-    """Why the number a POST answered with has no request yet ("" when no POST did)."""
-    if received is None:
-        return ""
-    if received.failure:
-        return f"Request {received.public_id} was received but could not be filed: {received.failure}"
-    return f"Request {received.public_id} was received and is being filed; ask again in a moment."
 
 
 @open311_endpoint()
@@ -281,10 +265,10 @@ def _contact_name(first: str, last: str) -> str:
 
 
 def _file(request, *, fmt, data, key):
-    """POST requests: checked at once and filed by the worker a moment later, as the operator who
-    created the key (see `services.services.intake`); the answer carries the number the request
-    will have. The e-mail, device and account arguments are accepted and not kept; `media_url` is
-    not fetched (uploaded `media` files are taken, as photos)."""
+    """POST requests: filed at once by `request_file`, as the operator who created the key, like
+    the partner API's; the answer carries the request's number, which is also its `token`. The
+    e-mail, device and account arguments are accepted and not kept; `media_url` is not fetched
+    (uploaded `media` files are taken, as photos)."""
     if key is None:
         raise forbidden("An api_key is required to submit requests.")
     if not key.has_scope(ApiScope.SUBMIT_REQUESTS):
@@ -300,41 +284,33 @@ def _file(request, *, fmt, data, key):
     except MalformedAttributeField as exc:
         raise bad(f"{exc} is not an answer: write attribute[code]=value or attribute[code][]=value.") from None
     grid, lat, lng, address = _location(data)
-    request_fields = {
-        "service": service,
-        "description": data.get("description", ""),
-        "answers": answers,
-        "grid": grid,
-        "lat": lat,
-        "lng": lng,
-        "address": address,
-        "contact_name": _contact_name(optional(data, "first_name"), optional(data, "last_name")),
-        "contact_phone": optional(data, "phone"),
-    }
-    photos = request.FILES.getlist("media")
     try:
-        if photos:
-            # The intake keeps no files: a request with photos is filed at once.
-            taken = request_file(
-                actor=key.created_by,
-                requester=None,
-                channel=Channel.OPEN311,
-                photos=photos,
-                api_key=key,
-                **request_fields,
-            )
-        else:
-            taken = request_receive(api_key=key, **request_fields)
+        filed = request_file(
+            actor=key.created_by,
+            requester=None,
+            channel=Channel.OPEN311,
+            api_key=key,
+            service=service,
+            description=data.get("description", ""),
+            answers=answers,
+            grid=grid,
+            lat=lat,
+            lng=lng,
+            address=address,
+            contact_name=_contact_name(optional(data, "first_name"), optional(data, "last_name")),
+            contact_phone=optional(data, "phone"),
+            photos=request.FILES.getlist("media"),
+        )
     except ValidationError as exc:
         raise bad(*_field_errors(exc)) from None
     except PermissionDenied:
         raise forbidden("The operator who created this api_key may no longer file requests.") from None
     notice = _("%(service)s: it will be looked at by %(due)s.") % {
         "service": service.name,
-        "due": timezone.localtime(taken.accept_due_at).strftime("%Y-%m-%d %H:%M"),
+        "due": timezone.localtime(filed.accept_due_at).strftime("%Y-%m-%d %H:%M"),
     }
     response = render(
-        [{"service_request_id": taken.public_id, "service_notice": notice, "account_id": None}],
+        [{"service_request_id": filed.public_id, "service_notice": notice, "account_id": None}],
         fmt=fmt,
         root="service_requests",
     )
