@@ -48,7 +48,7 @@ CATALOGUE = [
         "code": "property-repair", "group": "物业维修", "name_zh": "小区公共设施维修", "name_en": "Repair in a residential estate",
         "description_zh": "电梯、单元门、公共管道、屋面漏水等。", "description_en": "Lifts, entrance doors, shared pipes, leaking roofs.",
         "keywords": "物业,电梯,漏水,repair,lift", "accept_within_hours": 24, "resolve_within_days": 5,
-        "route": "partner-shunan", "route_subdistrict": ("511302001", "partner-jiahe"),
+        "route": "partner-shunan", "route_subdistricts": [("511302001", "partner-jiahe"), ("511302002", "partner-jiahe")],
         "attributes": [
             {"code": "facility", "datatype": "singlevaluelist", "required": True,
              "description_zh": "哪里坏了？", "description_en": "What is broken?",
@@ -107,16 +107,79 @@ CATALOGUE = [
                                 ("dark", "照明缺失", "Dark spot"), ("other", "其他", "Other"))},
         ],
     },
+    {
+        "code": "power-outage", "group": "供电", "name_zh": "停电或电力故障", "name_en": "Power cut or electrical fault",
+        "description_zh": "停电、电压不稳、电线垂落或破损。", "description_en": "Power cuts, unstable voltage, sagging or damaged cables.",
+        "keywords": "停电,电力,电线,power", "accept_within_hours": 4, "resolve_within_days": 1, "route": "partner-power",
+        "attributes": [
+            {"code": "kind", "datatype": "singlevaluelist", "required": True,
+             "description_zh": "是什么情况？", "description_en": "What is the problem?",
+             "values": _choices(("outage", "停电", "No power"), ("voltage", "电压不稳", "Unstable voltage"),
+                                ("cable", "电线垂落或破损", "Sagging or damaged cable"))},
+        ],
+    },
+    {
+        "code": "public-health", "group": "卫生健康", "name_zh": "病媒与公共卫生", "name_en": "Pests and public health",
+        "description_zh": "蚊蝇鼠蟑滋生、积水、无证行医等。", "description_en": "Mosquitoes, rats, standing water, unlicensed clinics.",
+        "keywords": "蚊子,老鼠,卫生,防疫,health", "accept_within_hours": 24, "resolve_within_days": 5, "route": "dept-wjj",
+        "attributes": [
+            {"code": "kind", "datatype": "singlevaluelist", "required": True,
+             "description_zh": "是什么问题？", "description_en": "What is the problem?",
+             "values": _choices(("pests", "蚊蝇鼠蟑", "Pests"), ("water", "积水", "Standing water"),
+                                ("clinic", "无证行医", "Unlicensed clinic"))},
+        ],
+    },
+    {
+        "code": "labour-rights", "group": "就业社保", "name_zh": "欠薪与社保", "name_en": "Unpaid wages and social insurance",
+        "description_zh": "拖欠工资、未缴社保、劳动合同纠纷。", "description_en": "Unpaid wages, unpaid social insurance, contract disputes.",
+        "keywords": "欠薪,工资,社保,wages", "accept_within_hours": 24, "resolve_within_days": 10, "route": "dept-rsj",
+        "attributes": [
+            {"code": "workers", "datatype": "number", "required": False,
+             "description_zh": "涉及几人？", "description_en": "How many workers?"},
+        ],
+    },
+    {
+        "code": "flood-hazard", "group": "应急管理", "name_zh": "防汛与地质灾害隐患", "name_en": "Flood or landslide hazard",
+        "description_zh": "内涝、堤岸或边坡开裂、危岩。紧急情况请拨打119。",
+        "description_en": "Flooding, cracked embankments or slopes, loose rocks. In an emergency call 119.",
+        "keywords": "内涝,防汛,滑坡,flood", "accept_within_hours": 4, "resolve_within_days": 2, "route": "dept-yjj",
+        "attributes": [
+            {"code": "kind", "datatype": "singlevaluelist", "required": True,
+             "description_zh": "是什么隐患？", "description_en": "What kind of hazard?",
+             "values": _choices(("waterlogging", "道路或小区内涝", "Flooded road or estate"),
+                                ("slope", "边坡开裂", "Cracked slope"), ("embankment", "堤岸隐患", "Embankment"))},
+        ],
+    },
+    {
+        "code": "food-safety", "group": "市场监管", "name_zh": "食品安全与消费投诉", "name_en": "Food safety and consumer complaints",
+        "description_zh": "过期食品、无证经营、价格欺诈。", "description_en": "Expired food, unlicensed trading, overcharging.",
+        "keywords": "食品,过期,消费,food", "accept_within_hours": 24, "resolve_within_days": 7, "route": "dept-scj",
+        "attributes": [
+            {"code": "kind", "datatype": "singlevaluelist", "required": True,
+             "description_zh": "是什么问题？", "description_en": "What is the problem?",
+             "values": _choices(("expired", "过期变质食品", "Expired or spoiled food"),
+                                ("unlicensed", "无证经营", "Unlicensed trading"), ("price", "价格欺诈", "Overcharging"))},
+        ],
+    },
+    {
+        "code": "school-surroundings", "group": "教育", "name_zh": "校园周边安全", "name_en": "Around a school",
+        "description_zh": "上下学交通拥堵、校门口流动摊贩、校外培训乱象。",
+        "description_en": "School-run traffic, street vendors at the gate, unlicensed tutoring.",
+        "keywords": "学校,校园,上学,school", "accept_within_hours": 24, "resolve_within_days": 5, "route": "dept-jkj",
+        "attributes": [
+            {"code": "school", "datatype": "string", "required": True,
+             "description_zh": "哪所学校？", "description_en": "Which school?"},
+        ],
+    },
 ]  # fmt: skip
 
 
 def build_catalogue(*, district: Area) -> None:
     for order, entry in enumerate(CATALOGUE):
-        definition = {k: v for k, v in entry.items() if k not in ("route", "route_subdistrict")}
+        definition = {k: v for k, v in entry.items() if k not in ("route", "route_subdistricts")}
         service = service_define(order=order, **definition)
         _route(service, district, entry["route"])
-        if "route_subdistrict" in entry:
-            area_code, organisation_code = entry["route_subdistrict"]
+        for area_code, organisation_code in entry.get("route_subdistricts", ()):
             _route(service, Area.objects.get(code=area_code), organisation_code)
 
 

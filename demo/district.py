@@ -56,7 +56,8 @@ DEPARTMENTS = [
     ("dept-jkj", "顺庆区教育科技局", "Education and Science Bureau"),
 ]
 
-# (code, Chinese name, English name, area code it serves): invented for the demo.
+# (code, Chinese name, English name, area code it is based in): invented for the demo. Jiahe also
+# looks after the estates of neighbouring Beicheng (see the routing in demo.casework).
 PARTNERS = [
     ("partner-jiahe", "南充嘉和物业服务有限公司（演示）", "Jiahe Property Services (demo)", "511302001"),
     ("partner-shunan", "四川顺安物业管理有限公司（演示）", "Shun'an Property Management (demo)", DISTRICT_CODE),

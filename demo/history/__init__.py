@@ -6,8 +6,9 @@ in batches, from a plan of each request's life (see `lifecycle`). What it shares
 it reuses rather than restates: the routing rules (`routing_resolve`), each service's deadlines,
 the escalation rule and the public-id alphabet.
 
-It is the one way the project bulk-creates requests; `bench/requests_pages.py` and
-`bench/dashboards.py` use it too.
+It is the one way the project bulk-creates requests: `seed_demo` adds the demo's year of history
+with it (`history_seed`, once), `seed_demo --requests N` as many more as asked, and
+`bench/requests_pages.py` and `bench/dashboards.py` use it too.
 """
 
 from __future__ import annotations
@@ -29,11 +30,20 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from demo.history.lifecycle import EVENT_COLUMNS, REQUEST_COLUMNS, RequestMaker, new_public_id
-from demo.history.world import World, world_load
+from demo.history.world import DAYS, World, world_load
 from security.audit import audit_record
+from security.models import AuditEvent
 from services.models import RequestEvent, ServiceRequest
 
 DEFAULT_SEED = 511302
+# The demo's history: a year of requests, made once by `seed_demo` (see history_seed).
+HISTORY_REQUESTS = 5_000
+HISTORY_DAYS = 365
+# The audit actions of a seeding run: the history's is also its marker.
+REQUESTS_ACTION = "demo.requests_seed"
+HISTORY_ACTION = "demo.history_seed"
+# Names the PostgreSQL advisory lock that lets one `seed_demo` at a time look for and add the history.
+_HISTORY_LOCK_KEY = 5_113_020_014
 BATCH_SIZE = 20_000
 # From this many requests on, indexes and foreign keys are rebuilt after the load (see _set_aside).
 BULK_THRESHOLD = 100_000
@@ -44,7 +54,19 @@ APPENDED = {
     RequestEvent._meta.db_table: ("request_id",),
 }
 
-__all__ = ["BATCH_SIZE", "BULK_THRESHOLD", "DEFAULT_SEED", "ProgressBar", "SeedReport", "World", "requests_seed"]
+__all__ = [
+    "BATCH_SIZE",
+    "BULK_THRESHOLD",
+    "DEFAULT_SEED",
+    "HISTORY_ACTION",
+    "HISTORY_DAYS",
+    "HISTORY_REQUESTS",
+    "ProgressBar",
+    "SeedReport",
+    "World",
+    "history_seed",
+    "requests_seed",
+]
 
 
 @dataclass(frozen=True)
@@ -244,28 +266,30 @@ def requests_seed(
     summaries: bool = True,
     bulk: bool | None = None,
     workers: int | None = None,
+    days: int = DAYS,
+    action: str = REQUESTS_ACTION,
 ) -> SeedReport:
-    """Add `count` requests filed over the last two years, each with its timeline, to the demo
-    (which must exist: `demo.district.build_demo`). A second call adds another `count`.
+    """Add `count` requests filed over the last `days` days (two years unless told), each with its
+    timeline, to the demo (which must exist: `demo.district.build_demo`). A second call adds
+    another `count`.
 
-    The same seed on the same data gives the same requests: the random stream is seeded with the
-    seed and the number of requests already on file. All of it is one transaction. With `bulk`
-    (by default from BULK_THRESHOLD requests on) the tables' indexes and foreign keys are set aside
-    for the load and rebuilt after it, which locks the two tables meanwhile. Then the dashboards'
-    summary tables are rebuilt (unless `summaries` is false), the tables analysed, and one audit
-    event records the run. The rows are made by `workers` processes (by default two for big runs)
-    while a thread COPYs them.
+    The same seed on the same data, at the same `now` (which the requests' times count back from),
+    gives the same requests: the random stream is seeded with the seed and the number of requests
+    already on file. All of it is one transaction. With `bulk` (by default from BULK_THRESHOLD
+    requests on) the tables' indexes and foreign keys are set aside for the load and rebuilt after
+    it, which locks the two tables meanwhile. Then the dashboards' summary tables are rebuilt
+    (unless `summaries` is false), the tables analysed, and one audit event (`action`) records the
+    run. The rows are made by `workers` processes (by default two for big runs) while a thread COPYs
+    them.
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError(f"The number of requests must be a whole number, zero or more, not {count!r}.")
     if batch_size < 1:
         raise ValueError("The batch size must be at least 1.")
-    if connection.vendor != "postgresql":
-        raise ValueError("Bulk demo requests need PostgreSQL (they are written with COPY).")
     bulk = count >= BULK_THRESHOLD if bulk is None else bulk
     now = now or timezone.now()
     started = time.perf_counter()
-    world = world_load(seed=seed, now=now)
+    world = world_load(seed=seed, now=now, days=days)
     request_table, event_table = ServiceRequest._meta.db_table, RequestEvent._meta.db_table
     events = 0
     ids: range = range(0)
@@ -332,11 +356,12 @@ def requests_seed(
             _after_insert(summaries=summaries, now=now)
         audit_record(
             actor=None,
-            action="demo.requests_seed",
+            action=action,
             details={
                 "requests": count,
                 "events": events,
                 "seed": seed,
+                "days": days,
                 "first_id": ids[0] if ids else None,
                 "last_id": ids[-1] if ids else None,
                 "accounts_created": world.accounts_created,
@@ -352,6 +377,35 @@ def requests_seed(
         summary_seconds=time.perf_counter() - started - inserted,
         accounts_created=world.accounts_created,
     )
+
+
+def history_seed(
+    *,
+    count: int = HISTORY_REQUESTS,
+    seed: int = DEFAULT_SEED,
+    now: datetime | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> SeedReport | None:
+    """The demo's year of history: `count` requests filed over the last HISTORY_DAYS days, added
+    once. None when the demo has its history already (whatever its size), or `count` is 0.
+
+    The history is recognised by the audit event its run leaves (HISTORY_ACTION). That event is
+    written in the same transaction as the requests, so there are both or neither, and the audit
+    log is append-only and hash-chained, so it is neither lost nor edited while the requests stay.
+    Counting requests would not tell: residents file more through the portal and `--requests`
+    adds more, so no count says whether the history is among them.
+    """
+    if count == 0:
+        return None
+    with transaction.atomic():
+        # Two `seed_demo` at once: the second waits here, then finds the first one's marker.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_HISTORY_LOCK_KEY])
+        if AuditEvent.objects.filter(action=HISTORY_ACTION).exists():
+            return None
+        return requests_seed(
+            count=count, seed=seed, now=now, progress=progress, days=HISTORY_DAYS, action=HISTORY_ACTION
+        )
 
 
 def _after_insert(*, summaries: bool, now: datetime) -> None:

@@ -16,7 +16,7 @@ from operator import itemgetter
 
 from django.utils.translation import gettext
 
-from demo.history.world import DAYS, GIVEN_NAMES, STREETS, SURNAMES, World
+from demo.history.world import GIVEN_NAMES, STREETS, SURNAMES, World
 from services.models import Channel, RequestEvent, RequestStatus
 from services.services import ESCALATION_STEP, TOP_ESCALATION_LEVEL
 
@@ -150,7 +150,7 @@ class RequestMaker:
     def heads(self, count: int) -> list[tuple[int, int, int]]:
         """What each of `count` requests is about, where, and when it was filed: (filed at, service
         index, grid index), in filing order. Drawn first, for all of them, so that ids and the table's
-        rows follow filing time, as in a portal that has been running for two years: indexes on time
+        rows follow filing time, as in a portal that has been running for a while: indexes on time
         are then appended to rather than rebuilt, and a date range is a narrow slice of the table."""
         rng, world = self.rng, self.world
         random_, services = rng.random, world.services
@@ -164,7 +164,7 @@ class RequestMaker:
             while True:
                 day = bisect(day_cumulative, random_() * day_cumulative[-1])
                 hour = bisect(world.hour_cumulative, random_() * hour_total)
-                t = world.first_day + min(day, DAYS - 1) * 86400 + hour * 3600 + int(random_() * 3600)
+                t = world.first_day + min(day, world.days - 1) * 86400 + hour * 3600 + int(random_() * 3600)
                 if t < latest:
                     break
             heads.append((t, service_index, grid_index))
@@ -180,7 +180,8 @@ class RequestMaker:
         created, service_index, grid_index = head
         service, grid = world.services[service_index], world.grids[grid_index]
         organisation = world.routes[service.pk, grid.pk]
-        q = world.quality[organisation]
+        # The grid's workers accept; the organisation it is routed to, with them, resolves.
+        accept_q, q = grid.quality, world.quality[organisation] * grid.quality
         worker = grid.worker_id
         A, R, W = service.accept_seconds, service.resolve_seconds, service.reopen_seconds
 
@@ -205,7 +206,7 @@ class RequestMaker:
 
         # The plan: (time, kind, from, to, actor, message, data JSON).
         steps = [(created, K.SUBMITTED, "", S.SUBMITTED, filed_by, "", "{}")]
-        late_accept = random_() < 0.06 * q
+        late_accept = random_() < 0.06 * accept_q
         accept_at = created + int(A * (1.0 + 2.0 * random_() if late_accept else 0.02 + 0.9 * random_() ** 2)) + 60
         if random_() < 0.04:  # rejected, before or after accepting
             reason = pick(REJECT_REASONS)

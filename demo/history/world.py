@@ -1,8 +1,10 @@
 """What the generated requests are drawn from: the demo's grids, services and routing, the people who
-file and handle them, and the weights that make some services, places and days much busier.
+file and handle them, and the weights that make some services, places and days much busier, and
+some communities and organisations much slower.
 
-Everything here is loaded once per seeding run. The weights come from the seed alone, so a second
-run with the same seed adds requests with the same hot spots and the same favourite services.
+Everything here is loaded once per seeding run. The weights come from the seed alone (and, for the
+demo's own services, from DEMAND), so a second run with the same seed adds requests with the same
+hot spots and the same favourite services.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from security.services import role_grant, user_create
 from services.models import Service, ServiceAttribute
 from services.services import routing_resolve
 
+# How far back the requests go by default (`seed_demo --requests`); the demo's history takes one year.
 DAYS = 730
 # A resident's day, Beijing time: few requests at night, a morning and an afternoon peak.
 HOUR_WEIGHTS = [
@@ -32,15 +35,40 @@ HOUR_WEIGHTS = [
 ]  # fmt: skip
 # Monday first: offices and hotlines are busiest early in the week; weekends are quieter.
 WEEKDAY_WEIGHTS = [1.25, 1.15, 1.1, 1.05, 1.0, 0.7, 0.6]
+# How much each demo service is asked for, relative to the others, roughly as a city hotline's
+# figures run: estate repairs and city upkeep most, utilities next, the specialised bureaus least.
+# Services not listed (another catalogue) get Zipf-like weights in an order the seed shuffles.
+DEMAND = {
+    "property-repair": 1.0,
+    "garbage": 0.8,
+    "noise": 0.6,
+    "street-light": 0.5,
+    "road-damage": 0.5,
+    "water-outage": 0.35,
+    "power-outage": 0.3,
+    "elderly-care": 0.3,
+    "security-concern": 0.25,
+    "labour-rights": 0.2,
+    "food-safety": 0.18,
+    "public-health": 0.15,
+    "school-surroundings": 0.1,
+    "flood-hazard": 0.08,
+}
 # Month multipliers (January first) of the demo services whose demand follows the seasons:
-# summer water shortages and noise, the rainy season's potholes, rubbish after the Spring Festival,
-# winter visits to the elderly.
+# summer water shortages, power cuts and noise, the rainy season's potholes and floods, mosquitoes,
+# rubbish after the Spring Festival, winter visits to the elderly, unpaid wages before the New Year,
+# school gates in term time.
 SEASONS = {
     "water-outage": [0.6, 0.6, 0.7, 0.8, 1.0, 1.4, 2.0, 2.2, 1.4, 0.9, 0.7, 0.6],
+    "power-outage": [1.2, 1.0, 0.7, 0.7, 0.9, 1.3, 1.9, 2.0, 1.2, 0.7, 0.8, 1.1],
     "noise": [0.6, 0.7, 0.9, 1.0, 1.2, 1.4, 1.6, 1.6, 1.2, 1.0, 0.8, 0.6],
     "road-damage": [0.7, 0.7, 0.8, 0.9, 1.1, 1.5, 1.7, 1.6, 1.3, 0.9, 0.8, 0.7],
+    "flood-hazard": [0.2, 0.2, 0.4, 0.7, 1.2, 2.4, 3.2, 2.8, 1.6, 0.6, 0.3, 0.2],
+    "public-health": [0.4, 0.4, 0.6, 0.9, 1.3, 1.7, 2.0, 1.9, 1.4, 0.9, 0.6, 0.4],
     "garbage": [1.3, 1.8, 1.1, 0.9, 0.9, 1.1, 1.2, 1.2, 1.0, 1.1, 0.9, 1.0],
     "elderly-care": [1.5, 1.4, 1.1, 0.9, 0.8, 0.8, 1.0, 1.1, 0.9, 0.9, 1.2, 1.5],
+    "labour-rights": [2.2, 1.0, 0.8, 0.8, 0.8, 0.9, 0.9, 0.9, 0.9, 1.0, 1.3, 1.9],
+    "school-surroundings": [0.8, 0.3, 1.4, 1.2, 1.2, 1.1, 0.4, 0.3, 1.6, 1.2, 1.2, 1.1],
 }
 # Services people rather keep out of the public list: who needs care, where a hazard is.
 MOSTLY_PRIVATE = {"elderly-care", "security-concern"}
@@ -53,7 +81,18 @@ DESCRIPTIONS = {
     "noise": ["夜里施工噪音太大，影响休息。", "晚上十点以后广场舞音响声音太大。", "楼下商铺音响太吵。"],
     "elderly-care": ["独居老人希望社区定期上门看看。", "老人行动不便，需要助餐服务。", "老人要去医院复查，需要陪护。"],
     "security-concern": ["消防通道被车辆长期占用。", "楼道堆满杂物，有火灾隐患。", "小区里有陌生人挨家敲门推销。"],
+    "power-outage": ["整栋楼突然停电，没有看到通知。", "电压忽高忽低，家电用不了。", "小区门口电线垂得很低，很危险。"],
+    "public-health": ["小区绿化带蚊子特别多。", "垃圾站附近老鼠成群。", "楼下有人无证行医、卖药。"],
+    "labour-rights": ["工地拖欠工资三个月了。", "公司一直没给交社保。", "辞职后老板不结工资。"],
+    "flood-hazard": ["下大雨后小区门口积水很深，车辆无法通行。", "屋后边坡出现裂缝，担心滑坡。", "河堤有一段在渗水。"],
+    "food-safety": ["超市在卖过期的牛奶。", "路边摊没有证照，卫生很差。", "饭店菜价和菜单不一致。"],
+    "school-surroundings": ["放学时校门口堵得水泄不通。", "校门口流动摊贩卖三无零食。", "小区里有无证校外培训班。"],
 }  # fmt: skip
+# Answers to free-text questions, by the question's code; other questions get an address.
+TEXT_ANSWERS = {
+    "estate": ["滨江花园3栋", "北湖小区12栋", "模范街6号院", "文化路1号小区2栋", "建设路锦绣苑8栋"],
+    "school": ["顺庆区实验小学", "南充市第一中学", "文化路小学", "北湖小学", "西华师大附中"],
+}
 GENERIC_DESCRIPTIONS = ["情况比较紧急，请尽快处理。", "已经反映过一次，还没有解决。", "希望社区帮忙协调。"]
 STREETS = ["人民路", "文化路", "滨江大道", "模范街", "北湖路", "涪江路", "延安路", "建设路", "桂花巷", "和平路"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何罗高林"
@@ -66,6 +105,9 @@ class GridInfo:
     lat: float | None
     lng: float | None
     worker_id: int
+    # How well the grid's community keeps up (>1 is late more often): its grid workers accept the
+    # requests, and some committees are short of hands.
+    quality: float = 1.0
     resident_ids: list[int] = field(default_factory=list)
 
 
@@ -93,7 +135,8 @@ class World:
     all_resident_ids: list[int]
     partner_filer_id: int | None
     hour_cumulative: list[float]
-    first_day: int  # epoch seconds of local midnight, DAYS days before today
+    days: int  # how many days back the requests go, today included
+    first_day: int  # epoch seconds of local midnight, `days` - 1 days before today
     hot_grid_ids: list[int]
     accounts_created: int
     phone_pool: list[tuple[str, str]]  # (ciphertext, masked) of callers without an account
@@ -118,21 +161,23 @@ def _answers(service: Service, rng: random.Random) -> list[str]:
                 answers[attribute.code] = str(rng.randint(1, 30))
             elif kind == ServiceAttribute.Datatype.DATETIME:
                 answers[attribute.code] = "2026-01-01T08:00:00+08:00"
+            elif attribute.code in TEXT_ANSWERS:
+                answers[attribute.code] = rng.choice(TEXT_ANSWERS[attribute.code])
             else:
                 answers[attribute.code] = f"{rng.choice(STREETS)}{rng.randint(1, 30)}栋"
         variants.append(json.dumps(answers, ensure_ascii=False, separators=(",", ":")))
     return variants
 
 
-def _day_cumulative(code: str, first: datetime, rng: random.Random) -> list[float]:
-    """Cumulative weights of the DAYS days: more use as the portal catches on, the weekly rhythm,
+def _day_cumulative(code: str, first: datetime, days: int, rng: random.Random) -> list[float]:
+    """Cumulative weights of the `days` days: more use as the portal catches on, the weekly rhythm,
     the service's season, and a few bad days (a burst main, a storm) with a flood of requests."""
     season = SEASONS.get(code, [1.0] * 12)
-    bad_days = {rng.randrange(DAYS) for _ in range(4)}
+    bad_days = {rng.randrange(days) for _ in range(4)}
     weights = []
-    for day in range(DAYS):
+    for day in range(days):
         date = first + timedelta(days=day)
-        weight = (0.55 + 0.9 * day / DAYS) * WEEKDAY_WEIGHTS[date.weekday()] * season[date.month - 1]
+        weight = (0.55 + 0.9 * day / days) * WEEKDAY_WEIGHTS[date.weekday()] * season[date.month - 1]
         weights.append(weight * (5.0 if day in bad_days else 1.0))
     return list(accumulate(weights))
 
@@ -191,8 +236,11 @@ def _phone_pool(rng: random.Random) -> list[tuple[str, str]]:
     return pool
 
 
-def world_load(*, seed: int, now: datetime) -> World:
-    """Load the demo's structure and make the accounts the requests need (once)."""
+def world_load(*, seed: int, now: datetime, days: int = DAYS) -> World:
+    """Load the demo's structure and make the accounts the requests need (once), for requests filed
+    over the `days` days up to `now`."""
+    if days < 1:
+        raise ValueError(f"The requests need at least one day to be filed in, not {days}.")
     rng = random.Random(f"world:{seed}")  # noqa: S311 - demo data, not secrets
     grids = list(Area.objects.filter(kind=Area.Kind.GRID).order_by("path"))
     services = list(Service.objects.filter(is_active=True).prefetch_related("attributes").order_by("order", "code"))
@@ -224,16 +272,20 @@ def world_load(*, seed: int, now: datetime) -> World:
     hot = rng.sample(range(len(grids)), k=min(3, len(grids)))
     for index in hot:
         grid_weights[index] *= 5
+    # Quick and slow communities, so their SLA figures differ (bounded: no community is hopeless).
+    community_quality = {community: min(2.5, max(0.4, rng.lognormvariate(0, 0.5))) for community in community_weight}
+    for grid in grids:
+        infos[grid.pk].quality = community_quality[grid.parent_id]
 
-    # Zipf-like over the services, in an order the seed shuffles.
+    # The demo's services as DEMAND says; any other Zipf-like, in an order the seed shuffles.
     ranked = list(range(len(services)))
     rng.shuffle(ranked)
     service_weights = [0.0] * len(services)
     for rank, index in enumerate(ranked, start=1):
-        service_weights[index] = 1 / rank**1.1
+        service_weights[index] = DEMAND.get(services[index].code, 1 / rank**1.1)
 
     local_now = timezone.localtime(now)
-    first_local = (local_now - timedelta(days=DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    first_local = (local_now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     service_infos = [
         ServiceInfo(
             pk=service.pk,
@@ -244,7 +296,7 @@ def world_load(*, seed: int, now: datetime) -> World:
             public_share=0.2 if service.code in MOSTLY_PRIVATE else 0.9,
             descriptions=DESCRIPTIONS.get(service.code, GENERIC_DESCRIPTIONS),
             answers=_answers(service, rng),
-            day_cumulative=_day_cumulative(service.code, first_local, rng),
+            day_cumulative=_day_cumulative(service.code, first_local, days, rng),
         )
         for service in services
     ]
@@ -271,6 +323,7 @@ def world_load(*, seed: int, now: datetime) -> World:
         all_resident_ids=[user_id for info in infos.values() for user_id in info.resident_ids],
         partner_filer_id=partner_filer,
         hour_cumulative=list(accumulate(HOUR_WEIGHTS)),
+        days=days,
         first_day=int(first_local.astimezone(UTC).timestamp()),
         hot_grid_ids=[grids[index].pk for index in hot],
         accounts_created=accounts,

@@ -5,24 +5,29 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
+from dashboards.services import summaries_refresh
 from demo.district import DEMO_PASSWORD, build_demo
-from demo.history import DEFAULT_SEED, ProgressBar, requests_seed
+from demo.history import DEFAULT_SEED, HISTORY_REQUESTS, ProgressBar, SeedReport, history_seed, requests_seed
 
 
-def _request_count(text: str) -> int:
-    try:
-        value = int(text.replace(",", "").replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--requests takes a whole number, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--requests must be zero or more, not {value}")
-    return value
+def _count(option: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace(",", "").replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} takes a whole number, not {text!r}") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{option} must be zero or more, not {value}")
+        return value
+
+    return parse
 
 
 class Command(BaseCommand):
     help = (
-        "Build the Shunqing District demo: areas, organisations, one user per role, residents. Idempotent. "
-        "With --requests N, also add N service requests filed over the last two years (PostgreSQL only); "
+        "Build the Shunqing District demo: areas, organisations, one user per role, residents, and a year of "
+        f"service requests (--history, {HISTORY_REQUESTS:,} by default, added once). Idempotent. "
+        "With --requests N, also add N service requests filed over the last two years; "
         "each run with --requests adds another N."
     )
 
@@ -33,8 +38,18 @@ class Command(BaseCommand):
             help="Build even with DEBUG off (demo users share a published password: never on a live site).",
         )
         parser.add_argument(
+            "--history",
+            type=_count("--history"),
+            default=HISTORY_REQUESTS,
+            metavar="N",
+            help=(
+                f"How many requests the demo's year of history has (default {HISTORY_REQUESTS:,}; 0 for none). "
+                "Added only when the demo has no history yet: a second run adds nothing."
+            ),
+        )
+        parser.add_argument(
             "--requests",
-            type=_request_count,
+            type=_count("--requests"),
             default=0,
             metavar="N",
             help=(
@@ -51,13 +66,30 @@ class Command(BaseCommand):
             "gives the same requests.",
         )
 
-    def handle(self, *args, force: bool = False, requests: int = 0, seed: int = DEFAULT_SEED, **options):
+    def handle(
+        self,
+        *args,
+        force: bool = False,
+        history: int = HISTORY_REQUESTS,
+        requests: int = 0,
+        seed: int = DEFAULT_SEED,
+        **options,
+    ):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates users with a published password; run it with DEBUG on, or --force.")
+        progress = ProgressBar(sys.stderr) if options.get("verbosity", 1) > 0 else None
         with translation.override(settings.LANGUAGE_CODE):
             self._build()
-            if requests:
-                self._requests(requests, seed=seed, verbosity=options.get("verbosity", 1))
+            try:
+                self._history(history, seed=seed, progress=progress)
+                if requests:
+                    self.stdout.write(f"Adding {requests:,} service requests (seed {seed})")
+                    self._report(requests_seed(count=requests, seed=seed, progress=progress))
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            # Seeding rebuilt the summaries; otherwise bring them up to date (the demo's own requests,
+            # days gone by since the last run), so the dashboards read no long stretch live.
+            summaries_refresh()
 
     def _build(self):
         logins = build_demo()
@@ -66,12 +98,17 @@ class Command(BaseCommand):
         for login in logins:
             self.stdout.write(f"  {login.username:<18} {login.role} · {login.where}")
 
-    def _requests(self, count: int, *, seed: int, verbosity: int):
-        self.stdout.write(f"Adding {count:,} service requests (seed {seed})")
-        try:
-            report = requests_seed(count=count, seed=seed, progress=ProgressBar(sys.stderr) if verbosity > 0 else None)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+    def _history(self, count: int, *, seed: int, progress):
+        if not count:
+            return
+        self.stdout.write(f"The demo's year of history: {count:,} service requests (seed {seed}), added once")
+        report = history_seed(count=count, seed=seed, progress=progress)
+        if report is None:
+            self.stdout.write("Already there: no requests added.")
+        else:
+            self._report(report)
+
+    def _report(self, report: SeedReport):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Added {report.added:,} requests and {report.events:,} timeline events in {report.seconds:.1f} s; "
