@@ -178,6 +178,6 @@ def test_when_redis_is_down_both_apis_answer_and_log_a_warning(key, settings, ca
         "throttle": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
     }
     _row, raw = key
-    with caplog.at_level(logging.WARNING, logger="security.api_throttle"):
+    with caplog.at_level(logging.WARNING, logger="core.throttle"):
         assert [call(api, raw).status_code for api in ("partner", "partner", "open311", "open311")] == [200] * 4
-    assert sum(record.name == "security.api_throttle" for record in caplog.records) == 4
+    assert sum(record.name == "core.throttle" for record in caplog.records) == 4

@@ -12,7 +12,7 @@ import redis
 from django.conf import settings
 from django.core.cache import caches
 
-from security.api_throttle import take_call
+from core.throttle import take_call
 
 
 def fresh() -> str:
@@ -102,10 +102,10 @@ def test_when_redis_cannot_be_reached_calls_go_ahead_with_a_warning(settings, ca
         "throttle": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
     }
     ident = fresh()
-    with caplog.at_level(logging.WARNING, logger="security.api_throttle"):
+    with caplog.at_level(logging.WARNING, logger="core.throttle"):
         started = time.monotonic()
         assert [take_call(ident, limit=1, window_seconds=3600)[0] for _ in range(3)] == [True, True, True]
         assert time.monotonic() - started < 3  # no retries, no long waits on a dead server
-    warnings = [record for record in caplog.records if record.name == "security.api_throttle"]
+    warnings = [record for record in caplog.records if record.name == "core.throttle"]
     assert len(warnings) == 3
     assert all(record.levelno == logging.WARNING and "cannot be reached" in record.message for record in warnings)
