@@ -81,7 +81,7 @@ class Filing:
     photos: list
 
     def stored_fields(self) -> dict:
-        """What a request (or a received one) keeps of it; the phone encrypted, and masked for display."""
+        """What the request keeps of it: the phone encrypted, and masked for display."""
         phone = self.contact_phone
         return {
             "description": self.description,
