@@ -64,6 +64,8 @@ class DashboardFilterForm(forms.Form):
         label=_("Period"),
         required=False,
         choices=[(key, label) for key, (label, _days) in PERIODS.items()] + [("custom", _("Dates below"))],
+        # Shown selected on a page opened without filters, which shows this period's figures.
+        initial=DEFAULT_PERIOD,
         widget=PlainSelect,
     )
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -151,6 +151,9 @@ def test_the_district_leaders_pages_answer_with_figures(demo, client, page):
         assert response.context["total"].new > 0 and response.context["worst"]
     else:
         assert response.context["page"].figures.total.new > 0
+    if page != "screen":
+        # The period chooser names the period the figures are for (30 days unless asked).
+        assert '<option value="30d" selected>' in response.content.decode()
 
 
 def test_the_subdistrict_officer_sees_their_subdistricts_figures(demo, client):
