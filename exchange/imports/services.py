@@ -287,12 +287,11 @@ def _run_batch(dataset_import: DatasetImport, number: int, prepared, context) ->
             )
             if batch is None:
                 return None
-            if connection.vendor == "postgresql":
-                # Not waiting for the disk at each batch's commit: a crash can lose only the last
-                # batches, and a lost batch is lost whole (its "done" mark with it), so the next
-                # run writes it again.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit = off")
+            # Not waiting for the disk at each batch's commit: a crash can lose only the last
+            # batches, and a lost batch is lost whole (its "done" mark with it), so the next
+            # run writes it again.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
             result = importer.write_batch(prepared=prepared, context=context)
             ImportRejection.objects.bulk_create(
                 ImportRejection(

@@ -1,11 +1,9 @@
 """One INSERT … ON CONFLICT DO UPDATE for a batch of rows, returning each row's key and primary key.
 
-On PostgreSQL the batch is streamed with COPY into a temporary staging table, then merged into the
-real table in one statement; the database makes the public ids and timestamps. Building 1,000 model
-instances and letting the ORM compile them — or quoting each value with psycopg2 — costs more CPU
-than the database's own work, and a 100,000-row import must finish within a minute on two cores.
-Elsewhere (the embedded SQLite of `make run`) Django's `bulk_create(update_conflicts=True)` writes
-the same rows.
+The batch is streamed with COPY into a temporary staging table, then merged into the real table in
+one statement; the database makes the public ids and timestamps. Building 1,000 model instances and
+letting the ORM compile them — or quoting each value with psycopg2 — costs more CPU than the
+database's own work, and a 100,000-row import must finish within a minute on two cores.
 """
 
 from __future__ import annotations
@@ -45,13 +43,6 @@ def upsert(
     primary key} for every row written. Call inside a transaction."""
     if not rows:
         return {}
-    if connection.vendor != "postgresql":
-        attnames = [model._meta.get_field(name).attname for name in fields]  # "grid" → "grid_id"
-        objects = [model(**dict(zip(attnames, row, strict=True))) for row in rows]
-        written = model.objects.bulk_create(
-            objects, update_conflicts=True, unique_fields=[key], update_fields=[*update, "updated_at"]
-        )
-        return {getattr(obj, key): obj.pk for obj in written}
     meta = model._meta
     quoted = connection.ops.quote_name
     table = quoted(meta.db_table)

@@ -14,7 +14,8 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-production-like-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
     "PERSONAL_DATA_KEY": "production-personal-data-key-0123456789abcdefghij",
     "ALLOWED_HOSTS": "portal.shunqing.gov.cn",
-    "DATABASE_URL": "sqlite:///:memory:",
+    # `check` loads the settings but opens no connection: a URL where no server listens.
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:1/none",
 }
 
 
