@@ -22,7 +22,7 @@ help:
 	@echo "make beat    - run the Celery beat scheduler (needs REDIS_URL)"
 	@echo "make serve   - production-style serving with gunicorn and whitenoise (needs the production settings)"
 	@echo "make bench   - time the workbench and \"my requests\" with 100,000 requests (its own database; not part of make test)"
-	@echo "make bench-open311 - Open311 POST under gunicorn at 50 clients vs a one-insert floor (its own database; not part of make test)"
+	@echo "make bench-open311 - Open311 POSTs filed under gunicorn at 50 and 10 clients (its own database; not part of make test)"
 	@echo "make bench-exchange - extract, mask, sign and log a 100,000-resident roster (its own database; not part of make test)"
 	@echo "make bench-exchange-import - import a 100,000-row household-registration file (its own database; not part of make test)"
 	@echo "make bench-dashboards - the dashboards at 1,000,000 requests vs raw aggregate queries (its own database; not part of make test)"
@@ -100,7 +100,7 @@ bench: install
 
 # Also not part of `make test`: gunicorn on a database of its own (BENCH_OPEN311_DATABASE_URL, default
 # postgres://postgres@127.0.0.1:5432/portal_bench_open311) and Redis db 13; see bench/README.md.
-# E.g. BENCH_OPEN311_ARGS="--workers 3 --duration 30".
+# E.g. BENCH_OPEN311_ARGS="--workers 3 --seconds 30".
 bench-open311: install
 	$(PY) bench/open311_post.py $(BENCH_OPEN311_ARGS)
 

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -58,7 +59,7 @@ def prepare() -> dict:
 
     django.setup()
     from django.core.management import call_command
-    from django.utils import translation
+    from django.utils import timezone, translation
 
     from demo.district import build_demo
     from directory.models import Area
@@ -69,7 +70,13 @@ def prepare() -> dict:
     with translation.override("zh-hans"):
         build_demo()
     partner = User.objects.get(username="demo_partner")
-    _key, raw = api_key_create(actor=partner, name=f"bench {time.time():.0f}", scopes=[ApiScope.SUBMIT_REQUESTS])
+    _key, raw = api_key_create(
+        actor=partner,
+        organisation=partner.role_assignments.get().organisation,
+        name=f"bench open311 {timezone.now():%Y-%m-%d %H:%M:%S}",
+        scopes=[ApiScope.SUBMIT_REQUESTS.value],
+        expires_at=timezone.now() + timedelta(days=1),
+    )
     grids = list(Area.objects.filter(kind=Area.Kind.GRID).order_by("path").values_list("code", flat=True))
     return {"key": raw, "grids": grids}
 

@@ -1,6 +1,6 @@
 """Settings for the test suite: production settings, with loopback services and test secrets.
 
-Tests run against real PostgreSQL and Redis (never SQLite); `make test` checks both are up first.
+Tests run against real PostgreSQL and Redis; `make test` finds both, or starts its own (scripts/with_services.py).
 """
 
 import os

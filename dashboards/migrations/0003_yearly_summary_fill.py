@@ -7,9 +7,6 @@ KEYS = ("grid_id", "service_id", "organisation_id")
 
 
 def fill(apps, schema_editor):
-    # The summaries are PostgreSQL SQL (date_trunc); the embedded SQLite of `make run` has none.
-    if schema_editor.connection.vendor != "postgresql":
-        return
     monthly = apps.get_model("dashboards", "MonthlySummary")
     yearly = apps.get_model("dashboards", "YearlySummary")
     skip = {"id", "month", *KEYS}
