@@ -4,8 +4,8 @@ Every endpoint goes through `open311_endpoint`, which does what they share, in t
 format suffix, the HTTP method, reading the arguments, the API key (header `X-API-Key`, or
 `api_key` in the form or query as the spec has it), the throttle, `jurisdiction_id`, the language
 (`locale`, Chinese by default), and then the view. Whatever goes wrong comes back as the spec's
-error list in the format asked for — never Django's HTML pages — and every call made with a key
-leaves an `api.call` audit event, like the partner API's.
+error list in the format asked for — never Django's HTML pages — and every call made with a key,
+and every POST, leaves its audit event (`api.call`, or the filing's `request.file`).
 """
 
 import functools
@@ -70,10 +70,12 @@ def _raw_key(request, data) -> str:
     return (request.META.get(API_KEY_HEADER, "") or optional(data, "api_key")).strip()
 
 
-def _audit_call(key: ApiKey, request, response: HttpResponse) -> None:
+def _audit_call(key: ApiKey | None, request, response: HttpResponse) -> None:
+    """An `api.call` event: by the key's operator, or by no one for a POST without a usable key
+    (kept with the caller's address: someone may be guessing keys)."""
     try:
         audit_record(
-            actor=key.created_by,
+            actor=key.created_by if key is not None else None,
             action="api.call",
             target=key,
             details={"api": "open311", "method": request.method, "path": request.path, "status": response.status_code},
@@ -81,7 +83,7 @@ def _audit_call(key: ApiKey, request, response: HttpResponse) -> None:
     except Exception:
         # The call itself is done (a request may be filed); failing it now would make the client
         # file it again. The log says the audit event is missing.
-        logger.exception("Open311: could not record the api.call audit event for key %s", key.pk)
+        logger.exception("Open311: could not record the api.call audit event for key %s", key and key.pk)
 
 
 def open311_endpoint(*, methods: tuple[str, ...] = READ):
@@ -122,8 +124,9 @@ def open311_endpoint(*, methods: tuple[str, ...] = READ):
                 logger.exception("Open311: %s %s failed", request.method, request.path)
                 response = _errors([(400, "General service error; please report it.")], fmt=out, status=400)
             response["Content-Language"] = language
-            # A filed request's own audit event names the key: one event for that call, not two.
-            if key is not None and not getattr(response, "filed_request", False):
+            # Every call with a key, and every POST, accepted or refused, leaves an audit event. A
+            # filed request's own event names the key: one event for that call, not two.
+            if (key is not None or request.method == "POST") and not getattr(response, "filed_request", False):
                 _audit_call(key, request, response)
             return response
 

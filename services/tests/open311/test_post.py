@@ -259,6 +259,11 @@ def test_a_missing_or_bad_key_is_403_and_files_nothing(api, people, orgs, catalo
     response = post(api, fmt, data, **extra)
     assert_errors(response, 403, fmt, "requests:submit" if problem == "no scope" else "api_key")
     assert not ServiceRequest.objects.exists()
+    # Refused, and audited: by the key's operator when the key is still theirs, else by no one.
+    (event,) = AuditEvent.objects.filter(action="api.call")
+    assert (event.details["method"], event.details["status"]) == ("POST", 403)
+    usable = problem == "no scope"
+    assert (event.actor_id, event.object_id) == ((people.partner.pk, str(key.pk)) if usable else (None, ""))
 
 
 def test_another_partner_may_submit_but_reads_show_no_personal_data(api, people, orgs, catalogue, centres):
