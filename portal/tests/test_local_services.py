@@ -5,7 +5,6 @@ that `make run` keeps in .data/postgres and that the settings find there."""
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,17 +16,6 @@ from django.conf import settings
 
 from portal import env
 from scripts import local_postgres, with_services
-
-
-@pytest.fixture
-def listening_port():
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        yield server.getsockname()[1]
-
-
-@pytest.fixture
-def closed_port():
-    return local_postgres.free_port()  # bound and released: nothing listens there now
 
 
 def test_a_given_database_url_is_used_whatever_answers(listening_port):

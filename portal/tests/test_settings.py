@@ -3,7 +3,6 @@ stops start-up with one line naming it; with no DATABASE_URL, the PostgreSQL of 
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 
@@ -84,19 +83,6 @@ def write_postmaster_pid(data_dir, *, pid, port):
 @pytest.fixture
 def no_database_url(monkeypatch):
     monkeypatch.delenv("DATABASE_URL")
-
-
-@pytest.fixture
-def listening_port():
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        yield server.getsockname()[1]
-
-
-@pytest.fixture
-def closed_port():
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-    return port  # closed again: nothing listens there now
 
 
 def test_without_database_url_the_running_embedded_server_is_used(no_database_url, tmp_path, listening_port):
