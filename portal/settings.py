@@ -114,7 +114,7 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# API calls are counted here (security.api_throttle): on Redis, one count for every web process;
+# API calls are counted here (core.throttle): on Redis, one count for every web process;
 # without it, the one development process's own memory.
 CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
 API_RATE_LIMIT = env.get_str("API_RATE_LIMIT", "600/min")
