@@ -410,7 +410,7 @@ def history_seed(
 
 def _after_insert(*, summaries: bool, now: datetime) -> None:
     if summaries:
-        # portal wires the apps together; it may call into dashboards (nothing else may).
+        # demo sits above every app, so it may call into dashboards (no app below may).
         from dashboards.services import summaries_rebuild
 
         summaries_rebuild(now=now)
