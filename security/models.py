@@ -165,3 +165,51 @@ class ApiKey(TimeStampedModel):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+class SecurityAlert(models.Model):
+    """Something an auditor should look at: a burst of failed sign-ins, a mass export or reveal,
+    a reveal outside working hours, a failed check of the audit chain (see security.alerts).
+
+    `dedupe_key`, when set, is unique, so a detector that runs twice over the same burst, or a
+    check that keeps failing, raises one alert. `area` decides who is told: none means the whole
+    district (only district-wide auditors and administrators).
+    """
+
+    kind = models.CharField(_("kind"), max_length=64)
+    summary = models.CharField(_("summary"), max_length=300)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("area")
+    )
+    raised_at = models.DateTimeField(_("raised"), default=timezone.now)
+    dedupe_key = models.CharField(max_length=200, blank=True)
+    # Set when the notifications app has told the auditors; the claim that keeps them from being told twice.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("acknowledged by")
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = _("security alert")
+        verbose_name_plural = _("security alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"], condition=~Q(dedupe_key=""), name="security_alert_dedupe_key_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
+                | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
+                name="security_alert_acknowledged_by_and_at",
+            ),
+        ]
+        indexes = [
+            # The desk lists open alerts first; delivery looks for undelivered ones.
+            models.Index(fields=["acknowledged_at", "-raised_at"], name="security_alert_open_idx"),
+            models.Index(fields=["raised_at"], name="security_alert_undelivered_idx", condition=Q(delivered_at=None)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.raised_at:%Y-%m-%d %H:%M} {self.kind}: {self.summary}"
