@@ -1,0 +1,97 @@
+"""Every audit action code the portal records, with a readable name.
+
+The one place the auditor's desk, its action filter and the admin read an action's label from.
+A code recorded by code that has no entry here still shows, as the raw code; the test
+security/tests/test_audit_actions.py fails when a literal code in the source has none.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {
+    # Signing in and accounts
+    "auth.sign_in": _("Signed in"),
+    "auth.sign_in_failed": _("Sign-in failed"),
+    "auth.sign_in_throttled": _("Sign-in refused after too many attempts"),
+    "auth.sign_out": _("Signed out"),
+    "auth.sign_in_unlock": _("Sign-in unlocked"),
+    "auth.password_reset": _("Password reset"),
+    "auth.session_expired": _("Session ended after being idle"),
+    "mfa.enrol": _("Two-step verification set up"),
+    "mfa.remove": _("Two-step verification removed"),
+    "mfa.reset": _("Two-step verification reset by an administrator"),
+    "mfa.recovery_codes_regenerate": _("Recovery codes regenerated"),
+    "mfa.code_failed": _("Wrong verification code"),
+    "user.create": _("User created"),
+    "role.grant": _("Role granted"),
+    "role.revoke": _("Role revoked"),
+    "notification_preference.update": _("Notification settings changed"),
+    # Security
+    "security.alert": _("Security alert raised"),
+    "security.alert_acknowledge": _("Security alert acknowledged"),
+    "api_key.create": _("API key created"),
+    "api_key.revoke": _("API key revoked"),
+    "api.call": _("API call"),
+    # Residents
+    "household.create": _("Household registered"),
+    "resident.register": _("Resident registered"),
+    "resident.lookup": _("Resident looked up"),
+    "resident.reveal": _("Resident's full personal data revealed"),
+    # Service requests: filing, steps (request.<status>) and the rest
+    "request.file": _("Request filed"),
+    "request.accepted": _("Request accepted"),
+    "request.rejected": _("Request rejected"),
+    "request.assigned": _("Request assigned"),
+    "request.in_progress": _("Request work started"),
+    "request.resolved": _("Request resolved"),
+    "request.closed": _("Request closed"),
+    "request.submitted": _("Request reopened"),
+    "request.escalate": _("Request escalated"),
+    "request.comment": _("Comment added to a request"),
+    "request.note": _("Internal note added to a request"),
+    "request.photos": _("Photos added to a request"),
+    "request.rate": _("Request rated"),
+    "request.support": _("Request supported (me too)"),
+    # Partners
+    "webhook.register": _("Webhook registered"),
+    "webhook.deactivate": _("Webhook deactivated"),
+    "webhook.delivery_replay": _("Webhook delivery replayed"),
+    # Dashboards
+    "dashboards.export": _("Dashboard data exported"),
+    # Data exchange
+    "exchange.dataset.define": _("Dataset defined"),
+    "exchange.agreement.create": _("Sharing agreement drafted"),
+    "exchange.agreement.submit": _("Sharing agreement submitted"),
+    "exchange.agreement.approve": _("Sharing agreement approved"),
+    "exchange.agreement.reject": _("Sharing agreement rejected"),
+    "exchange.agreement.revoke": _("Sharing agreement revoked"),
+    "exchange.agreement.start": _("Sharing agreement in force"),
+    "exchange.job.request": _("Exchange job requested"),
+    "exchange.job.refused": _("Exchange job refused"),
+    "exchange.job.logged": _("Exchange payload logged"),
+    "exchange.job.failed": _("Exchange job failed"),
+    "exchange.fetch": _("Shared dataset fetched"),
+    "exchange.fetch.refused": _("Shared dataset fetch refused"),
+    "exchange.push": _("Shared dataset delivered"),
+    "exchange.push.failed": _("Shared dataset delivery failed"),
+    "exchange.push.refused": _("Shared dataset delivery refused"),
+    "exchange.import.create": _("Import received"),
+    "exchange.import.start": _("Import started"),
+    "exchange.import.resume": _("Import resumed"),
+    "exchange.import.finish": _("Import finished"),
+    "exchange.import.refused": _("Import refused"),
+    "exchange.signing_key.create": _("Exchange signing key created"),
+    # Demo data
+    "demo.requests_seed": _("Demo requests generated"),
+    "demo.history_seed": _("Demo history generated"),
+}
+
+
+def action_label(code: str) -> str:
+    """The readable name of an action; an unknown code is shown as it is."""
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """(code, label) for every known action, in the registry's order, for a filter's select."""
+    return [(code, str(label)) for code, label in ACTION_LABELS.items()]
