@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from core.hash_chain import ChainReport, HashChain
+from directory.models import Area
 from security.models import AuditEvent, User
 from security.request_context import client_address
 
@@ -34,6 +35,20 @@ def _canonical(event: AuditEvent) -> bytes:
 AUDIT_CHAIN = HashChain(model=AuditEvent, lock_id=7_311_302, canonical=_canonical)
 
 
+def _area_id_of(target: Model | None) -> int | None:
+    """The area an event about `target` concerns, where the target has an obvious one."""
+    if target is None:
+        return None
+    if isinstance(target, Area):
+        return target.pk
+    for attribute in ("area_id", "grid_id"):
+        if area_id := getattr(target, attribute, None):
+            return area_id
+    if getattr(target, "household_id", None):
+        return target.household.grid_id
+    return None
+
+
 def _normalised_address(address: str | None) -> str | None:
     # Stored as the database returns it, so the hash recomputed on verification matches.
     return ipaddress.ip_address(address).compressed if address else None
@@ -48,9 +63,13 @@ def audit_record(
     target: Model | None = None,
     details: dict | None = None,
     ip_address: str | None = None,
+    area: Area | None = None,
 ) -> AuditEvent:
     """Append one event to the audit log, linked to the one before it: who did what to which
     object, from where (the address defaults to that of the request being served).
+
+    `area` is the area the event concerns (the auditor's desk filters on it); when not given it is
+    taken from the target where the target has one (an area, a grid, a household's grid).
 
     Call it inside the service's own transaction, so the event commits or rolls back with the
     change it describes, and call it last: the chain lock is held until that transaction commits,
@@ -66,6 +85,7 @@ def audit_record(
         object_repr=str(target)[:200] if target is not None else "",
         ip_address=_normalised_address(ip_address or client_address.get()),
         details=json.loads(json.dumps(details or {}, ensure_ascii=False)),
+        area_id=area.pk if area is not None else _area_id_of(target),
     )
     AUDIT_CHAIN.lock()
     AUDIT_CHAIN.link([event])

@@ -94,6 +94,11 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+    # The area the event concerns, so an auditor can search one community's events; PROTECT
+    # because a keyed event's hash covers it.
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("area")
+    )
     # Unique by constraints in Meta: unique=True would add a pattern-matching index to each,
     # written on every audited change and never read.
     prev_hash = models.CharField(max_length=64)
