@@ -35,6 +35,9 @@ def _clean(attribute: ServiceAttribute, raw) -> str | list[str] | None:
         allowed = {v["key"] for v in attribute.values}
         if any(key not in allowed for key in keys):
             raise ValidationError(_("Choose from the listed options."))
+        # Each option once: so no more answers than options, however many a client sends.
+        if len(set(keys)) != len(keys):
+            raise ValidationError(_("Choose each option at most once."))
         return keys or None
     value = _one(raw).strip()
     if value == "":

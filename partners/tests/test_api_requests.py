@@ -65,6 +65,7 @@ def test_a_malformed_idempotency_key_is_refused(partner_api, catalogue, value):
         ({"answers": {}}, "facility"),
         ({"answers": {"facility": {"nested": 1}}}, "answers"),
         ({"answers": {"facility": "lift\x00"}}, "answers"),
+        ({"answers": {"facility": "lift", "needs": ["a"] * 10_000}}, "needs"),
         ({"description": "nul\x00byte"}, "description"),
         ({"grid": "NOWHERE"}, "grid"),
         ({"grid": "C1"}, "location"),

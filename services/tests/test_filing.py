@@ -57,6 +57,8 @@ def test_a_double_submit_files_one_request(file_request):
         ({"answers": {"facility": "roof"}}, "facility", "listed options"),
         ({"answers": {"facility": "lift", "floors": "three"}}, "floors", "number"),
         ({"answers": {"facility": "lift", "needs": ["a", "zzz"]}}, "needs", "listed options"),
+        ({"answers": {"facility": "lift", "needs": ["a", "a"]}}, "needs", "at most once"),
+        ({"answers": {"facility": "lift", "needs": ["a", "b"] * 5000}}, "needs", "at most once"),
         ({"grid": None}, "location", "Say where"),
         ({"grid": None, "lat": Decimal("39.9"), "lng": Decimal("116.4")}, "location", "outside Shunqing"),
         ({"contact_phone": "123"}, "contact_phone", "11 digits"),
