@@ -6,6 +6,10 @@ list must be given; a missing or malformed value stops start-up with a message n
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from csp.constants import NONCE, NONE, SELF
+from django.urls import reverse_lazy
 
 from portal import env
 
@@ -48,6 +52,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Swagger UI as static files: the API docs at /api/docs/ work without the internet.
     "drf_spectacular_sidecar",
+    # The Content-Security-Policy (security/headers.py applies it): its settings checks and {% load csp %}.
+    "csp",
     "django_filters",
     # Before allauth, so the portal's templates replace allauth's layout.
     "portal",
@@ -69,6 +75,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files keep their long cache lifetimes; every view's answer gets these.
+    "security.headers.ContentSecurityPolicyMiddleware",
+    "security.headers.PermissionsPolicyMiddleware",
+    "security.headers.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -326,6 +336,60 @@ if env.get_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The audit log records the client's address. Only trust X-Forwarded-For when a proxy we run sets it.
 AUDIT_TRUST_X_FORWARDED_FOR = env.get_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
+
+# --- Content-Security-Policy and Permissions-Policy (security/headers.py, docs/operations.md) ------
+# Scripts and styles only from the portal's own static files (or a tag carrying the page's nonce):
+# an injected <script>, <style>, style="" or onclick="" does nothing. No 'unsafe-inline' or
+# 'unsafe-eval': neither the vendored Chart.js and Leaflet nor Swagger UI needs them.
+_map_tile_host = urlsplit(MAP_TILE_URL).netloc
+# Leaflet's {s} spreads tiles over sub-domains; CSP's wildcard stands for the leftmost label only.
+_map_tile_host = re.sub(r"^\{s\}\.", "*.", _map_tile_host)
+if "{" in _map_tile_host:
+    raise env.ConfigurationError(
+        "Environment variable MAP_TILE_URL may only have {s} as the first part of its host name, "
+        f"got {MAP_TILE_URL!r}."
+    )
+MAP_TILE_ORIGIN = f"{urlsplit(MAP_TILE_URL).scheme}://{_map_tile_host}" if MAP_TILE_URL else None
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # data: for images that stylesheets carry inline (Swagger UI's icons); map tiles from their server.
+        "img-src": [SELF, "data:", *([MAP_TILE_ORIGIN] if MAP_TILE_ORIGIN else [])],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "report-uri": [reverse_lazy("security:csp_report")],
+    }
+}
+# Features no page uses are off for every page and frame; the request form's map asks for the
+# position (geolocation) and the sign-in may use security keys (publickey-credentials-get).
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "ambient-light-sensor": [],
+    "autoplay": [],
+    "bluetooth": [],
+    "camera": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": ["self"],
+    "geolocation": ["self"],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "picture-in-picture": [],
+    "publickey-credentials-get": ["self"],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
