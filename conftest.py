@@ -23,6 +23,15 @@ def media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def audit_checkpoints_in_tmp(settings, tmp_path):
+    """Signed checkpoints and archives of the logs go to folders of the test's own: a checkpoint
+    left by another test would vouch for rows this test's database never had."""
+    settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "audit-checkpoints")
+    settings.AUDIT_ARCHIVE_DIR = str(tmp_path / "audit-archive")
+    settings.AUDIT_CHECKPOINT_URL = ""
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
 

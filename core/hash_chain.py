@@ -5,6 +5,12 @@ message log).
 Each chain says how a row is written down for hashing (`canonical`); this module links, locks and
 verifies. With a `key` the link is an HMAC-SHA256, which someone who can write to the table but
 does not hold the key cannot recompute; without one it is a plain SHA-256.
+
+A chain that began before it had a key keeps its old rows' plain links: `keyed_after` names the
+last plain row (a marker the chain writes through `mark_keyed` on its first keyed append), and
+verification checks SHA-256 up to it and the HMAC after it. What the database cannot protect —
+a table truncated or its newest rows removed, or rows rewritten by someone who holds the key — is
+caught against signed checkpoints kept outside it (core.chain_checkpoints).
 """
 
 from __future__ import annotations
@@ -21,19 +27,43 @@ GENESIS_HASH = "0" * 64
 
 @dataclass(frozen=True)
 class ChainReport:
-    """How many rows fit, and the first that does not (None when the chain is intact) and why."""
+    """How many rows fit, and the first that does not (None when the chain is intact) and why.
+
+    `missing_id` is set instead of `broken` when rows a checkpoint vouches for are gone (the
+    table was truncated or its newest rows removed): there is no row to point at."""
 
     checked: int
     broken: models.Model | None = None
     reason: str = ""
+    missing_id: int | None = None
 
     @property
     def intact(self) -> bool:
-        return self.broken is None
+        return self.broken is None and not self.reason
 
     @property
     def broken_id(self) -> int | None:
-        return None if self.broken is None else self.broken.pk
+        return self.missing_id if self.broken is None else self.broken.pk
+
+
+@dataclass(frozen=True)
+class Vouched:
+    """What a signed record kept outside the database says about the chain: the row at `position`
+    (its primary key) has `hash` and is the `count`th of the chain since its start."""
+
+    position: int
+    hash: str
+    count: int
+    label: str  # names the record in a report (its kind and time)
+
+
+@dataclass(frozen=True)
+class ChainStart:
+    """Where the rows in the table begin when older ones were archived: the archive's last row."""
+
+    position: int
+    hash: str
+    count: int
 
 
 @dataclass(frozen=True)
@@ -43,13 +73,22 @@ class HashChain:
     lock_id: int
     canonical: Callable[[models.Model], bytes]
     key: Callable[[], bytes | None] = lambda: None
+    # Names the chain in checkpoints, archives and alerts.
+    name: str = ""
+    # How a keyed row is written down, if it says more than a plain one (old rows keep their form).
+    keyed_canonical: Callable[[models.Model], bytes] | None = None
+    # The primary key of the last plain row (0: every row is keyed); None while the chain has no
+    # marker yet, i.e. every row is plain.
+    keyed_after: Callable[[], int | None] = lambda: 0
+    # Records the marker, under the chain's lock, naming the last plain row (0 when none).
+    mark_keyed: Callable[[int], None] | None = None
 
-    def hash_of(self, row: models.Model) -> str:
-        key = self.key()
-        data = self.canonical(row)
+    def hash_of(self, row: models.Model, *, keyed: bool = True) -> str:
+        key = self.key() if keyed else None
         if key:
+            data = (self.keyed_canonical or self.canonical)(row)
             return hmac.new(key, data, hashlib.sha256).hexdigest()
-        return hashlib.sha256(data).hexdigest()
+        return hashlib.sha256(self.canonical(row)).hexdigest()
 
     def lock(self) -> None:
         """Two writers must not both link to the same previous row: the lock is held until the
@@ -62,30 +101,90 @@ class HashChain:
         last = self.model.objects.order_by("-pk").values_list("hash", flat=True).first()
         return last or GENESIS_HASH
 
-    def link(self, rows: Iterable[models.Model]) -> None:
-        """Set `prev_hash` and `hash` of unsaved rows, in order, after the chain's head. Call
-        `lock` first, in the transaction that saves them."""
-        previous = self.head()
+    def head_position(self) -> tuple[int, str]:
+        """The primary key and hash of the newest row ((0, genesis) for an empty table)."""
+        last = self.model.objects.order_by("-pk").values_list("pk", "hash").first()
+        return last or (0, GENESIS_HASH)
+
+    def _keyed_now(self) -> bool:
+        """Whether rows appended now are keyed; writes the marker on the first keyed append."""
+        if not self.key():
+            return False
+        if self.keyed_after() is None:
+            if self.mark_keyed is None:
+                return False
+            self.mark_keyed(self.head_position()[0])
+        return True
+
+    def link(self, rows: Iterable[models.Model], *, keyed: bool | None = None) -> int:
+        """Set `prev_hash` and `hash` of unsaved rows, in order, after the chain's head, and return
+        the head's position (to tell whether the append crossed a checkpoint). Call `lock`
+        first, in the transaction that saves them."""
+        if keyed is None:
+            keyed = self._keyed_now()
+        position, previous = self.head_position()
         for row in rows:
             row.prev_hash = previous
-            row.hash = previous = self.hash_of(row)
+            row.hash = previous = self.hash_of(row, keyed=keyed)
+        return position
 
     def verify(
-        self, rows: Iterable[models.Model], *, also: Callable[[models.Model], str] = lambda row: ""
+        self,
+        rows: Iterable[models.Model],
+        *,
+        also: Callable[[models.Model], str] = lambda row: "",
+        start: ChainStart | None = None,
+        vouched: Iterable[Vouched] = (),
     ) -> ChainReport:
         """Walk `rows` (the whole table, in order) and report the first that does not fit: a broken
-        link, content that does not match its hash, or what `also` says is wrong with it."""
-        expected_prev = GENESIS_HASH
+        link, content that does not match its hash, or what `also` says is wrong with it; then
+        whether every row a signed checkpoint (`vouched`) names is there with the hash it had.
+
+        `start` is the archive's last row when older rows were archived: the first row in the
+        table must link to it."""
+        keyed_after = self.keyed_after()
+        expected_prev = start.hash if start else GENESIS_HASH
+        count = start.count if start else 0
         checked = 0
+        pending = sorted((v for v in vouched if start is None or v.position > start.position), key=lambda v: v.position)
         for row in rows:
+            while pending and pending[0].position < row.pk:
+                gone = pending.pop(0)
+                return ChainReport(
+                    checked,
+                    row,
+                    f"event {gone.position}, which the {gone.label} vouches for, is missing "
+                    "(rows were removed from the log)",
+                )
             if row.prev_hash != expected_prev:
                 return ChainReport(
                     checked, row, "its link to the previous row is broken (a row before it was changed or removed)"
                 )
-            if self.hash_of(row) != row.hash:
+            keyed = keyed_after is not None and row.pk > keyed_after
+            if self.hash_of(row, keyed=keyed) != row.hash:
                 return ChainReport(checked, row, "its content does not match its hash (the row was changed)")
             if reason := also(row):
                 return ChainReport(checked, row, reason)
+            count += 1
+            while pending and pending[0].position == row.pk:
+                check = pending.pop(0)
+                if check.hash != row.hash or check.count != count:
+                    return ChainReport(
+                        checked,
+                        row,
+                        f"it differs from what the {check.label} vouches for "
+                        "(the log was rewritten and its hashes recomputed)",
+                    )
             expected_prev = row.hash
             checked += 1
+        if pending:
+            last = pending[-1]
+            return ChainReport(
+                checked,
+                reason=(
+                    f"the log ends after {count} events, but the {last.label} vouches for {last.count} events up to "
+                    f"event {last.position} (the table was truncated or its newest rows removed)"
+                ),
+                missing_id=last.position,
+            )
         return ChainReport(checked)

@@ -197,3 +197,28 @@ def post(*, target: Target, body: bytes, headers: dict[str, str], timeout: float
     with response:
         excerpt = response.read(ANSWER_EXCERPT).decode("utf-8", "replace")
         return Answer(status=response.status, excerpt=" ".join(excerpt.split()))
+
+
+def fetch(*, target: Target, url: str, timeout: float, limit: int = 10_000_000) -> bytes:
+    """GET `url` (on the checked `target`'s host) and return the body of a 2xx answer.
+
+    The same bare opener as `post`. Raises OSError or http.client.HTTPException when no usable
+    answer came (including a status outside 2xx)."""
+    opener = urllib.request.OpenerDirector()
+    opener.addheaders = [("User-Agent", USER_AGENT)]
+    opener.add_handler(
+        _PinnedHTTPSHandler(target.address) if target.scheme == "https" else _PinnedHTTPHandler(target.address)
+    )
+    request = urllib.request.Request(url, method="GET")  # noqa: S310 - http(s) only, as for post
+    try:
+        response = opener.open(request, timeout=timeout)
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, OSError):
+            raise exc.reason from None
+        raise
+    if response is None:
+        raise http.client.HTTPException(f"cannot fetch from a {target.scheme}:// address")
+    with response:
+        if not 200 <= response.status < 300:
+            raise http.client.HTTPException(f"the server answered {response.status}")
+        return response.read(limit)

@@ -117,6 +117,10 @@ TEMPLATES = [
 DATABASES = {"default": env.get_database("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.get_int("DATABASE_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The owner of the tables, for migrate, archive_audit and database_roles (docs/operations.md): in
+# production the portal's own role may not change or remove audit and exchange log rows.
+if env.get_str("DATABASE_OWNER_URL"):
+    DATABASES["owner"] = env.get_database("DATABASE_OWNER_URL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.get_redis_url("REDIS_URL")
@@ -183,6 +187,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exchange.tasks.exchange_log_verify_task",
         "schedule": 24 * 60 * 60,
     },
+    # The heads of both logs, signed, written outside the database (also every 10,000 rows).
+    "audit-checkpoint-hourly": {
+        "task": "security.tasks.audit_checkpoint_task",
+        "schedule": 60 * 60,
+    },
+    "exchange-log-checkpoint-hourly": {
+        "task": "exchange.tasks.exchange_log_checkpoint_task",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- identity --------------------------------------------------------------------------------
@@ -205,6 +218,25 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env.get_choice("ACCOUNT_EMAIL_VERIFICATION", "optional", ("none", "optional", "mandatory"))
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
+
+# --- the audit log's and the exchange log's protection (docs/operations.md, "The audit log") --
+# Empty: derived from SECRET_KEY (development, tests); `check --deploy` requires both in production.
+AUDIT_LOG_KEY = env.get_str("AUDIT_LOG_KEY", "")
+AUDIT_CHECKPOINT_SIGNING_KEY = env.get_str("AUDIT_CHECKPOINT_SIGNING_KEY", "")
+for _name, _value in (("AUDIT_LOG_KEY", AUDIT_LOG_KEY), ("AUDIT_CHECKPOINT_SIGNING_KEY", AUDIT_CHECKPOINT_SIGNING_KEY)):
+    if _value and len(_value) < 32:
+        raise env.ConfigurationError(f"Environment variable {_name} must be at least 32 characters long.")
+# For a verifier without the signing key: the public key `manage.py verify_audit --public-key` prints.
+AUDIT_CHECKPOINT_VERIFY_KEY = env.get_str("AUDIT_CHECKPOINT_VERIFY_KEY", "")
+# Where signed checkpoints go: a directory (empty: .data/audit-checkpoints) or an https:// endpoint.
+AUDIT_CHECKPOINT_DIR = env.get_str("AUDIT_CHECKPOINT_DIR", "")
+AUDIT_CHECKPOINT_URL = env.get_str("AUDIT_CHECKPOINT_URL", "")
+if AUDIT_CHECKPOINT_URL and not AUDIT_CHECKPOINT_URL.startswith("https://"):
+    raise env.ConfigurationError(
+        f"Environment variable AUDIT_CHECKPOINT_URL must be an https:// URL, got {AUDIT_CHECKPOINT_URL!r}."
+    )
+# Where archive_audit writes archived months (empty: .data/audit-archive).
+AUDIT_ARCHIVE_DIR = env.get_str("AUDIT_ARCHIVE_DIR", "")
 
 # --- e-mail: printed to the console in development, SMTP in production -----------------------
 if DEBUG and not env.get_str("EMAIL_HOST"):

@@ -4,6 +4,7 @@ Tests run against real PostgreSQL and Redis; `make test` finds both, or starts i
 """
 
 import os
+import tempfile
 
 # Pinned: a developer's .env (DEBUG=true) must not change what the tests check.
 os.environ.setdefault("DEBUG", "false")
@@ -13,6 +14,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijk
 os.environ.setdefault("PERSONAL_DATA_KEY", "test-only-personal-data-key-0123456789abcdef")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Not the working tree's .data/: checkpoints of the development database would not fit the test's.
+os.environ.setdefault("AUDIT_CHECKPOINT_DIR", tempfile.mkdtemp(prefix="portal-test-checkpoints-"))
 
 from portal.settings import *  # noqa: E402, F403
 

@@ -28,6 +28,9 @@ ACTION_LABELS = {
     # Security
     "security.alert": _("Security alert raised"),
     "security.alert_acknowledge": _("Security alert acknowledged"),
+    "audit.chain_keyed": _("Log hashes keyed from here on"),
+    "audit.chain_restored": _("Log restored from a backup"),
+    "audit.chain_archived": _("Older log events archived"),
     "api_key.create": _("API key created"),
     "api_key.revoke": _("API key revoked"),
     "api.call": _("API call"),

@@ -20,6 +20,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.chain_checkpoints import checkpoint_due
 from exchange.datasets import DATASETS
 from exchange.models import (
     AgreementStatus,
@@ -47,6 +48,12 @@ PERIODS = {
     Frequency.WEEKLY: timedelta(days=7),
     Frequency.MONTHLY: timedelta(days=30),
 }
+
+
+def _queue_log_checkpoint() -> None:
+    from exchange.tasks import exchange_log_checkpoint_task
+
+    exchange_log_checkpoint_task.delay()
 
 
 def _enqueue(job_id: int) -> None:
@@ -215,11 +222,12 @@ def _log(*, job: ExchangeJob, key, name: str, written) -> MessageLogEntry | None
         payload_bytes=written.size,
         record_count=written.record_count,
         created_at=timezone.now(),
-        prev_hash=MESSAGE_LOG_CHAIN.head(),
     )
     entry.signature = sign(key, manifest_of(entry))
-    entry.hash = MESSAGE_LOG_CHAIN.hash_of(entry)
+    before = MESSAGE_LOG_CHAIN.link([entry])
     entry.save()
+    if checkpoint_due(MESSAGE_LOG_CHAIN, before, entry.pk):
+        transaction.on_commit(_queue_log_checkpoint)
     _copy_residents(entry.pk, written.resident_ids)
     now = timezone.now()
     ExchangeJob.objects.filter(pk=job.pk).update(

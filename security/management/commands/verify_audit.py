@@ -1,16 +1,35 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from security.audit import audit_chain_verify
+from core import chain_checkpoints
+from security.audit import audit_chain_check
 
 
 class Command(BaseCommand):
-    help = "Walk the audit log's hash chain and report the first broken link (exit status 1 if any)."
+    help = (
+        "Walk the audit log's hash chain and check it against the signed checkpoints kept outside the "
+        "database; report the first broken link, or rows a checkpoint vouches for that are missing or "
+        "rewritten (exit status 1 if any)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--public-key", action="store_true", help="print the checkpoints' verify key (AUDIT_CHECKPOINT_VERIFY_KEY)"
+        )
 
     def handle(self, *args, **options):
-        report = audit_chain_verify()
-        if not report.intact:
+        if options["public_key"]:
+            self.stdout.write(chain_checkpoints.verify_key_text())
+            return
+        check = audit_chain_check()
+        if check.invalid_records:
+            self.stderr.write(f"{check.invalid_records} checkpoint records have no valid signature and were ignored.")
+        if not check.intact:
+            where = f"at event {check.report.broken_id}" if check.report.broken_id else "(checkpoints)"
             raise CommandError(
-                f"Audit chain broken at event {report.broken_id}: {report.reason}. "
-                f"{report.checked} events before it are intact."
+                f"Audit chain broken {where}: {check.problem}. {check.report.checked} events before it are intact."
             )
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} events verified."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Audit chain intact: {check.report.checked} events verified against {check.records} signed records."
+            )
+        )
