@@ -8,6 +8,7 @@ import io
 from django.http import HttpResponse
 from openpyxl import Workbook
 
+from core.spreadsheet import spreadsheet_safe
 from dashboards.tables import Table, cell_text, cell_value
 
 FORMATS = {
@@ -19,7 +20,7 @@ FORMATS = {
 def _csv(table: Table) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([column.label for column in table.columns])
+    writer.writerow([spreadsheet_safe(column.label) for column in table.columns])
     for row in table.rows:
         writer.writerow([_csv_cell(value, column.kind) for value, column in zip(row, table.columns, strict=True)])
     # With a byte-order mark, Excel on a Chinese Windows reads the file as UTF-8.
@@ -28,8 +29,7 @@ def _csv(table: Table) -> bytes:
 
 def _csv_cell(value, kind: str) -> str:
     text = cell_text(value, kind) if kind in ("hours", "share") or value is None else str(cell_value(value, kind))
-    # A cell starting like a formula is neutralised, so a spreadsheet never runs it.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return spreadsheet_safe(text)
 
 
 def _xlsx(table: Table) -> bytes:
@@ -44,10 +44,7 @@ def _xlsx(table: Table) -> bytes:
 
 
 def _xlsx_cell(value, kind: str):
-    value = cell_value(value, kind)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    return spreadsheet_safe(cell_value(value, kind))
 
 
 def table_response(table: Table, file_format: str, filename: str) -> HttpResponse:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from core.spreadsheet import spreadsheet_safe
 from exchange.datasets import Row
 from exchange.models import PayloadFormat
 
@@ -74,10 +75,13 @@ def write_payload(*, name: str, payload_format: str, fields: list[str], rows: It
         buffered = io.BufferedWriter(hashing, buffer_size=READ_BLOCK)
         text = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
         if payload_format == PayloadFormat.CSV:
-            writer = csv.writer(text, lineterminator="\n")
+            # RFC 4180's CRLF: with it the writer quotes a value holding a lone CR, which would
+            # otherwise end the row and start the next with whatever follows (a formula, say).
+            writer = csv.writer(text, lineterminator="\r\n")
             writer.writerow(fields)
             for row in rows:
-                writer.writerow([row.values[code] for code in fields])
+                # Officials open CSV payloads in spreadsheets; JSON Lines carry values as they are.
+                writer.writerow([spreadsheet_safe(row.values[code]) for code in fields])
                 count += 1
                 if row.resident_id is not None:
                     resident_ids.append(row.resident_id)
