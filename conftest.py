@@ -8,12 +8,23 @@ from django.core.cache import cache
 from django.utils import translation
 
 from directory.models import Area, Organisation
+from security.mfa import mfa_totp_enrol
 from security.models import Role
+from security.roles import MFA_REQUIRED_ROLES
 from security.services import role_grant
 from services.catalogue import service_define
 from services.models import RoutingRule
 from services.services import request_file
-from tests.factories import PASSWORD, AreaFactory, HouseholdFactory, OrganisationFactory, ResidentFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    STAFF_TOTP_SECRET,
+    AreaFactory,
+    HouseholdFactory,
+    OrganisationFactory,
+    ResidentFactory,
+    UserFactory,
+    authenticated_recently,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -85,12 +96,22 @@ def orgs(tree):
 
 @pytest.fixture
 def make_user(db):
-    """make_user(role, area, organisation=None) → a user holding that role."""
+    """make_user(role, area, organisation=None) → a user holding that role; staff enrolled in TOTP
+    unless mfa=False."""
 
-    def make(role: str | None = None, area: Area | None = None, organisation: Organisation | None = None, **kwargs):
+    def make(
+        role: str | None = None,
+        area: Area | None = None,
+        organisation: Organisation | None = None,
+        mfa: bool | None = None,
+        **kwargs,
+    ):
         user = UserFactory(**kwargs)
         if role is not None:
             role_grant(user=user, role=role, area=area, organisation=organisation)
+        # Staff come enrolled in TOTP (STAFF_TOTP_SECRET), or every staff page would send them to enrolment.
+        if (role in MFA_REQUIRED_ROLES) if mfa is None else mfa:
+            mfa_totp_enrol(user=user, secret=STAFF_TOTP_SECRET)
         return user
 
     return make
@@ -110,6 +131,7 @@ def residents(tree):
 def login(client):
     def sign_in(user):
         assert client.login(username=user.username, password=PASSWORD)
+        authenticated_recently(client, user)
         return client
 
     return sign_in

@@ -6,6 +6,7 @@ from copy import copy
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -287,6 +288,7 @@ def request_list(request):
 
 
 @role_required(DASHBOARD_ROLES)
+@reauthentication_required
 def export(request, table: str, file_format: str):
     if table not in TABLE_PAGES or file_format not in FORMATS:
         raise Http404

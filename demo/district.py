@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.db import transaction
 
 from demo.casework import build_catalogue, build_demo_requests
@@ -21,7 +22,9 @@ from directory.services import area_create, organisation_create
 from residents.models import Household, ResidentProfile
 from residents.services import household_create, resident_register
 from security import personal_data
+from security.mfa import mfa_enrolled, mfa_totp_enrol
 from security.models import Role, User
+from security.roles import MFA_REQUIRED_ROLES
 from security.services import role_grant, user_create
 
 DISTRICT_CODE = "511302"
@@ -241,6 +244,9 @@ def build_demo(*, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     for username, display_name, role, area, organisation in people:
         user = _user(username, display_name, password=password)
         role_grant(user=user, role=role, area=area, organisation=organisation)
+        if role in MFA_REQUIRED_ROLES and not mfa_enrolled(user):
+            # Staff must sign in with a second factor; `manage.py demo_mfa_code <username>` shows the code.
+            mfa_totp_enrol(user=user, secret=generate_totp_secret())
         logins.append(DemoLogin(username=username, role=str(Role(role).label), where=str(organisation or area)))
     admin = User.objects.get(username="demo_admin")
     if not admin.is_superuser:

