@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -26,8 +28,10 @@ from notifications.models import Channel, Notification, NotificationPreference, 
 from notifications.selectors import delivery_channels_for_user, inbox_for_user
 from notifications.tasks import outbox_deliver_task
 from security import personal_data
+from security.alerts import alert_kind_label, alerts_claim_undelivered
 from security.audit import audit_record
 from security.models import User
+from security.selectors import alert_recipients
 
 # Wait before attempt 2, 3, 4 and 5; a fifth failure gives up.
 outbox = LeasedOutbox(
@@ -196,3 +200,28 @@ def notification_preference_update(
         details={"email": email, "sms": sms, "sms_phone": phone_change},
     )
     return preference
+
+
+# --- security alerts for auditors ---------------------------------------------------------------
+@transaction.atomic
+def security_alerts_deliver(*, batch_size: int = 100) -> int:
+    """Tell every active auditor and administrator whose scope covers an undelivered security
+    alert about it, in their inbox and their channels; returns how many alerts were delivered.
+
+    The claim and the messages commit together, so an alert is told once, or not yet; security
+    raises alerts without knowing about notifications (notifications depends on security).
+    """
+    alerts = alerts_claim_undelivered(limit=batch_size)
+    with translation.override(settings.LANGUAGE_CODE):
+        for alert in alerts:
+            title = _("Security alert: %(kind)s") % {"kind": alert_kind_label(alert.kind)}
+            for recipient in alert_recipients(alert=alert):
+                notify(
+                    recipient=recipient,
+                    kind="security_alert",
+                    title=title,
+                    body=alert.summary,
+                    link=reverse("security:alerts"),
+                    key=f"security_alert:{alert.pk}:{recipient.pk}",
+                )
+    return len(alerts)

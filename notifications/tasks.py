@@ -24,3 +24,12 @@ def outbox_sweep_task() -> int:
     from notifications.services import outbox_sweep
 
     return len(outbox_sweep())
+
+
+# Beat runs it every minute; one run must end before the next is due.
+@shared_task(soft_time_limit=45, time_limit=55)
+def security_alerts_deliver_task() -> int:
+    """Tell auditors about new security alerts; returns how many alerts were delivered."""
+    from notifications.services import security_alerts_deliver
+
+    return security_alerts_deliver()

@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "portal",
     "allauth",
     "allauth.account",
-    "allauth.mfa",
     # Our apps, in dependency order (see the README's layout).
     "core",
     "directory",
@@ -88,8 +87,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # After allauth's: staff without a second factor go to enrolment before any page (security.mfa).
-    "security.mfa.MfaEnrolmentMiddleware",
     "security.middleware.RequestAddressMiddleware",
 ]
 
@@ -190,6 +187,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exchange.tasks.exchange_log_verify_task",
         "schedule": 24 * 60 * 60,
     },
+    # The auditor's desk: look for what auditors should be told, then tell them.
+    "security-alerts-detect": {
+        "task": "security.tasks.alerts_detect_task",
+        "schedule": 60,
+    },
+    "notifications-security-alerts-deliver": {
+        "task": "notifications.tasks.security_alerts_deliver_task",
+        "schedule": 60,
+    },
     # The heads of both logs, signed, written outside the database (also every 10,000 rows).
     "audit-checkpoint-hourly": {
         "task": "security.tasks.audit_checkpoint_task",
@@ -222,16 +228,6 @@ ACCOUNT_EMAIL_VERIFICATION = env.get_choice("ACCOUNT_EMAIL_VERIFICATION", "optio
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 
-# --- MFA (allauth.mfa): required for staff (security.roles.MFA_REQUIRED_ROLES), optional for residents ---
-MFA_ADAPTER = "security.mfa.PortalMfaAdapter"
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
-MFA_TOTP_ISSUER = "顺庆智慧社区"
-# One 30-second step either side: a phone's clock drifts, and a code typed at a step's end still counts.
-MFA_TOTP_TOLERANCE = 1
-# WebAuthn needs https; only a developer's http://localhost may stand in for it.
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
-MFA_PASSKEY_LOGIN_ENABLED = False
-
 # --- the audit log's and the exchange log's protection (docs/operations.md, "The audit log") --
 # Empty: derived from SECRET_KEY (development, tests); `check --deploy` requires both in production.
 AUDIT_LOG_KEY = env.get_str("AUDIT_LOG_KEY", "")
@@ -250,6 +246,30 @@ if AUDIT_CHECKPOINT_URL and not AUDIT_CHECKPOINT_URL.startswith("https://"):
     )
 # Where archive_audit writes archived months (empty: .data/audit-archive).
 AUDIT_ARCHIVE_DIR = env.get_str("AUDIT_ARCHIVE_DIR", "")
+
+# --- the auditor's desk: when auditors are alerted (docs/operations.md, "The auditor's desk") ----
+# Failed sign-ins within the window: per address generous (many residents share a carrier address).
+SECURITY_ALERT_SIGN_IN_WINDOW_MINUTES = env.get_int("SECURITY_ALERT_SIGN_IN_WINDOW_MINUTES", 10, minimum=1)
+SECURITY_ALERT_SIGN_IN_FAILURES_PER_ADDRESS = env.get_int("SECURITY_ALERT_SIGN_IN_FAILURES_PER_ADDRESS", 100, minimum=2)
+SECURITY_ALERT_SIGN_IN_FAILURES_PER_ACCOUNT = env.get_int("SECURITY_ALERT_SIGN_IN_FAILURES_PER_ACCOUNT", 10, minimum=2)
+# Exports and reveals of personal data by one user within the window.
+SECURITY_ALERT_BULK_WINDOW_MINUTES = env.get_int("SECURITY_ALERT_BULK_WINDOW_MINUTES", 60, minimum=1)
+SECURITY_ALERT_EXPORTS_PER_USER = env.get_int("SECURITY_ALERT_EXPORTS_PER_USER", 20, minimum=2)
+SECURITY_ALERT_REVEALS_PER_USER = env.get_int("SECURITY_ALERT_REVEALS_PER_USER", 30, minimum=2)
+# A reveal outside these hours (Asia/Shanghai) or days (ISO weekdays, Monday = 1) is alerted.
+_working_hours = env.get_str("SECURITY_ALERT_WORKING_HOURS", "08:00-20:00")
+_hours = re.fullmatch(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]|24):([0-5][0-9])", _working_hours)
+if not _hours or _working_hours[:5] >= _working_hours[6:]:
+    raise env.ConfigurationError(
+        f"Environment variable SECURITY_ALERT_WORKING_HOURS must look like 08:00-20:00, got {_working_hours!r}."
+    )
+SECURITY_ALERT_WORKING_HOURS = (_working_hours[:5], _working_hours[6:])  # ("08:00", "20:00"), local time
+_working_days = env.get_list("SECURITY_ALERT_WORKING_DAYS", ["1", "2", "3", "4", "5"])
+if not all(day in {"1", "2", "3", "4", "5", "6", "7"} for day in _working_days):
+    raise env.ConfigurationError(
+        f"Environment variable SECURITY_ALERT_WORKING_DAYS must list ISO weekdays 1-7, got {_working_days!r}."
+    )
+SECURITY_ALERT_WORKING_DAYS = sorted({int(day) for day in _working_days})
 
 # --- e-mail: printed to the console in development, SMTP in production -----------------------
 if DEBUG and not env.get_str("EMAIL_HOST"):
