@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "portal",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     # Our apps, in dependency order (see the README's layout).
     "core",
     "directory",
@@ -87,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After allauth's: staff without a second factor go to enrolment before any page (security.mfa).
+    "security.mfa.MfaEnrolmentMiddleware",
     "security.middleware.RequestAddressMiddleware",
 ]
 
@@ -227,6 +230,16 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env.get_choice("ACCOUNT_EMAIL_VERIFICATION", "optional", ("none", "optional", "mandatory"))
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
+
+# --- MFA (allauth.mfa): required for staff (security.roles.MFA_REQUIRED_ROLES), optional for residents ---
+MFA_ADAPTER = "security.mfa.PortalMfaAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "顺庆智慧社区"
+# One 30-second step either side: a phone's clock drifts, and a code typed at a step's end still counts.
+MFA_TOTP_TOLERANCE = 1
+# WebAuthn needs https; only a developer's http://localhost may stand in for it.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+MFA_PASSKEY_LOGIN_ENABLED = False
 
 # --- the audit log's and the exchange log's protection (docs/operations.md, "The audit log") --
 # Empty: derived from SECRET_KEY (development, tests); `check --deploy` requires both in production.

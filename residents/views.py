@@ -1,4 +1,5 @@
 from allauth.account.decorators import reauthentication_required
+from allauth.account.decorators import reauthentication_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator

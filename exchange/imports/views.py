@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.spreadsheet import spreadsheet_safe
 from exchange.imports.forms import ImportUploadForm
 from exchange.imports.selectors import (
     failed_batches,
@@ -87,7 +88,7 @@ def rejection_report_response(dataset_import) -> StreamingHttpResponse:
     def lines():
         yield "\ufeff" + writer.writerow([_("Line"), _("Column"), _("Reason")])
         for row in rejection_report_rows(dataset_import=dataset_import):
-            yield writer.writerow(row)
+            yield writer.writerow([spreadsheet_safe(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     name = f"import-{str(dataset_import.public_id)[:8]}-rejected-rows.csv"
