@@ -2,26 +2,22 @@
 
 Department officers see the agreements their organisation provides or consumes; district leaders,
 auditors and administrators see those whose provider works in their area; a resident sees the
-exchanges and staff reads that included them.
+exchanges that included them (on residents' "who used my data").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from exchange.models import Dataset, DatasetField, ExchangeJob, MessageLogEntry, MessageLogResident, SharingAgreement
-from residents.selectors import resident_own_profile
-from security.models import ApiKey, AuditEvent, RoleAssignment, User
+from residents.data_rights import DataUse
+from residents.models import ResidentProfile
+from security.models import ApiKey, User
 from security.roles import EXCHANGE_OVERSIGHT_ROLES, EXCHANGE_ROLES
 from security.scoping import has_role, restrict
-
-# The audit actions that show a resident's full ID number and phone to a member of staff.
-STAFF_READ_ACTIONS = ("resident.reveal",)
 
 
 def datasets_for_user(*, user: User) -> QuerySet[Dataset]:
@@ -104,56 +100,23 @@ def agreement_get_for_key(*, key: ApiKey, public_id) -> SharingAgreement | None:
 
 
 # --- "who used my data" ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DataUse:
-    at: datetime
-    kind: str  # "exchange" or "staff_read"
-    who: str  # the department, or the staff member's role and where they work
-    agreement: SharingAgreement | None = None
-    dataset: str = ""
-    purpose: str = ""
-
-
-def _staff_descriptions(user_ids: set[int]) -> dict[int, str]:
-    descriptions: dict[int, list[str]] = {}
-    assignments = RoleAssignment.objects.filter(user_id__in=user_ids).select_related("area", "organisation")
-    for assignment in assignments.order_by("user_id", "role"):
-        place = assignment.organisation.name if assignment.organisation else assignment.area.name
-        descriptions.setdefault(assignment.user_id, []).append(f"{assignment.get_role_display()} · {place}")
-    return {user_id: "; ".join(parts) for user_id, parts in descriptions.items()}
-
-
-def data_uses_for_resident(*, user: User, limit: int = 200) -> list[DataUse]:
-    """Every exchange that included the signed-in resident, and every time a member of staff saw
-    their full ID number and phone; newest first. Empty for someone without a resident profile."""
-    profile = resident_own_profile(user=user)
-    if profile is None:
-        return []
+def exchange_uses_of_resident(*, user: User, profile: ResidentProfile, limit: int = 200) -> list[DataUse]:
+    """Every exchange whose payload named the resident, newest first: registered with
+    residents.data_rights, so "who used my data" shows them beside the staff reads."""
     entry_ids = MessageLogResident.objects.filter(resident=profile).values("entry_id")
     entries = (
         MessageLogEntry.objects.filter(pk__in=entry_ids)
         .select_related("agreement__dataset", "agreement__consumer")
         .order_by("-created_at")[:limit]
     )
-    uses = [
+    return [
         DataUse(
             at=entry.created_at,
             kind="exchange",
             who=entry.agreement.consumer.name,
-            agreement=entry.agreement,
-            dataset=entry.agreement.dataset.name,
+            what=_("Sent to a department: %(dataset)s") % {"dataset": entry.agreement.dataset.name},
             purpose=entry.agreement.purpose,
+            reference=str(entry.agreement.public_id),
         )
         for entry in entries
     ]
-    reads = list(
-        AuditEvent.objects.filter(
-            action__in=STAFF_READ_ACTIONS, object_type="residents.ResidentProfile", object_id=str(profile.pk)
-        )
-        .exclude(actor_id=user.pk)
-        .order_by("-id")
-        .values_list("occurred_at", "actor_id")[:limit]
-    )
-    staff = _staff_descriptions({actor_id for _at, actor_id in reads if actor_id})
-    uses += [DataUse(at=at, kind="staff_read", who=staff.get(actor_id, "")) for at, actor_id in reads]
-    return sorted(uses, key=lambda use: use.at, reverse=True)[:limit]

@@ -16,7 +16,6 @@ from exchange.models import Delivery
 from exchange.selectors import (
     agreement_get_for_user,
     agreements_for_user,
-    data_uses_for_resident,
     dataset_get_for_user,
     datasets_for_user,
     entries_for_user,
@@ -174,4 +173,5 @@ def message_log(request):
 
 @login_required
 def my_data(request):
-    return render(request, "exchange/my_data.html", {"uses": data_uses_for_resident(user=request.user)})
+    # "Who used my data" moved to the resident's own pages, which show exchanges beside staff reads.
+    return redirect("residents:data_uses", permanent=True)

@@ -7,6 +7,7 @@ from security.roles import (
     DASHBOARD_ROLES,
     EXCHANGE_ROLES,
     ORGANISATION_ROLES,
+    RESIDENT_REGISTRAR_ROLES,
     SCORECARD_ROLES,
 )
 from security.scoping import has_role
@@ -28,6 +29,8 @@ def navigation(request):
         links.append((reverse("exchange:catalogue"), _("Data exchange")))
     if has_role(user, AREA_ROLES):
         links.append((reverse("residents:staff_list"), _("Residents")))
+    if has_role(user, RESIDENT_REGISTRAR_ROLES):
+        links.append((reverse("residents:correction_queue"), _("Correction requests")))
     if has_role(user, ORGANISATION_ROLES):
         links.append((reverse("portal:organisation_home"), _("My organisation")))
     if has_role(user, AUDIT_READER_ROLES):

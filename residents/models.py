@@ -78,3 +78,67 @@ class ResidentProfile(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.full_name
+
+
+class RevealPurpose(models.TextChoices):
+    """Why a member of staff opens a resident's full ID-card number and phone: stored in the
+    reveal's audit event and shown to the resident on "who used my data"."""
+
+    HANDLE_REQUEST = "handle_request", _("Handling their service request")
+    CARE_CONTACT = "care_contact", _("Contacting or visiting them (care, follow-up)")
+    VERIFY_IDENTITY = "verify_identity", _("Checking their identity (registration, at the office)")
+    CORRECTION = "correction", _("Handling their correction request")
+    OTHER = "other", _("Other (say what)")
+
+
+class CorrectionRequest(TimeStampedModel):
+    """A resident's request to correct their record in the register (PIPL art. 46), decided by the
+    staff over their grid. The value asked for may be an ID-card number or phone, so it is stored
+    encrypted like the register's own."""
+
+    class Field(models.TextChoices):
+        FULL_NAME = "full_name", _("Name")
+        ID_CARD = "id_card", _("ID-card number")
+        PHONE = "phone", _("Mobile number")
+        ADDRESS = "address", _("Address")
+        IS_ELDERLY = "is_elderly", _("Elderly (60 or over)")
+        LIVES_ALONE = "lives_alone", _("Lives alone")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the community")
+        APPLIED = "applied", _("Corrected")
+        REFUSED = "refused", _("Not corrected")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    profile = models.ForeignKey(
+        ResidentProfile, on_delete=models.PROTECT, related_name="correction_requests", verbose_name=_("resident")
+    )
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    field = models.CharField(_("what is wrong"), max_length=16, choices=Field.choices)
+    explanation = models.TextField(_("what is wrong with it"), max_length=1000)
+    proposed_value_encrypted = models.TextField(blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "applied", "refused"]), name="correction_status_valid"
+            ),
+            # One open request per field: asking again adds nothing while the first is pending.
+            models.UniqueConstraint(
+                fields=["profile", "field"], condition=Q(status="pending"), name="correction_one_pending_per_field"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False), name="correction_decided_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="correction_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.profile} · {self.get_field_display()}"

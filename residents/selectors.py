@@ -3,13 +3,18 @@ import re
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from residents.models import Household, ResidentProfile
+from residents.data_rights import DataUse, data_use_sources, sections
+from residents.models import CorrectionRequest, Household, ResidentProfile, RevealPurpose
 from security import personal_data
 from security.audit import audit_record
-from security.models import User
+from security.models import RoleAssignment, User
+from security.roles import RESIDENT_REGISTRAR_ROLES
 from security.scoping import restrict
+from security.selectors import audit_events_about_subject
 
 _DIGITS_RE = re.compile(r"^[\d\sX+-]+$", re.IGNORECASE)
 
@@ -85,3 +90,96 @@ def resident_counts_by_grid(*, user: User) -> dict[str, dict[str, int]]:
         entry["residents"] = residents
         entry["elderly_alone"] = elderly_alone
     return counts
+
+
+# --- a resident's rights over their data --------------------------------------------------------
+def own_corrections(*, user: User) -> QuerySet[CorrectionRequest]:
+    """The correction requests the user made, newest first."""
+    return restrict(CorrectionRequest.objects.all(), user, owner="requested_by").order_by("-created_at", "-id")
+
+
+def corrections_for_user(*, user: User, status: str = CorrectionRequest.Status.PENDING) -> QuerySet[CorrectionRequest]:
+    """The staff queue: corrections asked by residents of the grids the user registers residents in."""
+    corrections = restrict(
+        CorrectionRequest.objects.select_related("profile__household__grid", "decided_by"),
+        user,
+        area_path="profile__household__grid__path",
+        area_roles=RESIDENT_REGISTRAR_ROLES,
+    )
+    if status:
+        corrections = corrections.filter(status=status)
+    return corrections.order_by("created_at", "id")
+
+
+def correction_get_for_user(*, user: User, public_id) -> CorrectionRequest:
+    """One correction the user may decide; the same 404 whether missing or someone else's."""
+    try:
+        return corrections_for_user(user=user, status="").get(public_id=public_id)
+    except (CorrectionRequest.DoesNotExist, ValidationError):
+        raise Http404 from None
+
+
+def staff_descriptions(user_ids: set[int]) -> dict[int, str]:
+    """For each user, their roles and where they work (organisation, else area): what a resident is
+    told about who used their data. Not the person's name: the community or department is the
+    one responsible to the resident (PIPL art. 44 and 50), staff are its hands, and naming them
+    invites pressure on individuals; auditors see the name in the audit log."""
+    descriptions: dict[int, list[str]] = {}
+    assignments = RoleAssignment.objects.filter(user_id__in=user_ids).select_related("area", "organisation")
+    for assignment in assignments.order_by("user_id", "role"):
+        place = assignment.organisation.name if assignment.organisation else assignment.area.name
+        descriptions.setdefault(assignment.user_id, []).append(f"{assignment.get_role_display()} · {place}")
+    return {user_id: "；".join(parts) for user_id, parts in descriptions.items()}
+
+
+# Audit actions in which someone other than the resident used the resident's register record.
+_AUDITED_USES = {
+    "resident.reveal": ("reveal", _lazy("Opened your full ID-card number and phone")),
+    "resident.view": ("view", _lazy("Opened your record in the register")),
+    "correction.view": ("correction", _lazy("Read the correction you asked for")),
+    "correction.apply": ("correction", _lazy("Corrected your record as you asked")),
+    "correction.refuse": ("correction", _lazy("Decided not to correct your record")),
+}
+
+
+def _purpose_text(details: dict) -> str:
+    purpose = details.get("purpose", "")
+    label = str(RevealPurpose(purpose).label) if purpose in RevealPurpose.values else purpose
+    note = details.get("purpose_note", "")
+    return f"{label}：{note}" if label and note else (label or note)
+
+
+def audited_uses_of_profile(*, user: User, profile: ResidentProfile, limit: int) -> list[DataUse]:
+    """Staff reads and changes of the resident's record, from the audit log."""
+    events = audit_events_about_subject(subject=profile, actions=_AUDITED_USES, exclude_actor=user, limit=limit)
+    who = staff_descriptions({event.actor_id for event in events if event.actor_id})
+    return [
+        DataUse(
+            at=event.occurred_at,
+            kind=_AUDITED_USES[event.action][0],
+            who=who.get(event.actor_id, "") if event.actor_id else str(_lazy("The portal itself")),
+            what=str(_AUDITED_USES[event.action][1]),
+            purpose=_purpose_text(event.details),
+        )
+        for event in events
+    ]
+
+
+def data_uses_of_user(*, user: User, limit: int = 200) -> list[DataUse]:
+    """Every registered use of the person's data by others, newest first ("who used my data")."""
+    profile = resident_own_profile(user=user)
+    if profile is None:
+        return []
+    uses = []
+    for source in data_use_sources():
+        uses += source.uses(user=user, profile=profile, limit=limit)
+    return sorted(uses, key=lambda use: use.at, reverse=True)[:limit]
+
+
+def personal_data_of(*, user: User) -> dict:
+    """Everything the portal holds about the user, section by section (see residents.data_rights),
+    as JSON-ready values (datetimes are encoded by the caller)."""
+    data: dict = {"generated_at": timezone.now()}
+    for section in sections():
+        data[section.name] = section.export(user)
+    return data

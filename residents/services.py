@@ -1,3 +1,4 @@
+import uuid
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -7,12 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from directory.models import Area
-from residents.models import Household, ResidentProfile
+from residents.data_rights import consent_purpose, sections
+from residents.models import CorrectionRequest, Household, ResidentProfile, RevealPurpose
 from security import personal_data
 from security.audit import audit_record
-from security.models import User
+from security.models import Role, RoleAssignment, User
 from security.roles import RESIDENT_REGISTRAR_ROLES, UNMASK_ROLES
-from security.scoping import covers_area
+from security.scoping import covers_area, forget_role_assignments, role_assignments
 
 
 class SealedValue(NamedTuple):
@@ -121,13 +123,365 @@ def can_reveal(*, actor: User, profile: ResidentProfile) -> bool:
 
 
 @transaction.atomic
-def resident_identity_reveal(*, actor: User, profile: ResidentProfile) -> RevealedIdentity:
+def resident_record_view(*, actor: User, profile: ResidentProfile) -> None:
+    """Record that someone other than the resident opened their record (masked), so the resident
+    can see it on "who used my data"; the caller has already checked the actor may see it."""
+    if profile.user_id is not None and profile.user_id == actor.pk:
+        return
+    audit_record(actor=actor, action="resident.view", target=profile)
+
+
+@transaction.atomic
+def resident_identity_reveal(
+    *, actor: User, profile: ResidentProfile, purpose: str = "", purpose_note: str = ""
+) -> RevealedIdentity:
     """Decrypt a resident's ID-card number and phone for someone whose work needs them, and record
-    that they did. The only code path that returns these values in full."""
+    that they did and why (the resident sees the purpose on "who used my data"). The only code
+    path that returns these values in full. The resident themself gives no purpose."""
     if not can_reveal(actor=actor, profile=profile):
         raise PermissionDenied(_("Your role does not allow seeing this resident's full details."))
-    audit_record(actor=actor, action="resident.reveal", target=profile)
+    details = {}
+    if profile.user_id is None or profile.user_id != actor.pk:
+        details = _reveal_purpose_checked(profile=profile, purpose=purpose, note=purpose_note)
+    audit_record(actor=actor, action="resident.reveal", target=profile, details=details)
     return RevealedIdentity(
         id_card_number=personal_data.decrypt(profile.id_card_encrypted) if profile.id_card_encrypted else "",
         phone=personal_data.decrypt(profile.phone_encrypted) if profile.phone_encrypted else "",
     )
+
+
+def contact_consent_given(profile: ResidentProfile) -> bool:
+    """Has the resident agreed to be contacted or visited by their community for care?"""
+    return profile.consent_given_at is not None and profile.consent_withdrawn_at is None
+
+
+PURPOSE_NOTE_MAX = 200
+
+
+def _reveal_purpose_checked(*, profile: ResidentProfile, purpose: str, note: str) -> dict:
+    if purpose not in RevealPurpose.values:
+        raise ValidationError({"purpose": _("Choose why you need the full ID-card number and phone.")})
+    note = " ".join(note.split())
+    if len(note) > PURPOSE_NOTE_MAX:
+        raise ValidationError({"purpose_note": _("Keep the reason under 200 characters.")})
+    if purpose == RevealPurpose.OTHER and not note:
+        raise ValidationError({"purpose_note": _("Say why you need the full ID-card number and phone.")})
+    if purpose == RevealPurpose.CARE_CONTACT and not contact_consent_given(profile):
+        raise ValidationError(
+            {
+                "purpose": _(
+                    "This resident has not agreed (or no longer agrees) to be contacted for care. "
+                    "Choose another purpose only if it truly applies."
+                )
+            }
+        )
+    return {"purpose": purpose, "purpose_note": note} if note else {"purpose": purpose}
+
+
+# --- corrections (PIPL art. 46) ------------------------------------------------------------------
+CORRECTION_TEXT_MAX = 1000
+_BOOLEAN_FIELDS = {CorrectionRequest.Field.IS_ELDERLY, CorrectionRequest.Field.LIVES_ALONE}
+
+
+def _proposed_value_checked(field: str, value: str) -> str:
+    """The value a resident asks for, normalised; invalid values are refused when asked, so the
+    resident can fix them at once rather than hear back days later."""
+    value = " ".join(value.split())
+    if field in _BOOLEAN_FIELDS:
+        return ""  # a wrong yes/no has one right answer: the other one
+    if not value:
+        raise ValidationError({"proposed_value": _("Say what it should be.")})
+    if len(value) > 255:
+        raise ValidationError({"proposed_value": _("That is too long.")})
+    try:
+        if field == CorrectionRequest.Field.ID_CARD:
+            return personal_data.normalise_id_card(value)
+        if field == CorrectionRequest.Field.PHONE:
+            return personal_data.normalise_phone(value)
+    except ValidationError as exc:
+        raise ValidationError({"proposed_value": exc.messages}) from None
+    return value
+
+
+@transaction.atomic
+def correction_request_file(*, user: User, field: str, explanation: str, proposed_value: str = "") -> CorrectionRequest:
+    """The resident asks their community to correct one field of their record."""
+    profile = ResidentProfile.objects.select_related("household__grid").filter(user=user).first()
+    if profile is None:
+        raise ValidationError(_("Only a registered resident can ask for a correction of the register."))
+    if field not in CorrectionRequest.Field.values:
+        raise ValidationError({"field": _("Choose what is wrong.")})
+    explanation = explanation.strip()
+    if not explanation:
+        raise ValidationError({"explanation": _("Say what is wrong.")})
+    if len(explanation) > CORRECTION_TEXT_MAX:
+        raise ValidationError({"explanation": _("Keep it under 1,000 characters.")})
+    value = _proposed_value_checked(field, proposed_value)
+    if CorrectionRequest.objects.filter(profile=profile, field=field, status=CorrectionRequest.Status.PENDING).exists():
+        raise ValidationError(_("You have already asked to correct this; your community has not answered yet."))
+    correction = CorrectionRequest.objects.create(
+        profile=profile,
+        requested_by=user,
+        field=field,
+        explanation=explanation,
+        proposed_value_encrypted=personal_data.encrypt(value) if value else "",
+    )
+    audit_record(
+        actor=user,
+        action="correction.request",
+        target=profile,
+        details={"correction": str(correction.public_id), "field": field},
+    )
+    return correction
+
+
+def correction_proposed_value(correction: CorrectionRequest) -> str:
+    return personal_data.decrypt(correction.proposed_value_encrypted) if correction.proposed_value_encrypted else ""
+
+
+def can_decide_correction(*, actor: User, correction: CorrectionRequest) -> bool:
+    return covers_area(actor, correction.profile.household.grid, RESIDENT_REGISTRAR_ROLES)
+
+
+def _correction_for_decision(actor: User, correction: CorrectionRequest) -> CorrectionRequest:
+    correction = (
+        CorrectionRequest.objects.select_for_update(of=("self",))
+        .select_related("profile__household__grid")
+        .get(pk=correction.pk)
+    )
+    if not can_decide_correction(actor=actor, correction=correction):
+        raise PermissionDenied(_("Only the staff of the resident's grid or community decide corrections."))
+    if correction.status != CorrectionRequest.Status.PENDING:
+        raise ValidationError(_("This request has already been decided."))
+    return correction
+
+
+def _apply_to_register(correction: CorrectionRequest) -> None:
+    profile = ResidentProfile.objects.select_for_update().get(pk=correction.profile_id)
+    value = correction_proposed_value(correction)
+    Field = CorrectionRequest.Field
+    if correction.field == Field.FULL_NAME:
+        profile.full_name = value
+        profile.save(update_fields=["full_name", "updated_at"])
+    elif correction.field == Field.ID_CARD:
+        sealed = seal_id_card(value)
+        if ResidentProfile.objects.filter(id_card_hash=sealed.hash).exclude(pk=profile.pk).exists():
+            raise ValidationError(_("Another resident is registered with this ID-card number; check it in person."))
+        profile.id_card_hash, profile.id_card_encrypted, profile.id_card_masked = sealed
+        profile.save(update_fields=["id_card_hash", "id_card_encrypted", "id_card_masked", "updated_at"])
+    elif correction.field == Field.PHONE:
+        profile.phone_hash, profile.phone_encrypted, profile.phone_masked = seal_phone(value)
+        profile.save(update_fields=["phone_hash", "phone_encrypted", "phone_masked", "updated_at"])
+    elif correction.field == Field.ADDRESS:
+        # The address is the household's: correcting it corrects it for everyone registered there.
+        Household.objects.filter(pk=profile.household_id).update(address=value, updated_at=timezone.now())
+    else:
+        setattr(profile, correction.field, not getattr(profile, correction.field))
+        profile.save(update_fields=[correction.field, "updated_at"])
+
+
+def _decide(correction: CorrectionRequest, *, actor: User, status: str, reason: str) -> None:
+    correction.status = status
+    correction.decided_by = actor
+    correction.decided_at = timezone.now()
+    correction.decision_reason = reason
+    # The value asked for has served its purpose once decided: keep no copy of it.
+    correction.proposed_value_encrypted = ""
+    correction.save(
+        update_fields=[
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "proposed_value_encrypted",
+            "updated_at",
+        ]
+    )
+
+
+@transaction.atomic
+def correction_apply(*, actor: User, correction: CorrectionRequest, reason: str = "") -> CorrectionRequest:
+    """Staff over the resident's grid correct the register as the resident asked."""
+    correction = _correction_for_decision(actor, correction)
+    reason = reason.strip()[:CORRECTION_TEXT_MAX]
+    _apply_to_register(correction)
+    _decide(correction, actor=actor, status=CorrectionRequest.Status.APPLIED, reason=reason)
+    audit_record(
+        actor=actor,
+        action="correction.apply",
+        target=correction.profile,
+        details={"correction": str(correction.public_id), "field": correction.field},
+    )
+    return correction
+
+
+@transaction.atomic
+def correction_refuse(*, actor: User, correction: CorrectionRequest, reason: str) -> CorrectionRequest:
+    """Staff refuse a correction, telling the resident why (e.g. the ID card shown says otherwise)."""
+    correction = _correction_for_decision(actor, correction)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tell the resident why their record is not corrected.")})
+    if len(reason) > CORRECTION_TEXT_MAX:
+        raise ValidationError({"reason": _("Keep it under 1,000 characters.")})
+    _decide(correction, actor=actor, status=CorrectionRequest.Status.REFUSED, reason=reason)
+    audit_record(
+        actor=actor,
+        action="correction.refuse",
+        target=correction.profile,
+        details={"correction": str(correction.public_id), "field": correction.field},
+    )
+    return correction
+
+
+@transaction.atomic
+def correction_open(*, actor: User, correction: CorrectionRequest) -> str:
+    """The value the resident asked for, for the staff deciding it; recorded like a reveal, since
+    it may be a full ID-card number or phone."""
+    if not can_decide_correction(actor=actor, correction=correction):
+        raise PermissionDenied(_("Only the staff of the resident's grid or community decide corrections."))
+    value = correction_proposed_value(correction)
+    if value:
+        audit_record(
+            actor=actor,
+            action="correction.view",
+            target=correction.profile,
+            details={"correction": str(correction.public_id), "field": correction.field},
+        )
+    return value
+
+
+# --- consents (PIPL art. 15) ---------------------------------------------------------------------
+def _consent_definition(purpose: str):
+    definition = consent_purpose(purpose)
+    if definition is None:
+        raise ValidationError(_("There is no such consent."))
+    return definition
+
+
+@transaction.atomic
+def consent_withdraw(*, user: User, purpose: str) -> None:
+    """Withdraw a consent; as easy as giving it, and effective from now on."""
+    definition = _consent_definition(purpose)
+    state = definition.given(user)
+    if state is None or not state[0]:
+        raise ValidationError(_("You have not given this consent, so there is nothing to withdraw."))
+    definition.withdraw(user)
+    audit_record(actor=user, action="consent.withdraw", target=user, details={"purpose": purpose})
+
+
+@transaction.atomic
+def consent_give(*, user: User, purpose: str) -> None:
+    definition = _consent_definition(purpose)
+    state = definition.given(user)
+    if state is None or definition.give is None:
+        raise ValidationError(_("This consent is given on its own page."))
+    if state[0]:
+        return
+    definition.give(user)
+    audit_record(actor=user, action="consent.give", target=user, details={"purpose": purpose})
+
+
+def contact_consent_state(user: User) -> tuple[bool, object] | None:
+    profile = ResidentProfile.objects.filter(user=user).only("consent_given_at", "consent_withdrawn_at").first()
+    if profile is None:
+        return None
+    given = contact_consent_given(profile)
+    return given, profile.consent_given_at if given else profile.consent_withdrawn_at
+
+
+def contact_consent_withdraw(user: User) -> None:
+    ResidentProfile.objects.filter(user=user).update(consent_withdrawn_at=timezone.now(), updated_at=timezone.now())
+
+
+def contact_consent_give(user: User) -> None:
+    now = timezone.now()
+    ResidentProfile.objects.filter(user=user).update(consent_given_at=now, consent_withdrawn_at=None, updated_at=now)
+
+
+# --- export and deletion (PIPL art. 45 and 47) ---------------------------------------------------
+@transaction.atomic
+def personal_data_export(*, user: User, fmt: str) -> dict:
+    """Everything the portal holds about `user`, for themself; recorded (a copy of one's own ID
+    number leaving the portal is worth knowing about if the account was taken over)."""
+    from residents.selectors import personal_data_of
+
+    data = personal_data_of(user=user)
+    audit_record(
+        actor=user,
+        action="data.export_own",
+        target=user,
+        details={"format": fmt, "sections": [name for name in data if name != "generated_at"]},
+    )
+    return data
+
+
+class StaffAccountError(PermissionDenied):
+    pass
+
+
+def account_self_deletable(user: User) -> bool:
+    """Residents delete their own accounts; anyone who works with others' data is deactivated by an
+    administrator instead, so their actions stay attributable and their hand-over is planned."""
+    if user.is_staff or user.is_superuser:
+        return False
+    return all(assignment.role == Role.RESIDENT for assignment in role_assignments(user))
+
+
+def _erase_sign_in_secrets(user: User) -> dict:
+    from django.apps import apps
+
+    counts = {}
+    if apps.is_installed("allauth.account"):
+        from allauth.account.models import EmailAddress
+
+        counts["email_addresses"] = EmailAddress.objects.filter(user=user).delete()[0]
+    if apps.is_installed("allauth.mfa"):
+        from allauth.mfa.models import Authenticator
+
+        counts["authenticators"] = Authenticator.objects.filter(user=user).delete()[0]
+    if apps.is_installed("allauth.usersessions"):
+        from allauth.usersessions.models import UserSession
+
+        ended = 0
+        for session in UserSession.objects.filter(user=user):
+            session.end()
+            ended += 1
+        counts["sessions"] = ended
+    return counts
+
+
+@transaction.atomic
+def account_delete(*, user: User, password: str) -> User:
+    """Delete a resident's account (PIPL art. 47), keeping what the law makes the portal keep.
+
+    The user row stays as a tombstone, because the audit log (kept at least six months, and
+    hash-chained so it cannot be edited) points at it: its name, e-mail, password, authenticators
+    and sign-in addresses are erased, the user name becomes a meaningless placeholder and it can
+    no longer sign in. Every registered section erases or unlinks its own rows (see
+    residents.data_rights). Other sessions end because the password hash they were made with is
+    gone and the account is inactive.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        raise PermissionDenied(_("This account has already been deleted."))
+    forget_role_assignments(user)
+    if not account_self_deletable(user):
+        raise StaffAccountError(_("Staff accounts are not deleted here: ask an administrator to deactivate yours."))
+    if not password or not user.check_password(password):
+        raise ValidationError({"password": _("That password is not right.")})
+
+    erased = {}
+    for section in sections():
+        if section.erase is not None:
+            erased[section.name] = section.erase(user)
+    erased["sign_in"] = _erase_sign_in_secrets(user)
+    erased["roles"] = RoleAssignment.objects.filter(user=user).delete()[0]
+    forget_role_assignments(user)
+    user.username = f"deleted-{uuid.uuid4().hex[:16]}"
+    user.email = user.first_name = user.last_name = ""
+    user.set_unusable_password()
+    user.is_active = False
+    user.save(update_fields=["username", "email", "first_name", "last_name", "password", "is_active"])
+    audit_record(actor=user, action="account.delete", target=user, details={"erased": erased})
+    return user

@@ -6,6 +6,14 @@ app_name = "residents"
 urlpatterns = [
     path("", views.staff_list, name="staff_list"),
     path("me/", views.my_profile, name="my_profile"),
+    path("me/data/", views.my_data, name="my_data"),
+    path("me/data/download/", views.my_data_download, name="my_data_download"),
+    path("me/data-uses/", views.data_uses, name="data_uses"),
+    path("me/corrections/", views.my_corrections, name="my_corrections"),
+    path("me/consents/", views.my_consents, name="my_consents"),
+    path("me/delete/", views.account_delete_view, name="account_delete"),
+    path("corrections/", views.correction_queue, name="correction_queue"),
+    path("corrections/<uuid:public_id>/", views.correction_detail, name="correction_detail"),
     path("<uuid:public_id>/", views.resident_detail, name="detail"),
     path("<uuid:public_id>/reveal/", views.resident_reveal, name="reveal"),
 ]

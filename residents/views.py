@@ -1,15 +1,47 @@
 from allauth.account.decorators import reauthentication_required
-from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from residents.selectors import resident_get_for_user, resident_own_profile, resident_search
-from residents.services import can_reveal, resident_identity_reveal
+from residents.data_rights import consent_purposes
+from residents.data_rights import sections as data_sections
+from residents.forms import AccountDeleteForm, CorrectionDecisionForm, CorrectionForm, RevealForm
+from residents.models import CorrectionRequest
+from residents.readable import readable_sections
+from residents.selectors import (
+    correction_get_for_user,
+    corrections_for_user,
+    data_uses_of_user,
+    own_corrections,
+    resident_get_for_user,
+    resident_own_profile,
+    resident_search,
+)
+from residents.services import (
+    account_delete,
+    account_self_deletable,
+    can_reveal,
+    consent_give,
+    consent_withdraw,
+    correction_apply,
+    correction_open,
+    correction_refuse,
+    correction_request_file,
+    personal_data_export,
+    resident_identity_reveal,
+    resident_record_view,
+)
 from security.decorators import role_required
-from security.roles import AREA_ROLES
+from security.roles import AREA_ROLES, RESIDENT_REGISTRAR_ROLES
 
 
 @role_required(AREA_ROLES)
@@ -27,19 +59,29 @@ def staff_list(request):
 @login_required
 def resident_detail(request, public_id):
     profile = resident_get_for_user(user=request.user, public_id=public_id)
+    resident_record_view(actor=request.user, profile=profile)
     return render(
         request,
         "residents/resident_detail.html",
-        {"profile": profile, "can_reveal": can_reveal(actor=request.user, profile=profile)},
+        {
+            "profile": profile,
+            "can_reveal": can_reveal(actor=request.user, profile=profile),
+            "reveal_form": RevealForm(),
+        },
     )
 
 
 @require_POST
 @login_required
-@reauthentication_required
 def resident_reveal(request, public_id):
     profile = resident_get_for_user(user=request.user, public_id=public_id)
-    revealed = resident_identity_reveal(actor=request.user, profile=profile)
+    form = RevealForm(request.POST)
+    try:
+        revealed = resident_identity_reveal(actor=request.user, profile=profile, **form.arguments())
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        context = {"profile": profile, "can_reveal": True, "reveal_form": form}
+        return render(request, "residents/resident_detail.html", context, status=400)
     return render(
         request, "residents/resident_detail.html", {"profile": profile, "can_reveal": True, "revealed": revealed}
     )
@@ -48,3 +90,151 @@ def resident_reveal(request, public_id):
 @login_required
 def my_profile(request):
     return render(request, "residents/my_profile.html", {"profile": resident_own_profile(user=request.user)})
+
+
+# --- a resident's rights over their data (PIPL art. 44–47) ---------------------------------------
+def _no_store(response):
+    # Personal data in full: never kept by the browser or a proxy, where the next user of a shared
+    # phone or computer could find it.
+    patch_cache_control(response, no_store=True, private=True, max_age=0)
+    return response
+
+
+@login_required
+@reauthentication_required
+def my_data(request):
+    data = personal_data_export(user=request.user, fmt="page")
+    return _no_store(
+        render(
+            request,
+            "residents/my_data.html",
+            {"sections": readable_sections(data), "generated_at": data["generated_at"]},
+        )
+    )
+
+
+@login_required
+@reauthentication_required
+def my_data_download(request):
+    data = personal_data_export(user=request.user, fmt="json")
+    response = JsonResponse(data, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    stamp = timezone.localtime(data["generated_at"]).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.json"'
+    return _no_store(response)
+
+
+@login_required
+def data_uses(request):
+    return _no_store(render(request, "residents/data_uses.html", {"uses": data_uses_of_user(user=request.user)}))
+
+
+@login_required
+def my_corrections(request):
+    profile = resident_own_profile(user=request.user)
+    form = CorrectionForm(request.POST or None)
+    if request.method == "POST" and profile is not None and form.is_valid():
+        try:
+            correction_request_file(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Your request is sent to your community. Its answer will appear here."))
+            return redirect("residents:my_corrections")
+    return _no_store(
+        render(
+            request,
+            "residents/my_corrections.html",
+            {"profile": profile, "form": form, "corrections": own_corrections(user=request.user)},
+        )
+    )
+
+
+@login_required
+def my_consents(request):
+    if request.method == "POST":
+        action = request.POST.get("action")
+        purpose = str(request.POST.get("purpose", ""))
+        try:
+            if action == "withdraw":
+                consent_withdraw(user=request.user, purpose=purpose)
+                messages.success(request, _("Your consent is withdrawn."))
+            elif action == "give":
+                consent_give(user=request.user, purpose=purpose)
+                messages.success(request, _("Your consent is recorded."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("residents:my_consents")
+    consents = []
+    for consent in consent_purposes():
+        state = consent.given(request.user)
+        if state is not None:
+            consents.append({"definition": consent, "given": state[0], "since": state[1]})
+    return render(request, "residents/my_consents.html", {"consents": consents})
+
+
+@login_required
+def account_delete_view(request):
+    deletable = account_self_deletable(request.user)
+    form = AccountDeleteForm(request.POST or None)
+    if request.method == "POST" and deletable and form.is_valid():
+        try:
+            account_delete(user=request.user, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            # Not logout(): its signal would record the sign-out under the old name, which the
+            # deletion has just erased. Other sessions end on their next request (see account_delete).
+            request.session.flush()
+            request.user = AnonymousUser()
+            messages.success(request, _("Your account is deleted. Thank you for using the portal."))
+            return redirect("portal:home")
+    kept = [(section.title, section.kept_after_deletion) for section in data_sections() if section.kept_after_deletion]
+    return render(request, "residents/account_delete.html", {"form": form, "deletable": deletable, "kept": kept})
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+# --- staff: the correction queue ----------------------------------------------------------------
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def correction_queue(request):
+    status = request.GET.get("status", CorrectionRequest.Status.PENDING)
+    if status not in CorrectionRequest.Status.values:
+        status = CorrectionRequest.Status.PENDING
+    page = Paginator(corrections_for_user(user=request.user, status=status), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "residents/correction_queue.html",
+        {"page": page, "status": status, "statuses": CorrectionRequest.Status.choices},
+    )
+
+
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def correction_detail(request, public_id):
+    correction = correction_get_for_user(user=request.user, public_id=public_id)
+    form = CorrectionDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        decide = {"apply": correction_apply, "refuse": correction_refuse}.get(request.POST.get("decision", ""))
+        if decide is None:
+            form.add_error(None, _("Choose to correct the record or not."))
+        else:
+            try:
+                decide(actor=request.user, correction=correction, reason=form.cleaned_data["reason"])
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Your decision is recorded; the resident sees it on their page."))
+                return redirect("residents:correction_queue")
+    proposed = ""
+    if correction.status == CorrectionRequest.Status.PENDING:
+        proposed = correction_open(actor=request.user, correction=correction)
+    return _no_store(
+        render(
+            request, "residents/correction_detail.html", {"correction": correction, "proposed": proposed, "form": form}
+        )
+    )

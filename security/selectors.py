@@ -157,3 +157,15 @@ def users_with_role(*, role: str, area: Area | None = None, organisation: Organi
     if organisation is not None:
         assignments = assignments.filter(organisation=organisation)
     return list(User.objects.filter(is_active=True, pk__in=assignments.values("user_id")).order_by("pk"))
+
+
+def audit_events_about_subject(*, subject, actions, exclude_actor: User | None = None, limit: int = 200) -> list:
+    """The audit events of `actions` whose object is `subject`, newest first, for showing a data
+    subject who used their data (PIPL art. 44). Not scoped by role: the caller has established
+    that `subject` is the acting user's own record. Uses the log's object index."""
+    events = AuditEvent.objects.filter(
+        object_type=subject._meta.label, object_id=str(subject.pk), action__in=list(actions)
+    )
+    if exclude_actor is not None:
+        events = events.exclude(actor_id=exclude_actor.pk)
+    return list(events.order_by("-id")[:limit])

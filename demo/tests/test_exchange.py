@@ -3,7 +3,7 @@ import pytest
 from demo.district import build_demo
 from demo.exchange import exchange_demo_seed
 from exchange.models import AgreementStatus, Dataset, MessageLogEntry
-from exchange.selectors import data_uses_for_resident
+from exchange.selectors import exchange_uses_of_resident
 from security.models import AuditEvent, User
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +21,8 @@ def test_the_demo_has_a_catalogue_and_an_active_agreement_and_seeding_twice_chan
     assert exchange_demo_seed() == agreement
     assert (MessageLogEntry.objects.count(), AuditEvent.objects.count()) == (1, events)
     resident = User.objects.get(username="demo_resident")
-    uses = data_uses_for_resident(user=resident)
+    uses = exchange_uses_of_resident(user=resident, profile=resident.resident_profile)
     if resident.resident_profile.is_elderly:
-        assert [use.agreement for use in uses] == [agreement]
+        assert [use.reference for use in uses] == [str(agreement.public_id)]
     else:
         assert uses == []

@@ -36,7 +36,7 @@ def test_a_resident_reads_who_used_their_data_on_a_phone(phone, parties, active,
     exchange_job_run(job_id=exchange_job_request(actor=parties.consumer_officer, agreement=agreement).pk)
     sign_in(phone, resident.username)
     phone.goto("/residents/me/")
-    phone.click("a[href='/exchange/my-data/']")
+    phone.click("a[href='/residents/me/data-uses/']")
     phone.wait_for_load_state()
     text = phone.locator("main").inner_text()
     assert agreement.purpose in text and parties.consumer.name in text

@@ -188,18 +188,19 @@ def test_a_resident_sees_every_exchange_and_staff_read_that_included_them(
 ):
     agreement = active()
     exchange_job_run(job_id=exchange_job_request(actor=parties.consumer_officer, agreement=agreement).pk)
-    resident_identity_reveal(actor=people.worker, profile=residents.r1)
+    resident_identity_reveal(actor=people.worker, profile=residents.r1, purpose="handle_request")
     login(resident_user)
-    page = client.get("/exchange/my-data/")
+    assert client.get("/exchange/my-data/")["Location"] == "/residents/me/data-uses/"
+    page = client.get("/residents/me/data-uses/")
     assert page.status_code == 200
     uses = page.context["uses"]
-    assert [use.kind for use in uses] == ["staff_read", "exchange"]
+    assert [use.kind for use in uses] == ["reveal", "exchange"]
     assert uses[1].who == parties.consumer.name and uses[1].purpose == agreement.purpose
-    assert uses[1].agreement == agreement
+    assert uses[1].reference == str(agreement.public_id)
     assert "Grid worker" in uses[0].who or "网格员" in uses[0].who
     html = page.content.decode()
     assert agreement.purpose in html
-    assert "/exchange/my-data/" in client.get("/residents/me/").content.decode()
+    assert "/residents/me/data-uses/" in client.get("/residents/me/").content.decode()
 
 
 def test_a_resident_sees_nothing_of_other_residents(client, login, parties, active, residents, make_user, tree):
@@ -210,10 +211,10 @@ def test_a_resident_sees_nothing_of_other_residents(client, login, parties, acti
     outsider = make_user(Role.RESIDENT, tree.g2)
     ResidentProfile.objects.filter(pk=residents.r2.pk).update(user=outsider)
     login(outsider)
-    assert client.get("/exchange/my-data/").context["uses"] == []
+    assert client.get("/residents/me/data-uses/").context["uses"] == []
     client.logout()
     unregistered = make_user(Role.RESIDENT, tree.g1)
-    assert login(unregistered).get("/exchange/my-data/").context["uses"] == []
+    assert login(unregistered).get("/residents/me/data-uses/").context["uses"] == []
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, active):
@@ -276,14 +277,14 @@ def test_who_used_my_data_costs_the_same_queries_for_many_uses(
 
     def queries():
         with CaptureQueriesContext(connection) as captured:
-            assert client.get("/exchange/my-data/").status_code == 200
+            assert client.get("/residents/me/data-uses/").status_code == 200
         return len(captured)
 
     exchange_job_run(job_id=exchange_job_request(actor=parties.consumer_officer, agreement=agreement).pk)
-    resident_identity_reveal(actor=people.worker, profile=residents.r1)
+    resident_identity_reveal(actor=people.worker, profile=residents.r1, purpose="handle_request")
     few = queries()
     for _ in range(3):
         exchange_job_run(job_id=exchange_job_request(actor=parties.consumer_officer, agreement=active()).pk)
-        resident_identity_reveal(actor=people.community, profile=residents.r1)
-    assert len(client.get("/exchange/my-data/").context["uses"]) == 8
+        resident_identity_reveal(actor=people.community, profile=residents.r1, purpose="handle_request")
+    assert len(client.get("/residents/me/data-uses/").context["uses"]) == 8
     assert queries() == few

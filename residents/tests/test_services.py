@@ -68,11 +68,12 @@ def test_a_worker_registers_only_in_their_own_grid(tree, make_user):
 @pytest.mark.parametrize(("role", "area_name"), [(Role.GRID_WORKER, "g1"), (Role.COMMUNITY_STAFF, "c1")])
 def test_frontline_staff_reveal_and_are_audited(tree, residents, make_user, role, area_name):
     staff = make_user(role, getattr(tree, area_name))
-    revealed = resident_identity_reveal(actor=staff, profile=residents.r1)
+    revealed = resident_identity_reveal(actor=staff, profile=residents.r1, purpose="handle_request")
     assert revealed.id_card_number == personal_data.decrypt(residents.r1.id_card_encrypted)
     assert revealed.phone.startswith("138")
     event = AuditEvent.objects.filter(action="resident.reveal").latest("id")
     assert (event.actor, event.object_id) == (staff, str(residents.r1.pk))
+    assert event.details == {"purpose": "handle_request"}
 
 
 @pytest.mark.parametrize(
@@ -89,7 +90,7 @@ def test_others_cannot_reveal(tree, residents, make_user, role, area_name):
     user = make_user(role, getattr(tree, area_name))
     before = AuditEvent.objects.filter(action="resident.reveal").count()
     with pytest.raises(PermissionDenied):
-        resident_identity_reveal(actor=user, profile=residents.r1)
+        resident_identity_reveal(actor=user, profile=residents.r1, purpose="handle_request")
     assert AuditEvent.objects.filter(action="resident.reveal").count() == before
 
 

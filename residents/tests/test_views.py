@@ -63,7 +63,7 @@ def test_detail_is_masked_and_out_of_scope_is_404(client, tree, residents, make_
 def test_reveal_shows_full_numbers_once_and_records_it(client, tree, residents, make_user, login):
     worker = make_user(Role.GRID_WORKER, tree.g1)
     login(worker)
-    response = client.post(f"/residents/{residents.r1.public_id}/reveal/")
+    response = client.post(f"/residents/{residents.r1.public_id}/reveal/", {"purpose": "handle_request"})
     assert personal_data.decrypt(residents.r1.id_card_encrypted) in response.content.decode()
     assert AuditEvent.objects.filter(action="resident.reveal", actor=worker).count() == 1
     assert client.get(f"/residents/{residents.r1.public_id}/reveal/").status_code == 405

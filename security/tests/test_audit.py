@@ -117,7 +117,9 @@ def test_request_address_is_recorded(client, tree, residents, make_user, login):
 
     worker = make_user(Role.GRID_WORKER, tree.g1)
     login(worker)
-    client.post(f"/residents/{residents.r1.public_id}/reveal/", REMOTE_ADDR="203.0.113.7")
+    client.post(
+        f"/residents/{residents.r1.public_id}/reveal/", {"purpose": "handle_request"}, REMOTE_ADDR="203.0.113.7"
+    )
     event = AuditEvent.objects.filter(action="resident.reveal").latest("id")
     assert event.ip_address == "203.0.113.7"
     assert event.actor == worker
