@@ -5,7 +5,6 @@ organisation may hold)."""
 from dataclasses import dataclass
 
 from allauth.account.decorators import reauthentication_required
-from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render

@@ -1,9 +1,7 @@
 from allauth.account.decorators import reauthentication_required
-from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.utils.decorators import method_decorator
 from django.utils.decorators import method_decorator
 
 from core.admin import ReadOnlyAdmin
@@ -36,19 +34,6 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "area__name_zh", "organisation__name_zh"]
     fields = ["user", "role", "area", "organisation"]
     autocomplete_fields = ["user", "area", "organisation"]
-
-    # Granting or revoking a role asks for the password (or a code) again if the last was not recent.
-    @method_decorator(reauthentication_required)
-    def add_view(self, request, *args, **kwargs):
-        return super().add_view(request, *args, **kwargs)
-
-    @method_decorator(reauthentication_required)
-    def delete_view(self, request, *args, **kwargs):
-        return super().delete_view(request, *args, **kwargs)
-
-    @method_decorator(reauthentication_required(allow_get=True))  # its bulk "delete selected" action
-    def changelist_view(self, request, *args, **kwargs):
-        return super().changelist_view(request, *args, **kwargs)
 
     # Granting or revoking a role asks for the password (or a code) again if the last was not recent.
     @method_decorator(reauthentication_required)

@@ -38,9 +38,6 @@ AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 # Roles that must sign in with a second factor: every role that sees other people's data or acts for
 # an organisation, which is every role but a resident's own (security.mfa; staff and superusers too).
 MFA_REQUIRED_ROLES = frozenset(Role) - {Role.RESIDENT}
-# Roles that must sign in with a second factor: every role that sees other people's data or acts for
-# an organisation, which is every role but a resident's own (security.mfa; staff and superusers too).
-MFA_REQUIRED_ROLES = frozenset(Role) - {Role.RESIDENT}
 
 # The level of the tree a role is granted at.
 ROLE_AREA_KINDS = {
