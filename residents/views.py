@@ -1,5 +1,6 @@
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
+from allauth.account.decorators import reauthentication_required
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
@@ -73,6 +74,7 @@ def resident_detail(request, public_id):
 
 @require_POST
 @login_required
+@reauthentication_required
 def resident_reveal(request, public_id):
     profile = resident_get_for_user(user=request.user, public_id=public_id)
     form = RevealForm(request.POST)
