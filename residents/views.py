@@ -1,6 +1,5 @@
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
-from allauth.account.decorators import reauthentication_required
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
