@@ -29,8 +29,8 @@ GENESIS_HASH = "0" * 64
 class ChainReport:
     """How many rows fit, and the first that does not (None when the chain is intact) and why.
 
-    `missing_id` is set instead of `broken` when rows a checkpoint vouches for are gone (the
-    table was truncated or its newest rows removed): there is no row to point at."""
+    `missing_id` names the row a checkpoint vouches for that is gone (with `broken` None when the
+    table was truncated or its newest rows removed: there is no row to point at)."""
 
     checked: int
     broken: models.Model | None = None
@@ -155,6 +155,7 @@ class HashChain:
                     row,
                     f"event {gone.position}, which the {gone.label} vouches for, is missing "
                     "(rows were removed from the log)",
+                    missing_id=gone.position,
                 )
             if row.prev_hash != expected_prev:
                 return ChainReport(

@@ -17,7 +17,8 @@ def chain_check_failed(check: ChainCheck) -> None:
         kind=AlertKind.CHAIN_CHECK_FAILED,
         summary=f"The {check.chain} log failed its check at {where or 'its checkpoints'}: {check.problem}"[:300],
         details={"chain": check.chain, "position": where, "reason": check.problem, "checked": check.report.checked},
-        dedupe_key=f"chain_check_failed:{check.chain}:{where}:{check.problem}"[:200],
+        # The events the alert itself appends must not make the same break a new alert.
+        dedupe_key=f"chain_check_failed:{check.chain}:{check.report.missing_id or where}",
     )
 
 

@@ -8,7 +8,7 @@ from django.db import migrations
 CREATE = """
 CREATE OR REPLACE FUNCTION portal_log_refuse_truncate() RETURNS trigger AS $$
 BEGIN
-    IF (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         RETURN NULL;
     END IF;
     RAISE EXCEPTION 'the % log is append-only: TRUNCATE is not allowed', TG_TABLE_NAME;
