@@ -3,9 +3,12 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
-from security.models import ApiKey, AuditEvent, RoleAssignment, User
+from security.alerts import alert_kind_label
+from security.audit_actions import action_choices, action_label
+from security.models import ApiKey, AuditEvent, RoleAssignment, SecurityAlert, User
 from security.services import role_grant, role_grant_check, role_revoke
 
 
@@ -66,14 +69,44 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
             role_revoke(assignment=assignment, revoked_by=request.user)
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The actions by their readable names (security.audit_actions), not a scan of the whole log."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return action_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit log is append-only."""
 
-    list_display = ["occurred_at", "actor_username", "action", "object_type", "object_repr", "ip_address"]
-    list_filter = ["action"]
+    list_display = ["occurred_at", "actor_username", "action_name", "object_type", "object_repr", "ip_address"]
+    list_filter = [AuditActionFilter]
     search_fields = ["actor_username", "object_id", "object_repr"]
     date_hierarchy = "occurred_at"
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_name(self, event: AuditEvent) -> str:
+        return action_label(event.action)
+
+
+@admin.register(SecurityAlert)
+class SecurityAlertAdmin(ReadOnlyAdmin):
+    """Read-only: alerts are raised by security.alerts and acknowledged on the auditor's desk."""
+
+    list_display = ["raised_at", "kind_name", "summary", "area", "acknowledged_by", "acknowledged_at"]
+    list_filter = ["kind"]
+    date_hierarchy = "raised_at"
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_name(self, alert: SecurityAlert) -> str:
+        return alert_kind_label(alert.kind)
 
 
 @admin.register(ApiKey)

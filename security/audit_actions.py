@@ -24,6 +24,10 @@ ACTION_LABELS = {
     "user.create": _("User created"),
     "role.grant": _("Role granted"),
     "role.revoke": _("Role revoked"),
+    "user.change": _("User changed in the admin"),
+    "user.privileges_change": _("User's privileges changed in the admin"),
+    "user.password_set_by_admin": _("Password set by an administrator"),
+    "account.delete": _("Account deleted"),
     "notification_preference.update": _("Notification settings changed"),
     # Security
     "security.alert": _("Security alert raised"),
@@ -39,6 +43,14 @@ ACTION_LABELS = {
     "resident.register": _("Resident registered"),
     "resident.lookup": _("Resident looked up"),
     "resident.reveal": _("Resident's full personal data revealed"),
+    "resident.view": _("Resident's profile viewed"),
+    "data.export_own": _("Resident downloaded their own data"),
+    "consent.give": _("Consent given"),
+    "consent.withdraw": _("Consent withdrawn"),
+    "correction.request": _("Correction requested"),
+    "correction.view": _("Correction request viewed"),
+    "correction.apply": _("Correction made"),
+    "correction.refuse": _("Correction refused"),
     # Service requests: filing, steps (request.<status>) and the rest
     "request.file": _("Request filed"),
     "request.accepted": _("Request accepted"),
@@ -60,6 +72,9 @@ ACTION_LABELS = {
     "webhook.delivery_replay": _("Webhook delivery replayed"),
     # Dashboards
     "dashboards.export": _("Dashboard data exported"),
+    "dashboards.display_link_create": _("Wall display link created"),
+    "dashboards.display_link_revoke": _("Wall display link revoked"),
+    "dashboards.display_link_use": _("Wall display link used"),
     # Data exchange
     "exchange.dataset.define": _("Dataset defined"),
     "exchange.agreement.create": _("Sharing agreement drafted"),

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.utils import translation
 
@@ -55,3 +56,22 @@ def test_labels_are_read_in_the_reader_language_and_unknown_codes_show_as_is():
         assert action_label("auth.sign_in_failed") == "Sign-in failed"
         assert ("resident.reveal", "Resident's full personal data revealed") in action_choices()
     assert action_label("something.new") == "something.new"
+
+
+@pytest.mark.django_db
+def test_the_admin_names_actions_and_filters_by_them(rf):
+    from django.contrib import admin
+
+    from security.admin import AuditActionFilter, AuditEventAdmin
+    from security.audit import audit_record
+    from security.models import AuditEvent
+
+    event = audit_record(actor=None, action="auth.sign_in_failed")
+    audit_record(actor=None, action="auth.sign_out")
+    model_admin = AuditEventAdmin(AuditEvent, admin.site)
+    with translation.override("en"):
+        assert model_admin.action_name(event) == "Sign-in failed"
+        request = rf.get("/admin/security/auditevent/", {"action": "auth.sign_in_failed"})
+        chosen = AuditActionFilter(request, {"action": ["auth.sign_in_failed"]}, AuditEvent, model_admin)
+        assert ("auth.sign_in_failed", "Sign-in failed") in chosen.lookup_choices
+    assert list(chosen.queryset(request, AuditEvent.objects.all())) == [event]
