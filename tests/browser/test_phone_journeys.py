@@ -65,6 +65,7 @@ def test_grid_worker_finds_a_resident_and_reveals_with_a_record(phone, tree, res
     phone.click(f"text={residents.r1.full_name}")
     phone.wait_for_load_state()
     assert residents.r1.id_card_masked in phone.locator("main").inner_text()
+    phone.select_option("select[name=purpose]", "handle_request")  # staff say why; the resident sees it
     phone.click("text=显示完整身份证号和手机号")
     phone.wait_for_load_state()
     assert residents.r1.id_card_masked not in phone.locator("main").inner_text()
