@@ -156,7 +156,7 @@ class Record:
             return None
 
 
-def _now_text() -> str:
+def now_text() -> str:
     return timezone.now().astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -295,7 +295,7 @@ def checkpoint_write(chain: HashChain) -> Record | None:
             position=position,
             count=chain_count_up_to(chain, position, current.start),
             hash=head_hash,
-            at=_now_text(),
+            at=now_text(),
         )
     store_write(record)
     return record
@@ -316,7 +316,7 @@ def restore_record(chain: HashChain, *, restored_to: dict) -> Record:
         position=position,
         count=chain_count_up_to(chain, position, current.start),
         hash=head_hash,
-        at=_now_text(),
+        at=now_text(),
         extra={"restored_to": restored_to},
     )
     store_write(record)
@@ -325,7 +325,7 @@ def restore_record(chain: HashChain, *, restored_to: dict) -> Record:
 
 def archive_record(chain: HashChain, *, position: int, count: int, last_hash: str, extra: dict) -> Record:
     record = Record(
-        chain=chain.name, kind=ARCHIVE, position=position, count=count, hash=last_hash, at=_now_text(), extra=extra
+        chain=chain.name, kind=ARCHIVE, position=position, count=count, hash=last_hash, at=now_text(), extra=extra
     )
     store_write(record)
     return record

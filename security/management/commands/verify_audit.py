@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core import chain_checkpoints
 from security.audit import audit_chain_check
+from security.audit_archive import audit_archives_verify
 
 
 class Command(BaseCommand):
@@ -13,6 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--archives", action="store_true", help="also re-walk every archive file against its signed manifest"
+        )
+        parser.add_argument(
             "--public-key", action="store_true", help="print the checkpoints' verify key (AUDIT_CHECKPOINT_VERIFY_KEY)"
         )
 
@@ -21,6 +25,8 @@ class Command(BaseCommand):
             self.stdout.write(chain_checkpoints.verify_key_text())
             return
         check = audit_chain_check()
+        if options["archives"] and (problems := audit_archives_verify()):
+            raise CommandError("Audit archives broken: " + "; ".join(problems))
         if check.invalid_records:
             self.stderr.write(f"{check.invalid_records} checkpoint records have no valid signature and were ignored.")
         if not check.intact:
