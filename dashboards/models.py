@@ -153,3 +153,31 @@ class SummaryState(models.Model):
 
     def __str__(self) -> str:
         return f"summarised until {self.summarised_until}"
+
+
+class DisplayLink(models.Model):
+    """A read-only link to the command-centre screen for one area, for a wall display that has no
+    staff session. Its URL carries a token signed with the secret key naming this row; the row is
+    read on every request, so a revoke or an expiry counts from the very next one."""
+
+    public_id = models.UUIDField(unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
+    created_by = models.ForeignKey(
+        "security.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey("security.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The local day of the last use: the first use of each day is audited, later ones are not.
+    last_used_on = models.DateField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("display link")
+        verbose_name_plural = _("display links")
+        indexes = [models.Index(fields=["area", "created_at"], name="display_link_area_idx")]
+
+    def __str__(self) -> str:
+        return self.name

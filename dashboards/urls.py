@@ -8,6 +8,8 @@ YYYY-MM-DD), group (a service group), area (an area id within the user's scope) 
 - hotspots      /dashboards/hotspots/          grids by requests per household and by overdue share, map
 - requests      /dashboards/requests/          the requests behind a figure (also figure=…, service=…)
 - screen        /dashboards/screen/            the command-centre screen, refreshing itself
+- display       /dashboards/display/<token>/   the same screen on a wall display, through a read-only link
+- display_links /dashboards/display-links/     an oversight official's display links: make, list, revoke
 - scorecard     /dashboards/scorecard/         a partner operator's own figures
 - export        /dashboards/export/<table>.<csv|xlsx>   any table of the pages above
 """
@@ -23,6 +25,9 @@ urlpatterns = [
     path("hotspots/", views.hotspots, name="hotspots"),
     path("requests/", views.request_list, name="requests"),
     path("screen/", views.screen, name="screen"),
+    path("display/<str:token>/", views.display_screen, name="display"),
+    path("display-links/", views.display_link_list, name="display_links"),
+    path("display-links/<uuid:public_id>/revoke/", views.display_link_revoke, name="display_link_revoke"),
     path("scorecard/", views.scorecard, name="scorecard"),
     path("export/<slug:table>.<str:file_format>", views.export, name="export"),
 ]

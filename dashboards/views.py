@@ -7,23 +7,28 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from allauth.account.decorators import reauthentication_required
+from django import forms
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from dashboards import selectors, tables
+from dashboards import display_links, selectors, tables
 from dashboards.exports import FORMATS, table_response
 from dashboards.figures import RESOLUTION_NOTE, Figures, Filters, Scope
 from dashboards.forms import DashboardFilterForm
+from dashboards.models import DisplayLink
 from dashboards.services import export_record, local_today, summary_state
 from directory.models import Area
 from security.decorators import role_required
-from security.roles import DASHBOARD_ROLES, SCORECARD_ROLES
+from security.roles import DASHBOARD_ROLES, OVERSIGHT_ROLES, SCORECARD_ROLES
 
 # At most this many requests go into one export of a request list.
 EXPORT_ROW_LIMIT = 10_000
@@ -327,7 +332,10 @@ def scorecard(request):
 def screen(request):
     """The command-centre screen (指挥中心大屏): big figures for today and the period, the grids
     most overdue; it reloads itself every minute."""
-    scope = selectors.dashboard_scope(request.user)
+    return _screen(request, selectors.dashboard_scope(request.user))
+
+
+def _screen(request, scope: Scope, display_link: DisplayLink | None = None):
     page = _page(request, scope, "screen")
     today = local_today()
     today_filters = Filters(start=today, end=today, area_id=page.filters.area_id, area_path=page.filters.area_path)
@@ -343,5 +351,68 @@ def screen(request):
         ),
         "updated": timezone.localtime(),
         "resolution_note": RESOLUTION_NOTE,
+        "display_link": display_link,
     }
     return render(request, "dashboards/screen.html", context)
+
+
+def display_screen(request, token: str):
+    """The screen on a wall display, through a read-only link: no session, the link's area only."""
+    try:
+        link = display_links.display_link_open(token=token)
+    except display_links.DisplayLinkRefused as refused:
+        status = 404 if refused.reason == "invalid" else 403
+        return render(request, "dashboards/display_link_refused.html", {"reason": refused.reason}, status=status)
+    return _screen(request, Scope(paths=(link.area.path,)), display_link=link)
+
+
+class DisplayLinkForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100, help_text=gettext_lazy("E.g. where it hangs."))
+    area = forms.ModelChoiceField(label=gettext_lazy("Area"), queryset=Area.objects.none())
+    valid_days = forms.IntegerField(
+        label=gettext_lazy("Valid for (days)"),
+        required=False,
+        min_value=1,
+        max_value=display_links.MAX_DAYS,
+        help_text=gettext_lazy("Leave empty to keep it until it is revoked."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = display_links.display_link_areas(user=user)
+
+
+@role_required(OVERSIGHT_ROLES)
+def display_link_list(request):
+    """The display links of the user's areas, and a form to make one."""
+    form = DisplayLinkForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link = display_links.display_link_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                area=form.cleaned_data["area"],
+                valid_days=form.cleaned_data["valid_days"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Display link “%(name)s” made.") % {"name": link.name})
+            return redirect("dashboards:display_links")
+    links = [
+        (link, request.build_absolute_uri(reverse("dashboards:display", args=[display_links.display_link_token(link)])))
+        for link in display_links.display_links_for_user(user=request.user)
+    ]
+    return render(request, "dashboards/display_links.html", {"form": form, "links": links, "now": timezone.now()})
+
+
+@require_POST
+@role_required(OVERSIGHT_ROLES)
+def display_link_revoke(request, public_id):
+    try:
+        link = display_links.display_link_get_for_user(user=request.user, public_id=public_id)
+    except DisplayLink.DoesNotExist:
+        raise Http404 from None
+    display_links.display_link_revoke(actor=request.user, link=link)
+    messages.success(request, _("Display link “%(name)s” revoked.") % {"name": link.name})
+    return redirect("dashboards:display_links")

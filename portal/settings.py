@@ -91,6 +91,8 @@ MIDDLEWARE = [
     # After allauth's: staff without a second factor go to enrolment before any page (security.mfa).
     "security.mfa.MfaEnrolmentMiddleware",
     "security.middleware.RequestAddressMiddleware",
+    # After the address is known: an ended session is audited with it.
+    "security.session_idle.SessionIdleMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -230,6 +232,23 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env.get_choice("ACCOUNT_EMAIL_VERIFICATION", "optional", ("none", "optional", "mandatory"))
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
+
+# --- sign-in protection and sessions (docs/operations.md, "Sign-in protection and sessions") -----
+ACCOUNT_ADAPTER = "security.account_adapter.PortalAccountAdapter"
+# allauth's format, counted in the default cache (Redis). Per address ("ip") generously: one carrier
+# address can carry thousands of phones; per account ("key", see security.sign_in_protection) tightly.
+ACCOUNT_RATE_LIMITS = {
+    "login": "300/m/ip",
+    "login_failed": "100/m/ip,1000/h/ip,10/15m/key",
+    "reset_password": "60/m/ip,5/m/key",
+    "reset_password_from_key": "60/m/ip",
+    "signup": "60/m/ip",
+}
+# Idle time after which a session ends: staff (any role but resident, or is_staff), everyone else.
+SESSION_IDLE_STAFF_SECONDS = env.get_int("SESSION_IDLE_STAFF_MINUTES", 30, minimum=1) * 60
+SESSION_IDLE_RESIDENT_SECONDS = env.get_int("SESSION_IDLE_RESIDENT_DAYS", 14, minimum=1) * 24 * 60 * 60
+SESSION_IDLE_WARNING_SECONDS = 120
+SESSION_COOKIE_AGE = SESSION_IDLE_RESIDENT_SECONDS
 
 # --- MFA (allauth.mfa): required for staff (security.roles.MFA_REQUIRED_ROLES), optional for residents ---
 MFA_ADAPTER = "security.mfa.PortalMfaAdapter"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views
+from security import sign_in_views
 
 portal_patterns = (
     [
@@ -28,5 +29,10 @@ urlpatterns = [
     path("api/", include("partners.schema_urls")),
     path("dashboards/", include("dashboards.urls")),
     path("exchange/", include("exchange.urls")),
+    # Before the admin's own: the admin signs in through allauth, with its limits and second factor.
+    path("admin/login/", sign_in_views.admin_login, name="admin_login_redirect"),
     path("admin/", admin.site.urls),
 ]
+
+# allauth answers a used-up limit through this; it records refused sign-ins in the audit log.
+handler429 = "security.sign_in_views.too_many_requests"

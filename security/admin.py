@@ -2,6 +2,7 @@ from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 
@@ -9,12 +10,48 @@ from core.admin import ReadOnlyAdmin
 from security.alerts import alert_kind_label
 from security.audit_actions import action_choices, action_label
 from security.models import ApiKey, AuditEvent, RoleAssignment, SecurityAlert, User
+from security.privilege_audit import (
+    changed_fields,
+    field_values,
+    privileges_snapshot,
+    user_admin_change_record,
+    user_admin_password_record,
+)
 from security.services import role_grant, role_grant_check, role_revoke
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    pass
+    """Django's user pages, with every change of privileges and every password set there audited."""
+
+    def save_model(self, request, obj, form, change):
+        # Read from the database: `obj` already carries the form's new values.
+        stored = User.objects.filter(pk=obj.pk).first() if change else None
+        request._privileges_before = privileges_snapshot(stored) if stored is not None else privileges_snapshot(obj)
+        request._fields_before = field_values(stored)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user_admin_change_record(
+            actor=request.user,
+            user=form.instance,
+            before=request._privileges_before,
+            other_fields=changed_fields(request._fields_before, form.instance),
+            created=not change,
+        )
+
+    def user_change_password(self, request, id, form_url=""):
+        # One transaction: the new password and its audit event are kept or lost together.
+        with transaction.atomic():
+            return super().user_change_password(request, id, form_url)
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        # Django's password view saves the form, then logs its change message naming the fields.
+        if isinstance(obj, User) and request.resolver_match.url_name == "auth_user_password_change":
+            user_admin_password_record(actor=request.user, user=obj)
+        return entry
 
 
 class RoleAssignmentForm(forms.ModelForm):

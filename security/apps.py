@@ -16,6 +16,13 @@ class SecurityConfig(AppConfig):
         signals.user_logged_in.connect(sign_in_audit.record_sign_in, dispatch_uid="security.sign_in")
         signals.user_logged_out.connect(sign_in_audit.record_sign_out, dispatch_uid="security.sign_out")
         signals.user_login_failed.connect(sign_in_audit.record_failed_sign_in, dispatch_uid="security.sign_in_failed")
+
+        # The owner's way back in after an attacker's failures locked the account (finding 10).
+        from allauth.account.signals import password_reset
+
+        from security.sign_in_protection import clear_after_password_reset
+
+        password_reset.connect(clear_after_password_reset, dispatch_uid="security.password_reset_unlock")
         self._connect_mfa()
 
     def _connect_mfa(self):
