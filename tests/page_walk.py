@@ -1,0 +1,434 @@
+"""Every page of the portal, for the tests that hold all pages to one rule: the security headers
+(tests/test_security_headers.py) and the Content-Security-Policy in a real browser
+(tests/browser/test_csp.py).
+
+The URL patterns come from the URL conf itself, so a page added tomorrow is walked without anyone
+listing it. Their path parameters are filled from the demo district (demo.district.build_demo, the
+rows a newcomer sees) plus a few rows made through services; each page is visited by the first of
+anonymous, a resident and each staff role that is let in (200), so every page is seen by someone
+allowed to see it. What cannot be visited is in NOT_VISITED with the reason; a pattern whose
+parameters this module cannot fill fails the walk until a filler or a reason is added here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from django.contrib import admin
+from django.test import Client
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+# Who may visit, in the order tried: the least privileged first, so a page is seen by the role it is
+# for rather than by an administrator who may see everything.
+VISITORS = (
+    "anonymous",
+    "resident",
+    "grid",
+    "community",
+    "subdistrict",
+    "department",
+    "partner",
+    "leader",
+    "auditor",
+    "admin",
+)
+DEMO_USERNAMES = {
+    "resident": "demo_resident",
+    "grid": "demo_grid",
+    "community": "demo_community",
+    "subdistrict": "demo_subdistrict",
+    "department": "demo_department",
+    "leader": "demo_leader",
+    "partner": "demo_partner",
+    "auditor": "demo_auditor",
+    "admin": "demo_admin",
+}
+# Pages whose look depends on who reads them: visited again as these roles.
+ALSO_AS = {
+    "portal:home": ("resident",),
+    "services:detail": ("grid", "partner"),
+    "residents:detail": ("grid",),
+}
+
+# Patterns the walk does not visit, and why. Keep this short: everything else is visited.
+NOT_VISITED = {
+    "admin:view_on_site": "a redirect to an object's own page, which is walked under its own name",
+    "/admin/<app>/<model>/<path:object_id>/": "Django's old address of a change page, a redirect to it",
+    "mfa_remove_webauthn": "needs a registered security key, which only a real authenticator device can make",
+    "mfa_edit_webauthn": "needs a registered security key, which only a real authenticator device can make",
+}
+
+
+@dataclass
+class Pattern:
+    key: str  # the URL name with its namespace, or the route where a pattern has no name
+    route: str
+    params: tuple[str, ...]
+
+    @property
+    def namespace(self) -> str:
+        return self.key.split(":")[0] if ":" in self.key else ""
+
+
+@dataclass
+class Visit:
+    key: str
+    url: str
+    visitor: str
+    status: int
+    content_type: str
+    headers: dict = field(default_factory=dict)
+    body: bytes = b""
+
+    @property
+    def is_html(self) -> bool:
+        return self.content_type.startswith("text/html")
+
+
+def url_patterns() -> list[Pattern]:
+    """Every pattern of the URL conf, with its full route and the parameters it takes."""
+
+    def walk(patterns, prefix, namespace):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = ":".join(part for part in (namespace, entry.namespace) if part)
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+            elif isinstance(entry, URLPattern):
+                route = prefix + str(entry.pattern)
+                key = ":".join(part for part in (namespace, entry.name) if part) if entry.name else route
+                regex = entry.pattern.regex.pattern
+                params = tuple(re.findall(r"\(\?P<(\w+)>", regex)) or tuple(getattr(entry.pattern, "converters", {}))
+                yield Pattern(key=key, route=route, params=params)
+
+    return list(walk(get_resolver().url_patterns, "/", ""))
+
+
+# The admin's pages of a table the demo district leaves empty (the same templates as every other
+# table's, which are walked).
+NO_ROW = "no row of this table in the demo district"
+# For a parameter of an endpoint that answers before looking anything up (a POST-only action).
+NO_SUCH_ID = "00000000-0000-0000-0000-000000000000"
+
+# --- the world the walk visits -----------------------------------------------------------------
+
+
+def build_world():
+    """The demo district, and the rows a page needs that the demo does not make."""
+    from demo.district import DEMO_PASSWORD, build_demo
+    from exchange.models import Dataset, ExchangeJob, SharingAgreement
+    from residents.models import ResidentProfile
+    from security.models import User
+    from services.models import ServiceRequest
+
+    build_demo()
+    users = {role: User.objects.get(username=username) for role, username in DEMO_USERNAMES.items()}
+    resident_user = users["resident"]
+    own_request = ServiceRequest.objects.filter(requester=resident_user).order_by("pk").first()
+    agreement = SharingAgreement.objects.order_by("pk").first()
+    world = SimpleNamespace(
+        password=DEMO_PASSWORD,
+        users=users,
+        request=own_request,
+        partner_request=ServiceRequest.objects.filter(handling_organisation__kind="partner").order_by("pk").first(),
+        # A resident in the demo grid worker's grid, whose full numbers the grid worker may reveal.
+        resident=ResidentProfile.objects.filter(household__grid=own_request.grid).exclude(user=resident_user).first()
+        or ResidentProfile.objects.order_by("pk").first(),
+        agreement=agreement,
+        dataset=Dataset.objects.order_by("pk").first(),
+        job=ExchangeJob.objects.order_by("pk").first(),
+    )
+    world.photo = _photo(world)
+    world.notification = _notification(world)
+    world.api_key = _api_key(world)
+    world.webhook, world.delivery = _webhook(world)
+    world.dataset_import = _dataset_import(world)
+    return world
+
+
+def _photo(world):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from services.services import request_photos_add
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), "grey").save(buffer, "JPEG")
+    upload = SimpleUploadedFile("photo.jpg", buffer.getvalue(), content_type="image/jpeg")
+    request_photos_add(request=world.request, actor=world.users["resident"], photos=[upload])
+    return world.request.photos.order_by("pk").first()
+
+
+def _notification(world):
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+
+    from notifications.models import Notification
+    from notifications.services import notify, outbox_deliver
+
+    # Not the portal's: Django's groups are unused, but the admin lists them, and a row shows its pages.
+    Group.objects.get_or_create(name="page walk")
+    with transaction.atomic():
+        messages = notify(
+            recipient=world.users["resident"], kind="page_walk", title="页面检查", body="", key="page-walk"
+        )
+    for message in messages:
+        outbox_deliver(message_id=message.pk)
+    return Notification.objects.filter(recipient=world.users["resident"]).order_by("pk").first()
+
+
+def _api_key(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from security.api_keys import allowed_scopes, api_key_create
+
+    partner = world.users["partner"]
+    organisation = partner.role_assignments.get().organisation
+    key, _raw = api_key_create(
+        actor=partner,
+        organisation=organisation,
+        name="page walk",
+        scopes=allowed_scopes(organisation)[:1],
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    return key
+
+
+def _webhook(world):
+    from django.test import override_settings
+
+    from partners.webhooks import webhook_register
+
+    partner = world.users["partner"]
+    organisation = partner.role_assignments.get().organisation
+    # An address literal on loopback: registering checks the address, and the tests reach no network.
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_TARGETS=True):
+        webhook, _secret = webhook_register(actor=partner, organisation=organisation, url="http://127.0.0.1:9/hook")
+    return webhook, webhook.deliveries.order_by("pk").first()
+
+
+def _dataset_import(world):
+    import csv
+    import io
+
+    from exchange.imports.services import dataset_import_create, importer_for
+    from exchange.models import ImportChannel
+
+    department = world.users["department"]
+    organisation = department.role_assignments.get().organisation
+    dataset = next(d for d in world.dataset.__class__.objects.filter(provider=organisation) if _importable(d))
+    out = io.StringIO()
+    columns = importer_for(dataset).COLUMNS.codes
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    # One row is enough for the pages: the import is queued, never run here.
+    writer.writerow(["page-walk"] * len(columns))
+    return dataset_import_create(
+        actor=department,
+        organisation=organisation,
+        dataset=dataset,
+        file_name="update.csv",
+        content=out.getvalue().encode(),
+        channel=ImportChannel.UPLOAD,
+    )
+
+
+def _importable(dataset) -> bool:
+    from exchange.imports.services import importer_for
+
+    try:
+        return importer_for(dataset) is not None
+    except (KeyError, LookupError, ValueError):
+        return False
+
+
+def path_values(world) -> dict[str, object]:
+    """Values for path parameters: `url-name.param`, then `namespace.param`, then `param`."""
+    from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+    from allauth.account.utils import user_pk_to_url_str
+    from django.contrib.auth.tokens import default_token_generator
+
+    resident_user = world.users["resident"]
+    email, _created = EmailAddress.objects.get_or_create(
+        user=resident_user, email="page-walk@example.cn", defaults={"primary": False, "verified": False}
+    )
+    return {
+        "fmt": "json",
+        "service_code": world.request.service.code,
+        "service_request_id": world.request.public_id,
+        "token": "unknown-token",
+        "path": "unknown",
+        "public_id": world.request.public_id,
+        "photo_id": world.photo.public_id if hasattr(world.photo, "public_id") else world.photo.pk,
+        "step": "accept",
+        "prefix": world.api_key.prefix,
+        "webhook_id": world.webhook.public_id,
+        "delivery_id": world.delivery.public_id if world.delivery else NO_SUCH_ID,
+        "table": "areas",
+        "file_format": "csv",
+        "dataset": world.dataset.code,
+        "action": "submit",
+        "job": world.job.public_id if world.job else NO_SUCH_ID,
+        "agreement": world.agreement.public_id,
+        "app_label": "security",
+        "url": "no-such-page/",
+        "admin:auth_user_password_change.id": world.users["resident"].pk,
+        "security:audit_event.pk": _first_audit_event_pk(),
+        "security:alert_acknowledge.pk": 1,
+        "dashboards.public_id": NO_SUCH_ID,
+        "residents.public_id": world.resident.public_id,
+        # Opening a message is a POST (405 to a GET, before any lookup): any id shows its headers.
+        "notifications.public_id": NO_SUCH_ID,
+        "exchange.public_id": world.agreement.public_id,
+        "exchange:import_detail.public_id": world.dataset_import.public_id,
+        "exchange:import_report.public_id": world.dataset_import.public_id,
+        "exchange:import_resume.public_id": world.dataset_import.public_id,
+        "exchange:api_import.public_id": world.dataset_import.public_id,
+        "exchange:api_import_rejections.public_id": world.dataset_import.public_id,
+        "api_work_order.public_id": world.partner_request.public_id,
+        "account_confirm_email.key": EmailConfirmationHMAC(email).key,
+        "account_reset_password_from_key.uidb36": user_pk_to_url_str(resident_user),
+        "account_reset_password_from_key.key": default_token_generator.make_token(resident_user),
+    }
+
+
+def _first_audit_event_pk():
+    from security.models import AuditEvent
+
+    return AuditEvent.objects.order_by("pk").values_list("pk", flat=True).first()
+
+
+def _admin_object_ids() -> dict[str, object]:
+    """For each model in the admin, the primary key of one of its rows, under `app_model`."""
+    ids = {}
+    for model in admin.site._registry:
+        first = model._default_manager.order_by("pk").values_list("pk", flat=True).first()
+        if first is not None:
+            ids[f"{model._meta.app_label}_{model._meta.model_name}"] = first
+    return ids
+
+
+def fill(pattern: Pattern, values: dict, admin_ids: dict) -> tuple[str | None, str]:
+    """The pattern's URL with its parameters filled, or None and why not."""
+    if pattern.key in NOT_VISITED:
+        return None, NOT_VISITED[pattern.key]
+    if re.fullmatch(r"/admin/\w+/\w+/<path:object_id>/", pattern.key):
+        return None, NOT_VISITED["/admin/<app>/<model>/<path:object_id>/"]
+    kwargs = {}
+    for param in pattern.params:
+        if param == "object_id" and pattern.namespace == "admin":
+            model = re.sub(r"^admin:|_(change|delete|history)$", "", pattern.key)
+            value = admin_ids.get(model)
+            if value is None:
+                return None, NO_ROW
+        else:
+            candidates = (f"{pattern.key}.{param}", f"{pattern.namespace}.{param}", param)
+            value = next((values[c] for c in candidates if c in values), None)
+        if value is None:
+            return None, f"the walk cannot fill <{param}>: add a value in tests/page_walk.py"
+        kwargs[param] = str(value)
+    if ":" in pattern.key or not pattern.key.startswith("/"):
+        try:
+            return reverse(pattern.key, kwargs=kwargs), ""
+        except NoReverseMatch:
+            return None, f"the walk's values {kwargs} do not fit: add the right ones in tests/page_walk.py"
+    # A pattern without a name (Open311's regular expressions): fill the groups by hand.
+    regex = pattern.route
+    for param, value in kwargs.items():
+        regex = re.sub(rf"\(\?P<{param}>[^)]*\)", value, regex)
+    return regex.replace("^", "").replace("$", "").replace("\\.", "."), ""
+
+
+# --- signing in --------------------------------------------------------------------------------
+
+
+def signed_in_clients(world) -> dict[str, Client]:
+    """A test client per visitor, signed in through the real sign-in form (and the second factor
+    where the role needs one), so pages asking for a recent sign-in let them in."""
+    # A page that fails answers 500 like in production, and the walk goes on to the next one.
+    clients = {"anonymous": Client(raise_request_exception=False)}
+    for role, user in world.users.items():
+        clients[role] = sign_in(Client(raise_request_exception=False), user, world.password)
+    return clients
+
+
+def sign_in(client: Client, user, password: str) -> Client:
+    from security import mfa
+
+    if mfa.mfa_required(user) and not mfa.mfa_enrolled(user):
+        from allauth.mfa.totp.internal.auth import generate_totp_secret
+
+        mfa.mfa_totp_enrol(user=user, secret=generate_totp_secret())
+    response = client.post(reverse("account_login"), {"login": user.username, "password": password})
+    assert response.status_code == 302, f"{user.username} could not sign in: {response.status_code}"
+    if response.url.startswith(reverse("mfa_authenticate")):
+        code = mfa.mfa_totp_current_code(user=user)
+        response = client.post(reverse("mfa_authenticate"), {"code": code})
+        assert response.status_code == 302, f"{user.username}'s code was refused"
+    assert client.session.get("_auth_user_id") == str(user.pk), f"{user.username} is not signed in"
+    # And confirm the password once more, as allauth asks before a reveal or an export: those
+    # pages then open for the next few minutes instead of asking again.
+    response = client.post(reverse("account_reauthenticate"), {"password": password})
+    assert response.status_code == 302, f"{user.username} could not confirm the password"
+    return client
+
+
+# --- the walk ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Walk:
+    visits: list[Visit]
+    not_visited: dict[str, str]  # pattern key → why
+
+
+def walk(world, clients: dict[str, Client]) -> Walk:
+    """GET every pattern's URL as the first visitor let in; the response of the last tried where
+    nobody is (still a response whose headers count)."""
+    values = path_values(world)
+    admin_ids = _admin_object_ids()
+    visits, not_visited = [], {}
+    for pattern in url_patterns():
+        url, why = fill(pattern, values, admin_ids)
+        if url is None:
+            not_visited[pattern.key] = why
+            continue
+        chosen = None
+        for visitor in VISITORS:
+            visit = _get(clients[visitor], pattern.key, url, visitor)
+            if visit.status == 200:
+                chosen = visit
+                break
+            # Nobody let in yet: a redirect onwards (not to signing in) beats a refusal.
+            if chosen is None or (_redirects_onwards(visit) and not _redirects_onwards(chosen)):
+                chosen = visit
+        visits.append(chosen)
+        for visitor in ALSO_AS.get(pattern.key, ()):
+            if visitor != chosen.visitor:
+                visits.append(_get(clients[visitor], pattern.key, url, visitor))
+    return Walk(visits=visits, not_visited=not_visited)
+
+
+def _get(client: Client, key: str, url: str, visitor: str) -> Visit:
+    response = client.get(url)
+    body = b"" if getattr(response, "streaming", False) else response.content
+    return Visit(
+        key=key,
+        url=url,
+        visitor=visitor,
+        status=response.status_code,
+        content_type=response.get("Content-Type", ""),
+        headers=dict(response.headers),
+        body=body,
+    )
+
+
+def _redirects_onwards(visit: Visit) -> bool:
+    location = visit.headers.get("Location", "")
+    to_sign_in = location.startswith((reverse("account_login"), "/admin/login/")) or "/2fa/" in location
+    return visit.status in (301, 302, 303) and not to_sign_in
