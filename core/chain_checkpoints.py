@@ -31,7 +31,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -39,6 +39,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.core import checks
 from django.db import transaction
 from django.utils import timezone
 
@@ -323,13 +324,33 @@ def restore_record(chain: HashChain, *, restored_to: dict) -> Record:
     return record
 
 
-def archive_record(chain: HashChain, *, position: int, count: int, last_hash: str, extra: dict) -> Record:
-    record = Record(
-        chain=chain.name, kind=ARCHIVE, position=position, count=count, hash=last_hash, at=now_text(), extra=extra
-    )
-    store_write(record)
-    return record
-
-
-def when(record: Record) -> datetime:
-    return datetime.fromisoformat(record.at)
+@checks.register(checks.Tags.security, deploy=True)
+def production_keys_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """In production the logs' keys are their own secrets, and the checkpoints leave this server."""
+    if settings.DEBUG:
+        return []
+    problems = []
+    for name, purpose in (
+        ("AUDIT_LOG_KEY", "the key of the audit and exchange logs' HMAC links"),
+        ("AUDIT_CHECKPOINT_SIGNING_KEY", "the key that signs the logs' checkpoints"),
+    ):
+        if not getattr(settings, name):
+            problems.append(
+                checks.Error(
+                    f"{name} is not set: {purpose} is derived from SECRET_KEY.",
+                    hint=f"Set {name} to a secret of its own (32+ random characters) and keep it off the database "
+                    "server; see docs/operations.md, 'The audit log'.",
+                    id="core.E101",
+                )
+            )
+    if not settings.AUDIT_CHECKPOINT_DIR and not settings.AUDIT_CHECKPOINT_URL:
+        problems.append(
+            checks.Error(
+                "Neither AUDIT_CHECKPOINT_DIR nor AUDIT_CHECKPOINT_URL is set: the logs' checkpoints would be "
+                "kept in .data/ on this server.",
+                hint="Point AUDIT_CHECKPOINT_DIR at write-once storage of another machine, or AUDIT_CHECKPOINT_URL "
+                "at an https:// checkpoint service.",
+                id="core.E102",
+            )
+        )
+    return problems

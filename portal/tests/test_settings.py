@@ -18,6 +18,9 @@ PRODUCTION_ENV = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "PERSONAL_DATA_KEY": "production-personal-data-key-0123456789abcdefghij",
     "ALLOWED_HOSTS": "portal.shunqing.gov.cn",
+    "AUDIT_LOG_KEY": secrets.token_urlsafe(40),
+    "AUDIT_CHECKPOINT_SIGNING_KEY": secrets.token_urlsafe(40),
+    "AUDIT_CHECKPOINT_DIR": "/srv/audit-checkpoints",
     "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal"),
 }
 
@@ -58,6 +61,15 @@ def test_a_bad_environment_variable_is_named_without_a_traceback(changes, named)
     assert named in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_the_deploy_check_names_missing_log_keys():
+    result = manage(
+        "check", "--deploy", AUDIT_LOG_KEY=None, AUDIT_CHECKPOINT_SIGNING_KEY=None, AUDIT_CHECKPOINT_DIR=None
+    )
+    assert result.returncode == 1
+    for named in ("AUDIT_LOG_KEY", "AUDIT_CHECKPOINT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR"):
+        assert named in result.stderr
 
 
 def test_debug_mode_runs_without_secrets():
