@@ -100,9 +100,12 @@ def test_names_follow_the_active_language(tree):
 
 
 def test_admin_adds_organisations_through_the_service_and_explains_bad_ones(client, tree):
+    from security.mfa import mfa_totp_enrol
     from security.models import User
+    from tests.factories import STAFF_TOTP_SECRET
 
     admin_user = User.objects.create_superuser(username="root", password="pw-long-enough-2026")
+    mfa_totp_enrol(user=admin_user, secret=STAFF_TOTP_SECRET)  # or the admin sends them to enrolment
     client.force_login(admin_user)
     form = {"code": "partner-x", "kind": "partner", "name_zh": "新物业", "name_en": "", "area": tree.g1.pk}
     response = client.post("/admin/directory/organisation/add/", form, HTTP_ACCEPT_LANGUAGE="en")

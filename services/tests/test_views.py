@@ -172,9 +172,13 @@ def test_detail_shows_questions_and_chosen_names(client, login, people, file_req
 
 
 def test_the_admin_refuses_a_list_question_without_choices(client, catalogue):
+    from security.mfa import mfa_totp_enrol
     from security.models import User
+    from tests.factories import STAFF_TOTP_SECRET
 
-    client.force_login(User.objects.create_superuser(username="root", password="pw-long-enough-2026"))
+    root = User.objects.create_superuser(username="root", password="pw-long-enough-2026")
+    mfa_totp_enrol(user=root, secret=STAFF_TOTP_SECRET)  # or the admin sends them to enrolment
+    client.force_login(root)
     service = catalogue.repair
     form = {
         "code": service.code, "name_zh": service.name_zh, "name_en": "", "description_zh": "", "description_en": "",
