@@ -66,14 +66,14 @@ def resident_detail(request, public_id):
         {
             "profile": profile,
             "can_reveal": can_reveal(actor=request.user, profile=profile),
-            "reveal_form": RevealForm(),
+            # Staff say why they reveal; the resident looking at their own record does not.
+            "reveal_form": RevealForm() if profile.user_id != request.user.pk else None,
         },
     )
 
 
 @require_POST
 @login_required
-@reauthentication_required
 def resident_reveal(request, public_id):
     profile = resident_get_for_user(user=request.user, public_id=public_id)
     form = RevealForm(request.POST)
