@@ -5,7 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from residents.data_rights import DataUse, data_use_sources, sections
 from residents.models import CorrectionRequest, Household, ResidentProfile, RevealPurpose
@@ -134,11 +134,11 @@ def staff_descriptions(user_ids: set[int]) -> dict[int, str]:
 
 # Audit actions in which someone other than the resident used the resident's register record.
 _AUDITED_USES = {
-    "resident.reveal": ("reveal", _lazy("Opened your full ID-card number and phone")),
-    "resident.view": ("view", _lazy("Opened your record in the register")),
-    "correction.view": ("correction", _lazy("Read the correction you asked for")),
-    "correction.apply": ("correction", _lazy("Corrected your record as you asked")),
-    "correction.refuse": ("correction", _lazy("Decided not to correct your record")),
+    "resident.reveal": ("reveal", gettext_lazy("Opened your full ID-card number and phone")),
+    "resident.view": ("view", gettext_lazy("Opened your record in the register")),
+    "correction.view": ("correction", gettext_lazy("Read the correction you asked for")),
+    "correction.apply": ("correction", gettext_lazy("Corrected your record as you asked")),
+    "correction.refuse": ("correction", gettext_lazy("Decided not to correct your record")),
 }
 
 
@@ -157,7 +157,8 @@ def audited_uses_of_profile(*, user: User, profile: ResidentProfile, limit: int)
         DataUse(
             at=event.occurred_at,
             kind=_AUDITED_USES[event.action][0],
-            who=who.get(event.actor_id, "") if event.actor_id else str(_lazy("The portal itself")),
+            # Someone whose roles have since been taken away is still named as staff, not left blank.
+            who=who.get(event.actor_id) or _("A member of staff") if event.actor_id else _("The portal itself"),
             what=str(_AUDITED_USES[event.action][1]),
             purpose=_purpose_text(event.details),
         )
