@@ -41,6 +41,9 @@ def test_a_resident_downloads_their_data_deletes_their_account_and_cannot_sign_i
     assert data["resident_profile"]["id_card_number"] == id_number
     assert data["service_requests"]["requests"][0]["description"] == "楼道灯坏了"
 
+    for path in ("/residents/me/", "/residents/me/data-uses/", "/residents/me/corrections/", "/residents/me/consents/"):
+        phone.goto(path)
+        assert fits_the_screen(phone), path
     phone.goto("/residents/me/delete/")
     assert fits_the_screen(phone)
     assert "依法保留" in phone.locator("main").inner_text()
