@@ -465,9 +465,7 @@ CONTENT_SECURITY_POLICY = {
 # position (geolocation) and the sign-in may use security keys (publickey-credentials-get).
 PERMISSIONS_POLICY = {
     "accelerometer": [],
-    "ambient-light-sensor": [],
     "autoplay": [],
-    "bluetooth": [],
     "camera": [],
     "display-capture": [],
     "encrypted-media": [],
