@@ -6,6 +6,7 @@ import dataclasses
 
 from django.db import migrations
 
+from core.hash_chain import GENESIS_HASH
 from security.audit import AUDIT_CHAIN, KEYED_MARKER
 
 
@@ -20,10 +21,14 @@ def mark_keyed(apps, schema_editor):
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [7_311_306])
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN.lock_id])
     plain_until = MessageLogEntry.objects.using(db).order_by("-pk").values_list("pk", flat=True).first() or 0
+    # Through this migration's connection (migrate may run as the owner: --database owner).
     chain = dataclasses.replace(AUDIT_CHAIN, model=AuditEvent)
-    marker = AuditEvent(action=KEYED_MARKER, details={"chain": "exchange-log", "plain_until": plain_until})
-    chain.link([marker], keyed=True)
-    marker.save(force_insert=True)
+    head_hash = AuditEvent.objects.using(db).order_by("-pk").values_list("hash", flat=True).first() or GENESIS_HASH
+    marker = AuditEvent(
+        action=KEYED_MARKER, details={"chain": "exchange-log", "plain_until": plain_until}, prev_hash=head_hash
+    )
+    marker.hash = chain.hash_of(marker, keyed=True)
+    marker.save(force_insert=True, using=db)
 
 
 class Migration(migrations.Migration):

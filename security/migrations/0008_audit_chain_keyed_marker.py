@@ -6,24 +6,26 @@ import dataclasses
 
 from django.db import migrations
 
+from core.hash_chain import GENESIS_HASH
 from security.audit import AUDIT_CHAIN, KEYED_MARKER
 
 
 def mark_keyed(apps, schema_editor):
     AuditEvent = apps.get_model("security", "AuditEvent")
-    if (
-        AuditEvent.objects.using(schema_editor.connection.alias)
-        .filter(action=KEYED_MARKER, details__chain="audit")
-        .exists()
-    ):
+    db = schema_editor.connection.alias
+    if AuditEvent.objects.using(db).filter(action=KEYED_MARKER, details__chain="audit").exists():
         return
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN.lock_id])
+    # Through this migration's connection (migrate may run as the owner: --database owner).
     chain = dataclasses.replace(AUDIT_CHAIN, model=AuditEvent)
-    plain_until = chain.head_position()[0]
-    marker = AuditEvent(action=KEYED_MARKER, details={"chain": "audit", "plain_until": plain_until})
-    chain.link([marker], keyed=True)
-    marker.save(force_insert=True)
+    head = AuditEvent.objects.using(db).order_by("-pk").values_list("pk", "hash").first()
+    plain_until, head_hash = head or (0, GENESIS_HASH)
+    marker = AuditEvent(
+        action=KEYED_MARKER, details={"chain": "audit", "plain_until": plain_until}, prev_hash=head_hash
+    )
+    marker.hash = chain.hash_of(marker, keyed=True)
+    marker.save(force_insert=True, using=db)
 
 
 class Migration(migrations.Migration):

@@ -58,8 +58,8 @@ def grants(*, role: str, owner: str, database: str, create: bool, password: str 
     owner_ident = sql.Identifier(owner)
     statements = []
     if create:
-        statements.append(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE").format(ident))
-    statements.append(sql.SQL("ALTER ROLE {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS").format(ident))
+        # PostgreSQL's defaults: no superuser, no CREATEDB, no CREATEROLE.
+        statements.append(sql.SQL("CREATE ROLE {} LOGIN").format(ident))
     if password:
         statements.append(sql.SQL("ALTER ROLE {} PASSWORD {}").format(ident, sql.Literal(password)))
     statements += [
