@@ -23,6 +23,10 @@ class SecurityConfig(AppConfig):
         from security.sign_in_protection import clear_after_password_reset
 
         password_reset.connect(clear_after_password_reset, dispatch_uid="security.password_reset_unlock")
+
+        from security.session_idle import start_on_sign_in
+
+        signals.user_logged_in.connect(start_on_sign_in, dispatch_uid="security.session_idle_start")
         self._connect_mfa()
 
     def _connect_mfa(self):

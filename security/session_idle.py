@@ -39,6 +39,12 @@ def session_touch(request, *, now: float | None = None) -> None:
     request.session[LAST_ACTIVITY_KEY] = int(now if now is not None else time.time())
 
 
+def start_on_sign_in(sender, request, user, **kwargs):
+    """Idle time counts from signing in; the sign-in saves the session anyway, so this costs no write."""
+    if request is not None and hasattr(request, "session"):
+        session_touch(request)
+
+
 def seconds_left(request) -> int:
     last = request.session.get(LAST_ACTIVITY_KEY)
     limit = idle_limit_seconds(request.user)
