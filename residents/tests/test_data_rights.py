@@ -427,3 +427,20 @@ def test_deletion_without_the_tick_changes_nothing(client, login, alice):
     login(alice).post("/residents/me/delete/", {"password": PASSWORD})
     alice.refresh_from_db()
     assert alice.is_active
+
+
+def test_staff_whose_roles_were_taken_away_are_still_named_as_staff(client, login, alice, residents, people):
+    from security.models import RoleAssignment
+    from security.services import role_revoke
+
+    resident_identity_reveal(actor=people.worker, profile=residents.r1, purpose="handle_request")
+    role_revoke(assignment=RoleAssignment.objects.get(user=people.worker), revoked_by=None)
+    [use] = login(alice).get("/residents/me/data-uses/").context["uses"]
+    assert use.who == "工作人员"
+
+
+def test_the_correction_queue_is_in_the_navigation_of_registrars_only(client, login, alice, people):
+    assert "/residents/corrections/" in login(people.worker).get("/residents/me/").content.decode()
+    client.logout()
+    page = login(alice).get("/residents/me/").content.decode()
+    assert "/residents/corrections/" not in page and "/residents/me/data/" in page
