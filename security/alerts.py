@@ -299,7 +299,9 @@ def _bulk_by_user(*, limits: AlertThresholds, now: datetime) -> list[SecurityAle
             .order_by("actor_id")
         )
         for group in groups:
-            area_ids = set(events.filter(actor_id=group["actor_id"]).values_list("area_id", flat=True).distinct()[:50])
+            area_ids = set(
+                events.filter(actor_id=group["actor_id"]).order_by().values_list("area_id", flat=True).distinct()[:50]
+            )
             minutes = int(limits.bulk_window.total_seconds() // 60)
             raised.append(
                 _raise_burst(

@@ -112,6 +112,17 @@ def test_bad_conditions_are_reported_and_nothing_is_searched(client, tree, make_
     assert _rows(page) == 0
 
 
+@pytest.mark.parametrize(
+    "field", ["actor", "action", "object_type", "object_id", "object_text", "area", "address", "date_from", "page"]
+)
+def test_nul_bytes_in_any_condition_are_refused_not_a_500(client, tree, make_user, login, events, field):
+    login(make_user(Role.AUDITOR, tree.d))
+    response = client.get(URL, {field: "a\x00b"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code in (200, 400)
+    if field != "page":
+        assert _rows(response.content.decode()) == 0
+
+
 def test_event_detail_shows_details_pretty_and_escaped(client, tree, make_user, login):
     event = audit_record(actor=None, action="api.call", details={"path": "<script>alert(1)</script>", "n": 1})
     login(make_user(Role.AUDITOR, tree.d))
