@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from directory.models import Area
 from residents.data_rights import consent_purpose, sections
 from residents.models import CorrectionRequest, Household, ResidentProfile, RevealPurpose
+from residents.selectors import personal_data_of
 from security import personal_data
 from security.audit import audit_record
 from security.models import Role, RoleAssignment, User
@@ -404,8 +405,6 @@ def contact_consent_give(user: User) -> None:
 def personal_data_export(*, user: User, fmt: str) -> dict:
     """Everything the portal holds about `user`, for themself; recorded (a copy of one's own ID
     number leaving the portal is worth knowing about if the account was taken over)."""
-    from residents.selectors import personal_data_of
-
     data = personal_data_of(user=user)
     audit_record(
         actor=user,
@@ -414,10 +413,6 @@ def personal_data_export(*, user: User, fmt: str) -> dict:
         details={"format": fmt, "sections": [name for name in data if name != "generated_at"]},
     )
     return data
-
-
-class StaffAccountError(PermissionDenied):
-    pass
 
 
 def account_self_deletable(user: User) -> bool:
@@ -467,7 +462,7 @@ def account_delete(*, user: User, password: str) -> User:
         raise PermissionDenied(_("This account has already been deleted."))
     forget_role_assignments(user)
     if not account_self_deletable(user):
-        raise StaffAccountError(_("Staff accounts are not deleted here: ask an administrator to deactivate yours."))
+        raise PermissionDenied(_("Staff accounts are not deleted here: ask an administrator to deactivate yours."))
     if not password or not user.check_password(password):
         raise ValidationError({"password": _("That password is not right.")})
 

@@ -411,6 +411,10 @@ def test_staff_cannot_delete_their_account_here(client, login, people):
     page = client.get("/residents/me/delete/").content.decode()
     assert "管理员" in page
     client.post("/residents/me/delete/", {"password": PASSWORD, "confirm": "on"})
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        account_delete(user=people.worker, password=PASSWORD)
     people.worker.refresh_from_db()
     assert people.worker.is_active and not AuditEvent.objects.filter(action="account.delete").exists()
 
