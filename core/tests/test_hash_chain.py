@@ -4,7 +4,7 @@ log test it on their tables (security/tests/test_audit.py, exchange/tests/test_j
 import json
 from types import SimpleNamespace
 
-from core.hash_chain import GENESIS_HASH, HashChain
+from core.hash_chain import GENESIS_HASH, ChainStart, HashChain, Vouched
 
 
 def canonical(row) -> bytes:
@@ -53,3 +53,41 @@ def test_what_the_caller_checks_besides_is_reported():
     rows = linked(chain(), "a", "b")
     report = chain().verify(rows, also=lambda row: "unsigned" if row.text == "b" else "")
     assert (report.broken_id, report.reason) == (2, "unsigned")
+
+
+def test_rows_up_to_the_marker_are_plain_and_after_it_keyed():
+    plain, keyed = chain(), chain(b"secret-key")
+    rows = linked(plain, "a", "b")
+    previous = rows[-1].hash
+    for number, text in ((3, "marker"), (4, "c")):
+        row = SimpleNamespace(pk=number, text=text, prev_hash=previous)
+        row.hash = previous = keyed.hash_of(row)
+        rows.append(row)
+    boundary = HashChain(model=None, lock_id=1, canonical=canonical, key=lambda: b"secret-key", keyed_after=lambda: 2)
+    assert boundary.verify(rows).intact
+    # A keyed row recomputed with plain SHA-256 (no key) does not pass for one.
+    rows[3].text = "C"
+    rows[3].hash = plain.hash_of(rows[3])
+    assert boundary.verify(rows).broken_id == 4
+
+
+def test_what_a_checkpoint_vouches_for_is_held_against_the_rows():
+    keyed = chain(b"secret-key")
+    rows = linked(keyed, "a", "b", "c")
+    vouched = [Vouched(position=2, hash=rows[1].hash, count=2, label="checkpoint of noon")]
+    assert keyed.verify(rows, vouched=vouched).intact
+    # Shortened below the checkpoint: nothing to point at, the position that is missing is named.
+    report = keyed.verify(rows[:1], vouched=vouched)
+    assert (report.intact, report.missing_id, "vouches for 2 events" in report.reason) == (False, 2, True)
+    # Rewritten from the second row on with the key: consistent in itself, but not what was vouched for.
+    forged = linked(keyed, "a", "B", "c")
+    report = keyed.verify(forged, vouched=vouched)
+    assert (report.broken_id, "rewritten" in report.reason) == (2, True)
+
+
+def test_a_chain_continues_from_its_archive():
+    keyed = chain(b"secret-key")
+    rows = linked(keyed, "a", "b", "c")
+    start = ChainStart(position=1, hash=rows[0].hash, count=1)
+    assert keyed.verify(rows[1:], start=start).intact
+    assert keyed.verify(rows[2:], start=start).broken_id == 3

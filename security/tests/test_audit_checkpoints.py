@@ -3,7 +3,9 @@ the key, checkpoints outside the database that find a truncated, shortened or re
 portal's own role refused TRUNCATE, UPDATE and DELETE, a restore accepted, auditors alerted."""
 
 import hashlib
+import json
 import os
+from types import SimpleNamespace
 
 import psycopg2
 import pytest
@@ -228,3 +230,51 @@ def test_the_portals_role_is_refused_truncate_update_and_delete_on_both_logs():
             cursor.execute(f"DROP OWNED BY {role}")
             cursor.execute(f"DROP ROLE {role}")
     assert AuditEvent.objects.filter(action="test.step").count() == 1
+
+
+@pytest.fixture
+def checkpoint_service(settings, monkeypatch):
+    """An https:// checkpoint store: what would leave the machine is kept in a list."""
+    from core import outbound_http
+
+    settings.AUDIT_CHECKPOINT_URL = "https://checkpoints.example.cn/records"
+    held, calls = [], []
+    monkeypatch.setattr(outbound_http, "resolve", lambda host, port: ["203.0.113.5"])
+
+    def post(*, target, body, headers, timeout):
+        calls.append(("POST", target.url, target.address))
+        held.append(json.loads(body))
+        return outbound_http.Answer(status=201, excerpt="")
+
+    def fetch(*, target, url, timeout, limit=0):
+        calls.append(("GET", url, target.address))
+        return json.dumps(held).encode()
+
+    monkeypatch.setattr(outbound_http, "post", post)
+    monkeypatch.setattr(outbound_http, "fetch", fetch)
+    return SimpleNamespace(held=held, calls=calls)
+
+
+def test_checkpoints_can_go_to_an_https_store(checkpoint_service, settings):
+    first, second = _record(2)
+    audit_checkpoint_task()
+    assert checkpoint_service.held[0]["position"] == second.pk
+    assert not os.path.exists(settings.AUDIT_CHECKPOINT_DIR)
+    rewrite_as_database_superuser("DELETE FROM security_auditevent WHERE id = %s", [second.pk])
+    assert "newest rows removed" in audit_chain_verify().reason
+    assert ("GET", "https://checkpoints.example.cn/records?chain=audit", "203.0.113.5") in checkpoint_service.calls
+
+
+def test_a_store_that_cannot_be_read_fails_the_check(checkpoint_service, monkeypatch):
+    from core import outbound_http
+
+    _record(1)
+
+    def down(**kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(outbound_http, "fetch", down)
+    report = audit_chain_verify()
+    assert (report.intact, "could not be read" in report.reason) == (False, True)
+    with pytest.raises(chain_checkpoints.CheckpointStoreError):
+        audit_checkpoint_task()
