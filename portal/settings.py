@@ -290,7 +290,7 @@ SECURITY_ALERT_EXPORTS_PER_USER = env.get_int("SECURITY_ALERT_EXPORTS_PER_USER",
 SECURITY_ALERT_REVEALS_PER_USER = env.get_int("SECURITY_ALERT_REVEALS_PER_USER", 30, minimum=2)
 # A reveal outside these hours (Asia/Shanghai) or days (ISO weekdays, Monday = 1) is alerted.
 _working_hours = env.get_str("SECURITY_ALERT_WORKING_HOURS", "08:00-20:00")
-_hours = re.fullmatch(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]|24):([0-5][0-9])", _working_hours)
+_hours = re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)", _working_hours)
 if not _hours or _working_hours[:5] >= _working_hours[6:]:
     raise env.ConfigurationError(
         f"Environment variable SECURITY_ALERT_WORKING_HOURS must look like 08:00-20:00, got {_working_hours!r}."
