@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
 
@@ -189,3 +189,16 @@ def test_reports_are_limited_per_address(client, settings, monkeypatch):
 
 def test_the_report_endpoint_takes_only_posts(client, db):
     assert client.get(reverse("security:csp_report")).status_code == 405
+
+
+def test_a_refused_form_is_shown_without_inline_style(db):
+    """Django's own CSRF failure page has a <style> block; the portal's replaces it."""
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("set_language"), {"language": "en"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "<style" not in body
+    assert "The form could not be sent" in body
+    assert 'class="site-header"' in body  # the portal's layout
+    assert "'nonce-" in response["Content-Security-Policy"]
+    assert response["Cache-Control"] == "no-store"
