@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -39,6 +40,14 @@ class AlertKind(TextChoices):
     MASS_REVEAL = "mass_reveal", gettext_lazy("Many reveals of personal data by one user")
     REVEAL_OUT_OF_HOURS = "reveal_out_of_hours", gettext_lazy("Personal data revealed outside working hours")
     CHAIN_CHECK_FAILED = "chain_check_failed", gettext_lazy("An audit log check failed")
+
+
+def alert_search_query(alert: SecurityAlert) -> str:
+    """The desk's query string that lists the events behind `alert`; empty when it names none."""
+    search = alert.details.get("search") if isinstance(alert.details, dict) else None
+    if not isinstance(search, dict):
+        return ""
+    return urlencode({key: value for key, value in search.items() if isinstance(value, str) and value})
 
 
 def alert_kind_label(kind: str) -> str:
@@ -204,7 +213,16 @@ def _common_area(area_ids: set[int | None]) -> Area | None:
 
 
 def _raise_burst(
-    *, kind: str, subject: str, summary: str, group: dict, window: timedelta, threshold: int, now: datetime, area=None
+    *,
+    kind: str,
+    subject: str,
+    summary: str,
+    group: dict,
+    window: timedelta,
+    threshold: int,
+    now: datetime,
+    search: dict,
+    area=None,
 ) -> SecurityAlert | None:
     # One alert per burst: while the same subject stays over the threshold, the alert raised within
     # the last window stands for it; the key (the burst's first event) stops concurrent runs.
@@ -222,6 +240,8 @@ def _raise_burst(
             "window_minutes": int(window.total_seconds() // 60),
             "first_event_id": group["first_id"],
             "last_event_id": group["last_id"],
+            # The desk's search that lists the events behind the alert.
+            "search": {**search, "date_from": timezone.localdate(now - window).isoformat()},
         },
     )
 
@@ -250,6 +270,7 @@ def _sign_in_bursts(*, limits: AlertThresholds, now: datetime) -> list[SecurityA
                 window=limits.window,
                 threshold=limits.sign_in_failures_per_address,
                 now=now,
+                search={"address": group["ip_address"]},
             )
         )
     by_account = (
@@ -272,6 +293,7 @@ def _sign_in_bursts(*, limits: AlertThresholds, now: datetime) -> list[SecurityA
                 window=limits.window,
                 threshold=limits.sign_in_failures_per_account,
                 now=now,
+                search={"action": "auth.sign_in_failed"},
             )
         )
     return raised
@@ -314,6 +336,7 @@ def _bulk_by_user(*, limits: AlertThresholds, now: datetime) -> list[SecurityAle
                     window=limits.bulk_window,
                     threshold=threshold,
                     now=now,
+                    search={"actor": group["actor_username"], **({"action": actions[0]} if len(actions) == 1 else {})},
                     area=_common_area(area_ids),
                 )
             )
@@ -346,6 +369,7 @@ def _reveals_out_of_hours(*, limits: AlertThresholds, now: datetime) -> list[Sec
                     "subject": f"user:{actor_id}",
                     "day": day,
                     "event_ids": [event.pk for event in events[:20]],
+                    "search": {"actor": first.actor_username, "action": first.action, "date_from": day, "date_to": day},
                     "objects": [event.object_repr for event in events[:20]],
                 },
             )

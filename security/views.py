@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from security.alerts import alert_acknowledge, alert_kind_label
+from security.alerts import alert_acknowledge, alert_kind_label, alert_search_query
 from security.audit_actions import action_label
 from security.decorators import role_required
 from security.forms import AuditSearchForm
@@ -20,6 +20,8 @@ ALERTS_ON_THE_DESK = 10
 def _labelled_alerts(alerts):
     for alert in alerts:
         alert.kind_label = alert_kind_label(alert.kind)
+        alert.search_query = alert_search_query(alert)
+        alert.details_text = json.dumps(alert.details, indent=2, ensure_ascii=False, sort_keys=True)
     return alerts
 
 

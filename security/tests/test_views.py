@@ -3,7 +3,7 @@ who may see what (district-wide readers everything; a subdistrict's auditor thei
 
 import pytest
 
-from security.alerts import alert_raise
+from security.alerts import alert_raise, alert_search_query, alerts_detect
 from security.audit import audit_record
 from security.models import AuditEvent, Role, SecurityAlert
 
@@ -225,3 +225,19 @@ def test_acknowledging_needs_a_post(client, tree, make_user, login):
     alert = alert_raise(kind="mass_reveal", summary="x")
     login(make_user(Role.AUDITOR, tree.d))
     assert client.get(f"/security/alerts/{alert.pk}/acknowledge/").status_code == 405
+
+
+def test_an_alert_links_to_the_events_behind_it(client, tree, make_user, login, settings):
+    settings.SECURITY_ALERT_REVEALS_PER_USER = 2
+    worker = make_user(Role.GRID_WORKER, tree.g1, username="nightowl")
+    reveals = [audit_record(actor=worker, action="resident.reveal", target=tree.g1) for _ in range(2)]
+    unrelated = audit_record(actor=worker, action="request.file", target=tree.g1)
+    (alert,) = [a for a in alerts_detect() if a.kind == "mass_reveal"]
+    login(make_user(Role.AUDITOR, tree.d))
+    page = _get(client)
+    query = alert_search_query(alert)
+    assert f'href="/security/audit/?{query.replace("&", "&amp;")}"' in page
+    listed = client.get(f"{URL}?{query}").content.decode()
+    assert all(f'href="/security/audit/{event.pk}/"' in listed for event in reveals)
+    assert f'href="/security/audit/{unrelated.pk}/"' not in listed
+    assert "&quot;count&quot;: 2" in page  # the alert's details, escaped
