@@ -144,7 +144,16 @@ def build_world():
     world.api_key = _api_key(world)
     world.webhook, world.delivery = _webhook(world)
     world.dataset_import = _dataset_import(world)
+    world.display_link, world.display_token = _display_link(world)
+    world.correction = _correction(world)
     return world
+
+
+def _correction(world):
+    from residents.services import correction_request_file
+
+    # The demo resident asks their grid to correct their record: the queue's detail page has a row.
+    return correction_request_file(user=world.users["resident"], field="lives_alone", explanation="页面检查")
 
 
 def _photo(world):
@@ -238,6 +247,14 @@ def _dataset_import(world):
     )
 
 
+def _display_link(world):
+    from dashboards.display_links import display_link_create, display_link_token
+
+    leader = world.users["leader"]
+    link = display_link_create(actor=leader, name="page walk", area=leader.role_assignments.get().area)
+    return link, display_link_token(link)
+
+
 def _importable(dataset) -> bool:
     from exchange.imports.services import importer_for
 
@@ -280,8 +297,10 @@ def path_values(world) -> dict[str, object]:
         "admin:auth_user_password_change.id": world.users["resident"].pk,
         "security:audit_event.pk": _first_audit_event_pk(),
         "security:alert_acknowledge.pk": 1,
-        "dashboards.public_id": NO_SUCH_ID,
+        "dashboards.public_id": world.display_link.public_id,
+        "dashboards:display.token": world.display_token,
         "residents.public_id": world.resident.public_id,
+        "residents:correction_detail.public_id": world.correction.public_id,
         # Opening a message is a POST (405 to a GET, before any lookup): any id shows its headers.
         "notifications.public_id": NO_SUCH_ID,
         "exchange.public_id": world.agreement.public_id,
