@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from residents.data_rights import register_section
@@ -13,13 +13,14 @@ from services.models import RequestEvent, RequestSupport, ServiceRequest
 
 
 def export_requests(user: User) -> dict:
-    """The requests the person asked for or typed in, each with the timeline they can see (not
-    staff's internal notes), their answers and rating; and the requests they said "me too" to."""
+    """The requests the person asked for, each with the timeline they can see (not staff's internal
+    notes), their answers and rating; and the requests they said "me too" to. Not the requests a
+    member of staff typed in for others: those are other people's data."""
     public_events = Prefetch(
         "events", queryset=RequestEvent.objects.filter(is_public=True).order_by("created_at", "id"), to_attr="shown"
     )
     requests = (
-        ServiceRequest.objects.filter(Q(requester=user) | Q(filed_by=user))
+        ServiceRequest.objects.filter(requester=user)
         .select_related("service", "grid")
         .prefetch_related(public_events)
         .order_by("created_at", "id")

@@ -448,3 +448,10 @@ def test_the_correction_queue_is_in_the_navigation_of_registrars_only(client, lo
     client.logout()
     page = login(alice).get("/residents/me/").content.decode()
     assert "/residents/corrections/" not in page and "/residents/me/data/" in page
+
+
+def test_a_staff_members_export_holds_not_the_requests_they_typed_in_for_others(client, login, people, file_request):
+    file_request(actor=people.worker, requester=None, channel="phone", contact_name="张大爷", description="代填")
+    data = json.loads(login(people.worker).get("/residents/me/data/download/").content)
+    assert data["service_requests"]["requests"] == []
+    assert "张大爷" not in json.dumps(data, ensure_ascii=False)
