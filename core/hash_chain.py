@@ -82,6 +82,9 @@ class HashChain:
     keyed_after: Callable[[], int | None] = lambda: 0
     # Records the marker, under the chain's lock, naming the last plain row (0 when none).
     mark_keyed: Callable[[int], None] | None = None
+    # The rows (of any table) whose existence means the marker was written; asked for in the same
+    # query as the head.
+    keyed_marker: Callable[[], models.QuerySet] | None = None
 
     def hash_of(self, row: models.Model, *, keyed: bool = True) -> str:
         key = self.key() if keyed else None
@@ -106,23 +109,32 @@ class HashChain:
         last = self.model.objects.order_by("-pk").values_list("pk", "hash").first()
         return last or (0, GENESIS_HASH)
 
-    def _keyed_now(self) -> bool:
-        """Whether rows appended now are keyed; writes the marker on the first keyed append."""
-        if not self.key():
-            return False
-        if self.keyed_after() is None:
-            if self.mark_keyed is None:
-                return False
-            self.mark_keyed(self.head_position()[0])
-        return True
+    def _head_and_marked(self) -> tuple[int, str, bool]:
+        """The head, and whether the chain's marker exists, in the one query every append makes
+        anyway (an audited write must not cost a query more for this)."""
+        if self.keyed_marker is None:
+            return (*self.head_position(), self.keyed_after() is not None)
+        newest = (
+            self.model.objects.order_by("-pk")
+            .annotate(chain_marked=models.Exists(self.keyed_marker()))
+            .values_list("pk", "hash", "chain_marked")
+            .first()
+        )
+        return newest or (0, GENESIS_HASH, self.keyed_marker().exists())
 
     def link(self, rows: Iterable[models.Model], *, keyed: bool | None = None) -> int:
         """Set `prev_hash` and `hash` of unsaved rows, in order, after the chain's head, and return
         the head's position (to tell whether the append crossed a checkpoint). Call `lock`
-        first, in the transaction that saves them."""
-        if keyed is None:
-            keyed = self._keyed_now()
-        position, previous = self.head_position()
+        first, in the transaction that saves them. On the first keyed append the chain's marker
+        is written first (`mark_keyed`)."""
+        if keyed is not None:
+            position, previous = self.head_position()
+        else:
+            position, previous, marked = self._head_and_marked()
+            keyed = bool(self.key()) and (marked or self.mark_keyed is not None)
+            if keyed and not marked:
+                self.mark_keyed(position)
+                position, previous = self.head_position()
         for row in rows:
             row.prev_hash = previous
             row.hash = previous = self.hash_of(row, keyed=keyed)

@@ -65,18 +65,17 @@ def _keyed_canonical(event: AuditEvent) -> bytes:
     return _dumps(_payload(event) | {"area_id": event.area_id})
 
 
-def chain_keyed_after(chain_name: str) -> int | None:
-    """The last plain position of a chain, from its marker (or, once the marker was archived, from
-    the archive event that carried it forward); None before the chain has a marker."""
-    found = (
-        AuditEvent.objects.filter(
-            Q(action=KEYED_MARKER, details__chain=chain_name)
-            | Q(action=ARCHIVED, details__keyed_after__has_key=chain_name)
-        )
-        .order_by("id")
-        .values_list("action", "details")
-        .first()
+def chain_markers(chain_name: str):
+    """The events that say where a chain's keyed part begins: its marker, or once the marker was
+    archived, the archive events that carried it forward."""
+    return AuditEvent.objects.filter(
+        Q(action=KEYED_MARKER, details__chain=chain_name) | Q(action=ARCHIVED, details__keyed_after__has_key=chain_name)
     )
+
+
+def chain_keyed_after(chain_name: str) -> int | None:
+    """The last plain position of a chain; None before the chain has a marker."""
+    found = chain_markers(chain_name).order_by("id").values_list("action", "details").first()
     if found is None:
         return None
     action, details = found
@@ -102,6 +101,7 @@ AUDIT_CHAIN = HashChain(
     name=AUDIT_CHAIN_NAME,
     keyed_after=lambda: chain_keyed_after(AUDIT_CHAIN_NAME),
     mark_keyed=lambda plain_until: chain_mark_keyed(AUDIT_CHAIN_NAME, plain_until),
+    keyed_marker=lambda: chain_markers(AUDIT_CHAIN_NAME),
 )
 
 

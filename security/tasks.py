@@ -29,7 +29,7 @@ def audit_chain_verify_task() -> dict:
     check = audit_chain_check()
     if not check.intact:
         chain_check_failed(check)
-    return {"checked": check.report.checked, "broken_event_id": check.report.broken_id, "problem": check.problem}
+    return {"checked": check.report.checked, "broken_event_id": check.report.broken_id}
 
 
 @shared_task

@@ -7,7 +7,7 @@ from core.hash_chain import ChainReport, HashChain
 from exchange.models import MessageLogEntry
 from exchange.payloads import file_sha256, payload_path
 from exchange.signing import entry_canonical, manifest_of, signature_valid
-from security.audit import ChainCheck, chain_check, chain_keyed_after, chain_mark_keyed
+from security.audit import ChainCheck, chain_check, chain_keyed_after, chain_mark_keyed, chain_markers
 
 MESSAGE_LOG_CHAIN_NAME = "exchange-log"
 
@@ -22,6 +22,7 @@ MESSAGE_LOG_CHAIN = HashChain(
     name=MESSAGE_LOG_CHAIN_NAME,
     keyed_after=lambda: chain_keyed_after(MESSAGE_LOG_CHAIN_NAME),
     mark_keyed=lambda plain_until: chain_mark_keyed(MESSAGE_LOG_CHAIN_NAME, plain_until),
+    keyed_marker=lambda: chain_markers(MESSAGE_LOG_CHAIN_NAME),
 )
 
 
