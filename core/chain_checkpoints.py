@@ -163,7 +163,10 @@ def now_text() -> str:
 
 # --- the store ----------------------------------------------------------------------------------
 def _directory() -> Path:
-    return Path(settings.AUDIT_CHECKPOINT_DIR or Path(settings.BASE_DIR) / ".data" / "audit-checkpoints")
+    if settings.AUDIT_CHECKPOINT_DIR:
+        return Path(settings.AUDIT_CHECKPOINT_DIR)
+    # Development: one folder per database, so switching databases does not hold one to another's.
+    return Path(settings.BASE_DIR) / ".data" / "audit-checkpoints" / _safe(settings.DATABASES["default"]["NAME"])
 
 
 def _safe(text: str) -> str:
