@@ -16,6 +16,16 @@ PASSWORD = "correct-horse-battery-staple"
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
+def totp_code(secret: str = STAFF_TOTP_SECRET, *, step: int = 0) -> str:
+    """The code an authenticator app with `secret` shows now (step=1: the next one)."""
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD + step))
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
