@@ -119,6 +119,7 @@ def test_every_page_carries_the_headers_and_no_inline_code(world):
         ("security:audit_log", "auditor"),
         ("dashboards:overview", "subdistrict"),
         ("dashboards:screen", "subdistrict"),
+        ("dashboards:display", "anonymous"),
         ("exchange:agreement_detail", "department"),
         ("exchange:import_detail", "department"),
         ("api_docs", "anonymous"),
