@@ -271,7 +271,7 @@ for _name, _value in (("AUDIT_LOG_KEY", AUDIT_LOG_KEY), ("AUDIT_CHECKPOINT_SIGNI
         raise env.ConfigurationError(f"Environment variable {_name} must be at least 32 characters long.")
 # For a verifier without the signing key: the public key `manage.py verify_audit --public-key` prints.
 AUDIT_CHECKPOINT_VERIFY_KEY = env.get_str("AUDIT_CHECKPOINT_VERIFY_KEY", "")
-# Where signed checkpoints go: a directory (empty: .data/audit-checkpoints) or an https:// endpoint.
+# Where signed checkpoints go: a directory (empty: .data/audit-checkpoints/<database>) or an https:// endpoint.
 AUDIT_CHECKPOINT_DIR = env.get_str("AUDIT_CHECKPOINT_DIR", "")
 AUDIT_CHECKPOINT_URL = env.get_str("AUDIT_CHECKPOINT_URL", "")
 if AUDIT_CHECKPOINT_URL and not AUDIT_CHECKPOINT_URL.startswith("https://"):
