@@ -2,13 +2,10 @@
 sensitive steps, the administrator's reset, and the audit trail."""
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
-from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -19,13 +16,9 @@ from django.utils import timezone
 from security.mfa import ENROLMENT_VIEWS, mfa_enrolled, mfa_reset, mfa_totp_current_code, mfa_totp_enrol
 from security.models import AuditEvent, Role, User
 from security.roles import MFA_REQUIRED_ROLES
-from tests.factories import PASSWORD, STAFF_TOTP_SECRET
+from tests.factories import PASSWORD, STAFF_TOTP_SECRET, totp_code
 
 ENROL = "/accounts/2fa/totp/activate/"
-
-
-def totp_code(secret: str = STAFF_TOTP_SECRET) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
 
 
 # --- who must enrol -------------------------------------------------------------------------------
@@ -199,12 +192,18 @@ def _enrolment_page(client, make_user, tree) -> str:
     return client.get(ENROL).content.decode()
 
 
-def test_the_enrolment_page_carries_no_inline_script_or_style(client, tree, make_user):
-    page = _enrolment_page(client, make_user, tree)
-    assert not re.search(r"<script(?![^>]*\bsrc=)", page)
-    outside_the_qr_code = page.split("<svg", 1)[0] + page.split("</svg>", 1)[-1]
-    assert not re.search(r"\sstyle=|<style", outside_the_qr_code)
-    assert "data:image" not in page
+def test_the_mfa_pages_carry_no_inline_script_or_style(client, tree, make_user):
+    pages = [_enrolment_page(client, make_user, tree), client.get("/accounts/2fa/").content.decode()]
+    client.post("/accounts/logout/")
+    enrolled = make_user(Role.GRID_WORKER, tree.g1)
+    client.post("/accounts/login/", {"login": enrolled.username, "password": PASSWORD})
+    pages.append(client.get("/accounts/2fa/authenticate/").content.decode())
+    assert 'name="code"' in pages[-1]
+    for page in pages:
+        assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)", page)
+        outside_the_qr_code = page.split("<svg", 1)[0] + page.split("</svg>", 1)[-1]
+        assert not re.search(r"\sstyle=|<style", outside_the_qr_code)
+        assert "data:image" not in page
 
 
 def test_the_enrolment_page_speaks_chinese(client, tree, make_user):
