@@ -74,6 +74,7 @@ def resident_detail(request, public_id):
 
 @require_POST
 @login_required
+@reauthentication_required
 def resident_reveal(request, public_id):
     profile = resident_get_for_user(user=request.user, public_id=public_id)
     form = RevealForm(request.POST)
