@@ -14,11 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.request_input import LimitedJSONParser
 from exchange.selectors import agreement_get_for_key, entries_for_key
 from exchange.services import ExchangeRefused, entry_fetch, exchange_job_request
 from exchange.services.refusal import refuse
@@ -51,7 +51,7 @@ class ExchangeApi(PartnerApiMixin, APIView):
     """A call of the exchange API, authenticated with a department's API key (X-API-Key)."""
 
     required_scope = ApiScope.FETCH_EXCHANGES
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
     renderer_classes = [JSONRenderer]
 
     def get_authenticate_header(self, request):
@@ -150,7 +150,7 @@ class RunApi(ExchangeApi):
     than the agreement allows. Answers 202 with the job's id; the entry appears in the list when
     the job is done."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         operation_id="agreements_run",

@@ -12,11 +12,11 @@ from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.request_input import LimitedJSONParser, LimitedMultiPartParser
 from directory.models import Area
 from partners.api_base import PartnerApiMixin
 from partners.schema import RETRY_AFTER, error_responses
@@ -51,7 +51,7 @@ class PartnerApi(PartnerApiMixin, APIView):
     # (The docstring above is what the schema says of a view that has none of its own.)
     # JSON in and out; the services' own errors become 400 with each field's messages, 403 and 404.
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
     renderer_classes = [JSONRenderer]
 
     def handle_exception(self, exc):
@@ -201,7 +201,7 @@ class WorkOrderResolveApi(PartnerApi):
     workorders:write."""
 
     required_scope = ApiScope.UPDATE_WORK_ORDERS
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [LimitedMultiPartParser, LimitedJSONParser]
 
     @extend_schema_serializer(component_name="WorkOrderResolveInput")
     class InputSerializer(serializers.Serializer):

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "security.headers.ContentSecurityPolicyMiddleware",
     "security.headers.PermissionsPolicyMiddleware",
     "security.headers.NoStoreMiddleware",
+    # Before the session is looked up: text PostgreSQL cannot store (NUL) is refused at the door.
+    "core.request_input.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -398,6 +400,12 @@ STORAGES = {
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies are read with a depth limit and without NUL (core.request_input).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.request_input.LimitedJSONParser",
+        "core.request_input.LimitedFormParser",
+        "core.request_input.LimitedMultiPartParser",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }

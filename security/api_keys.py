@@ -102,6 +102,9 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     if not raw_key or not raw_key.startswith(KEY_PREFIX) or raw_key.count("_") < 2:
         return None
     prefix = raw_key[len(KEY_PREFIX) :].split("_", 1)[0]
+    # Prefixes are 8 hex digits (api_key_create); anything else, a NUL say, never reaches the query.
+    if len(prefix) != 8 or prefix.strip("0123456789abcdef"):
+        return None
     key = ApiKey.objects.select_related("organisation", "created_by").filter(prefix=prefix).first()
     if key is None or not hmac.compare_digest(key.key_hash, _hash(raw_key)):
         return None

@@ -3,12 +3,16 @@ any phone takes, NUL characters, JSON nested past reason; each through every doo
 by (browser form, Open311, partner API)."""
 
 import io
+import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+from rest_framework.test import APIClient
 
+from core.request_input import JSONRefused, json_loads_limited
 from partners.tests.conftest import make_key, partner_api  # noqa: F401 -- fixtures
+from security.models import AuditEvent, Role
 from services import services as steps
 from services.models import ServiceRequest
 from services.photos import MAX_PHOTO_PIXELS
@@ -79,3 +83,131 @@ def test_the_partner_api_refuses_too_many_pixels(partner_api, file_request, peop
     assert response.status_code == 400
     assert TOO_MANY_PIXELS in str(response.json())
     assert not order.photos.exists()
+
+
+# --- NUL characters and deep JSON ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("url", "who"),
+    [
+        ("/requests/%00/", "resident"),
+        ("/residents/?q=a%00b", "community"),
+        ("/security/audit/?action=a%00", "auditor"),
+        ("/requests/workbench/?status=%00", "worker"),
+    ],
+)
+def test_a_nul_in_a_page_address_is_a_400_page(client, people, tree, make_user, url, who):
+    user = make_user(Role.AUDITOR, tree.d) if who == "auditor" else getattr(people, who)
+    client.force_login(user)
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "text/html" in response["Content-Type"]
+    assert "a NUL character" in response.content.decode()
+    assert 'class="site-header"' in response.content.decode()  # the portal's page, not a bare error
+
+
+def test_a_nul_in_a_form_field_is_refused_and_files_nothing(client, login, people, catalogue, tree):
+    login(people.resident)
+    response = client.post(
+        "/requests/new/repair/",
+        {"description": "门\x00坏了", "attr_facility": "door", "grid": tree.g1.pk, "submission_key": "nul"},
+    )
+    assert response.status_code == 400
+    assert not ServiceRequest.objects.exists()
+
+
+def test_a_nul_in_a_cookie_is_as_if_the_cookie_was_not_sent(client, people):
+    client.force_login(people.resident)
+    client.cookies["sessionid"] = "\\000abcdefghijklmnop"  # the octal escape Django's cookie parser decodes
+    response = client.get("/requests/mine/")
+    assert response.status_code == 302  # to sign in: no session, rather than a failed lookup
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/work-orders/SQ%00/", "/api/v1/webhooks/%00/", "/api/v1/work-orders/?status=%00"]
+)
+def test_a_nul_in_a_partner_api_address_is_a_json_400_and_is_audited(partner_api, url):  # noqa: F811
+    before = AuditEvent.objects.filter(action="api.call").count()
+    response = partner_api.get(url)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+    (event,) = AuditEvent.objects.filter(action="api.call").order_by("id")[before:]
+    assert event.details["status"] == 400
+    assert event.details["path"] == url.split("?")[0]  # percent-encoded, as it was sent
+    assert event.object_id == str(partner_api.key.pk)
+
+
+def test_a_nul_in_an_api_key_is_an_unknown_key(client):
+    response = client.get("/api/v1/work-orders/", HTTP_X_API_KEY="sq_\x00_abc")
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"description": "nul\x00byte"}, "description"),
+        ({"contact_name": "\x00"}, "contact_name"),
+        ({"answers": {"facility": "lift", "floors": "\x00"}}, "answers"),
+        ({"note\x00": "x"}, None),
+    ],
+)
+def test_a_nul_anywhere_in_a_partner_api_body_is_a_400(partner_api, catalogue, body, field):  # noqa: F811
+    payload = {"service": "repair", "description": "x", "answers": {"facility": "lift"}, "grid": "G1"} | body
+    response = partner_api.post("/api/v1/requests/", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json() if field else "detail" in response.json()
+    assert not ServiceRequest.objects.exists()
+    assert AuditEvent.objects.filter(action="api.call", details__status=400).exists()
+
+
+def test_a_nul_in_a_partner_api_form_is_a_400(partner_api, file_request, people, orgs):  # noqa: F811
+    order = file_request()
+    steps.request_accept(request=order, actor=people.worker)
+    steps.request_assign(request=order, actor=people.worker, organisation=orgs.partner)
+    response = partner_api.post(f"/api/v1/work-orders/{order.public_id}/resolve/", {"note": "修\x00好"})
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+
+
+def test_a_nul_in_an_open311_address_keeps_its_audit_event(client, people, orgs, catalogue):
+    key, raw = open311_key(people, orgs)
+    response = client.get("/open311/v2/requests/SQ%00.json", HTTP_X_API_KEY=raw)
+    assert_errors(response, 400, contains="NUL")
+    (event,) = AuditEvent.objects.filter(action="api.call")
+    assert (event.object_id, event.details["status"]) == (str(key.pk), 400)
+
+
+def test_a_nul_in_an_open311_post_files_nothing(client, people, orgs, catalogue):
+    raw = open311_key(people, orgs)[1]
+    assert_errors(post(client, data=form(api_key=raw, description="灯\x00不亮")), 400, contains="NUL")
+    assert not ServiceRequest.objects.exists()
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [33, 5_000, 100_000])
+def test_deeply_nested_json_is_a_400_with_a_message(partner_api, catalogue, depth):  # noqa: F811
+    body = '{"service": "repair", "answers": ' + _nested(depth) + "}"
+    response = partner_api.post("/api/v1/requests/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested more than 32 levels" in response.json()["detail"]
+    assert AuditEvent.objects.filter(action="api.call", details__status=400).exists()
+
+
+def test_deeply_nested_json_is_a_400_in_the_exchange_api_too(people, orgs, make_key):  # noqa: F811
+    raw = make_key(people.dept, orgs.dept, scopes=["exchange:fetch"])[1]
+    url = f"/exchange/api/v1/agreements/{uuid.uuid4()}/runs/"
+    response = APIClient().post(url, _nested(5_000), content_type="application/json", HTTP_X_API_KEY=raw)
+    assert response.status_code == 400
+    assert "nested more than 32 levels" in response.json()["detail"]
+
+
+def test_json_at_the_depth_limit_is_read():
+    assert json_loads_limited(_nested(32)) == json_loads_limited(_nested(32))
+    with pytest.raises(JSONRefused):
+        json_loads_limited(_nested(33))
+    with pytest.raises(JSONRefused):
+        json_loads_limited('{"a": NaN}')
+    with pytest.raises(JSONRefused):
+        json_loads_limited('{"a": "\\ud800"}')

@@ -13,11 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.request_input import LimitedMultiPartParser
 from exchange.imports.selectors import import_get_for_key, import_progress, importable_dataset_for_key
 from exchange.imports.services import MAX_FILE_BYTES, dataset_import_create
 from exchange.imports.views import rejection_report_response
@@ -90,7 +90,7 @@ class ImportCreateApi(ImportApi):
     registration update). Answers 202 at once; rows are checked and written in the background —
     follow `status_url`. Rows are upserted by their natural keys, so pushing a file again is safe."""
 
-    parser_classes = [MultiPartParser]
+    parser_classes = [LimitedMultiPartParser]
 
     @extend_schema(
         request=ImportInputSerializer,

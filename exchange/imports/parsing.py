@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,10 +17,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from core.request_input import JSONRefused, json_loads_limited, storable_text
 from exchange.models import PayloadFormat
 
 # English message ids of row-level problems; translated when shown (ImportRejection.message).
 NOT_JSON = gettext_noop("This line is not valid JSON.")
+JSON_REFUSED = gettext_noop("This line nests too deeply or holds a NUL character.")
 NOT_AN_OBJECT = gettext_noop("This line is not a JSON object with named fields.")
 UNKNOWN_FIELDS = gettext_noop("Unknown fields: %(fields)s.")
 WRONG_COLUMN_COUNT = gettext_noop("This row has %(found)s values, the header has %(expected)s.")
@@ -56,13 +57,16 @@ class Columns:
 
 def decode(content: bytes) -> str:
     try:
-        return content.decode("utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("gb18030")
-    except UnicodeDecodeError:
-        raise ValidationError(_("The file is not text in UTF-8 or GB 18030.")) from None
+        try:
+            text = content.decode("gb18030")
+        except UnicodeDecodeError:
+            raise ValidationError(_("The file is not text in UTF-8 or GB 18030.")) from None
+    # No value of the file could be stored with one (core.request_input); text files never hold one.
+    if not storable_text(text):
+        raise ValidationError(_("The file contains NUL characters: it is not a text file."))
+    return text
 
 
 def guess_format(file_name: str, given: str = "") -> str:
@@ -127,7 +131,10 @@ def _jsonl_records(text: str, columns: Columns) -> Iterator[Record]:
         if not raw.strip():
             continue
         try:
-            item = json.loads(raw)
+            item = json_loads_limited(raw)
+        except JSONRefused:
+            yield Record(line, None, JSON_REFUSED)
+            continue
         except ValueError:
             yield Record(line, None, NOT_JSON)
             continue

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.utils import timezone
 
+from core.request_input import storable_text
 from services.models import OPEN_STATUSES, RequestStatus
 
 MAX_WINDOW = timedelta(days=90)
@@ -52,11 +53,12 @@ def optional(data, name: str) -> str:
 
 
 def reject_nul(*sources) -> None:
-    """PostgreSQL cannot store or compare text with a NUL character; no real client sends one."""
+    """PostgreSQL cannot store or compare text with a NUL character (core.request_input, whose
+    middleware leaves Open311 to answer in its own format); no real client sends one."""
     for source in sources:
         items = source.lists() if hasattr(source, "lists") else ((k, [v]) for k, v in source.items())
         for name, values in items:
-            if "\x00" in name or any(isinstance(v, str) and "\x00" in v for v in values):
+            if not storable_text(name) or any(isinstance(v, str) and not storable_text(v) for v in values):
                 raise bad(f"{name.replace(chr(0), '')!r} contains a NUL character.")
 
 

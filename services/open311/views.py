@@ -2,10 +2,11 @@
 
 Every endpoint goes through `open311_endpoint`, which does what they share, in this order: the
 format suffix, the HTTP method, reading the arguments, the API key (header `X-API-Key`, or
-`api_key` in the form or query as the spec has it), the throttle, `jurisdiction_id`, the language
-(`locale`, Chinese by default), and then the view. Whatever goes wrong comes back as the spec's
-error list in the format asked for — never Django's HTML pages — and every call made with a key,
-and every POST, leaves its audit event (`api.call`, or the filing's `request.file`).
+`api_key` in a POST's form as the spec has it; never in the address, where it would be logged),
+the throttle, `jurisdiction_id`, the language (`locale`, Chinese by default), and then the view.
+Whatever goes wrong comes back as the spec's error list in the format asked for — never Django's
+HTML pages — and every call made with a key, every POST, and every call refused for a key in its
+address leaves its audit event (`api.call`, or the filing's `request.file`).
 """
 
 import functools
@@ -16,6 +17,7 @@ from django.core.exceptions import PermissionDenied, SuspiciousOperation, Valida
 from django.http import Http404, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone, translation
+from django.utils.encoding import escape_uri_path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -66,7 +68,15 @@ def _arguments(request):
         raise bad(f"The form could not be read: {exc}") from None
 
 
+def _key_in_address(request) -> bool:
+    return "api_key" in request.GET
+
+
 def _raw_key(request, data) -> str:
+    # Addresses end up in access logs, proxies' and browsers' histories: a key sent in one is
+    # refused, unused, and the call audited, so its owner can be told to replace it.
+    if _key_in_address(request):
+        raise bad("Send api_key in the POST body or the X-API-Key header, never in the address: addresses are logged.")
     return (request.META.get(API_KEY_HEADER, "") or optional(data, "api_key")).strip()
 
 
@@ -78,7 +88,13 @@ def _audit_call(key: ApiKey | None, request, response: HttpResponse) -> None:
             actor=key.created_by if key is not None else None,
             action="api.call",
             target=key,
-            details={"api": "open311", "method": request.method, "path": request.path, "status": response.status_code},
+            # As sent (percent-encoded): a NUL the call was refused for cannot be stored as text.
+            details={
+                "api": "open311",
+                "method": request.method,
+                "path": escape_uri_path(request.path),
+                "status": response.status_code,
+            },
         )
     except Exception:
         # The call itself is done (a request may be filed); failing it now would make the client
@@ -100,10 +116,11 @@ def open311_endpoint(*, methods: tuple[str, ...] = READ):
                 if request.method not in methods:
                     raise _Refused(405, f"{request.method} is not allowed here.", {"Allow": ", ".join(methods)})
                 data = _arguments(request)
-                arguments.reject_nul(data, kwargs)
                 language = arguments.language_of(optional(data, "locale"))
                 raw_key = _raw_key(request, data)
                 key = api_key_authenticate(raw_key) if raw_key else None
+                # After the key is known, so a call refused for a NUL is audited as its key's.
+                arguments.reject_nul(data, kwargs)
                 wait = throttle_wait(key=key, request=request)
                 if wait is not None:
                     raise _Refused(429, f"Too many calls; try again in {wait} seconds.", {"Retry-After": str(wait)})
@@ -126,10 +143,14 @@ def open311_endpoint(*, methods: tuple[str, ...] = READ):
             response["Content-Language"] = language
             # Every call with a key, and every POST, accepted or refused, leaves an audit event. A
             # filed request's own event names the key: one event for that call, not two.
-            if (key is not None or request.method == "POST") and not getattr(response, "filed_request", False):
+            audited = key is not None or request.method == "POST" or _key_in_address(request)
+            if audited and not getattr(response, "filed_request", False):
                 _audit_call(key, request, response)
             return response
 
+        # Open311 answers unstorable input in its own error format and audits it (reject_nul above);
+        # core.request_input's middleware leaves it to us.
+        endpoint.handles_unstorable_input = True
         return endpoint
 
     return wrap

@@ -57,7 +57,7 @@ def test_a_failure_inside_is_the_specs_general_400_and_is_logged(api, catalogue,
 
 
 def test_a_bad_key_on_a_read_is_403_too(api, catalogue):
-    assert_errors(api.get(f"{BASE}services.json", {"api_key": "sq_bad_key"}), 403)
+    assert_errors(api.get(f"{BASE}services.json", HTTP_X_API_KEY="sq_bad_key"), 403)
 
 
 def test_head_is_answered_like_get(api, catalogue):
