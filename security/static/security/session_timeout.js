@@ -165,7 +165,6 @@
   var timer = null;
   var ticker = null;
   var lastPing = Date.now();
-  var activeSincePing = false;
 
   function schedule(secondsLeft) {
     window.clearTimeout(timer);
@@ -216,7 +215,6 @@
 
   function keepAlive() {
     lastPing = Date.now();
-    activeSincePing = false;
     return fetch(statusUrl, {
       method: "POST",
       body: new FormData(keepAliveForm),
@@ -241,11 +239,8 @@
   });
 
   function noteActivity() {
-    if (dialog.open) {
-      return;
-    }
-    activeSincePing = true;
-    if (Date.now() - lastPing >= PING_EVERY_MS) {
+    // While the dialog is open only "continue" counts: a stray key must not hide the warning's purpose.
+    if (!dialog.open && Date.now() - lastPing >= PING_EVERY_MS) {
       keepAlive();
     }
   }
