@@ -39,6 +39,12 @@ def resident_own_profile(*, user: User) -> ResidentProfile | None:
     return ResidentProfile.objects.select_related("household__grid").filter(user=user).first()
 
 
+def resident_query_is_a_number(query: str) -> bool:
+    """Whether a search is by ID-card or mobile number (or a piece of one), which must not travel in
+    a URL: addresses end up in access logs, proxies and browser histories."""
+    return bool(_DIGITS_RE.match(query.strip()))
+
+
 def resident_search(*, user: User, query: str) -> QuerySet[ResidentProfile]:
     """Search the user's residents by name, or exactly by ID-card number or phone.
 
@@ -49,7 +55,7 @@ def resident_search(*, user: User, query: str) -> QuerySet[ResidentProfile]:
     query = query.strip()
     if not query:
         return residents
-    if not _DIGITS_RE.match(query):
+    if not resident_query_is_a_number(query):
         return residents.filter(full_name__icontains=query)
     for kind, normalise in (("id_card", personal_data.normalise_id_card), ("phone", personal_data.normalise_phone)):
         try:

@@ -7,8 +7,10 @@ from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +26,7 @@ from residents.selectors import (
     own_corrections,
     resident_get_for_user,
     resident_own_profile,
+    resident_query_is_a_number,
     resident_search,
 )
 from residents.services import (
@@ -46,14 +49,34 @@ from security.roles import AREA_ROLES, RESIDENT_REGISTRAR_ROLES
 
 @role_required(AREA_ROLES)
 def staff_list(request):
-    query = request.GET.get("q", "")
-    error = ""
+    """The residents in the user's areas. The search form posts: a name search is sent on to the
+    list's address (?q=, so its pages can be linked), a number search is answered from the POST, so
+    an ID-card or mobile number is never in a URL (access logs, proxies, browser history). A number
+    that arrives in the address anyway is not searched."""
+    error, by_number = "", False
+    if request.method == "POST":
+        query = request.POST.get("q", "").strip()
+        by_number = resident_query_is_a_number(query)
+        if not by_number:
+            address = reverse("residents:staff_list")
+            return redirect(f"{address}?{urlencode({'q': query})}" if query else address)
+    else:
+        query = request.GET.get("q", "").strip()
+        if resident_query_is_a_number(query):
+            # Not searched, and sent on to the plain list so the page and its links do not repeat it.
+            messages.error(
+                request,
+                _("ID-card and mobile numbers are searched with the search button only, never from the address."),
+            )
+            return redirect("residents:staff_list")
     try:
         residents = resident_search(user=request.user, query=query)
     except ValidationError as exc:
-        residents, error = resident_search(user=request.user, query=""), exc.messages[0]
-    page = Paginator(residents, 50).get_page(request.GET.get("page"))
-    return render(request, "residents/staff_list.html", {"page": page, "query": query, "error": error})
+        residents, error, by_number = resident_search(user=request.user, query=""), exc.messages[0], False
+    # A number's few matches fit one page; the page links (?page=) then never carry it.
+    page = Paginator(residents, 50).get_page(1 if by_number else request.GET.get("page"))
+    context = {"page": page, "query": "" if by_number else query, "error": error, "by_number": by_number}
+    return render(request, "residents/staff_list.html", context)
 
 
 @login_required

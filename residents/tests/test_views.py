@@ -38,7 +38,7 @@ def test_staff_list_sends_anonymous_to_sign_in(client):
 
 def test_staff_list_reports_a_bad_search(client, tree, residents, make_user, login):
     login(make_user(Role.COMMUNITY_STAFF, tree.c1))
-    response = client.get(LIST, {"q": "12345"})
+    response = client.post(LIST, {"q": "12345"})
     assert response.status_code == 200
     assert "请输入姓名、完整的 18 位身份证号或完整的 11 位手机号。" in response.content.decode()
 
