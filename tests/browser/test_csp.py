@@ -153,3 +153,24 @@ def test_the_listener_sees_a_blocked_inline_script(browser, live_server, world):
         chromium.close()
     assert any("script-src" in problem for problem in problems), problems
     assert any("style-src" in problem for problem in problems), problems
+
+
+def test_a_grid_name_with_markup_stays_text_on_the_hotspot_map(browser, live_server, world):
+    """Leaflet puts tooltips in as HTML; the map gives it the grid's name as text, so a name holding
+    markup neither runs (the policy would block that too) nor changes the page."""
+    from directory.models import Area
+
+    marked_up = '<img src="/no-such-image" data-injected="1">'
+    Area.objects.filter(kind=Area.Kind.GRID).update(name_zh=marked_up)
+    clients = {"leader": page_walk.sign_in(Client(), world.users["leader"], world.password)}
+    chromium = Browser(browser, live_server, clients)
+    try:
+        page = chromium.page("leader")
+        page.goto("/dashboards/hotspots/")
+        page.wait_for_selector("#hotspot-map path.leaflet-interactive")
+        page.hover("#hotspot-map path.leaflet-interactive >> nth=0", force=True)
+        tooltip = page.wait_for_selector(".leaflet-tooltip")
+        assert tooltip.inner_text().startswith(marked_up)
+        assert page.locator("[data-injected]").count() == 0
+    finally:
+        chromium.close()

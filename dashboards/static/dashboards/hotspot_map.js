@@ -7,8 +7,15 @@
   if (!element || !source || typeof window.L === "undefined") { return; }
   var points = JSON.parse(source.textContent);
   var map = window.L.map(element, { scrollWheelZoom: false });
+  // Leaflet inserts attributions and tooltips as HTML: names and configuration go in as text.
+  function asText(value) {
+    var span = document.createElement("span");
+    span.textContent = value;
+    return span;
+  }
   if (element.dataset.tileUrl) {
-    window.L.tileLayer(element.dataset.tileUrl, { attribution: element.dataset.attribution, maxZoom: 18 }).addTo(map);
+    var attribution = asText(element.dataset.attribution || "").innerHTML;
+    window.L.tileLayer(element.dataset.tileUrl, { attribution: attribution, maxZoom: 18 }).addTo(map);
   }
   var largest = Math.max.apply(null, points.map(function (p) { return p.new; }).concat([1]));
   var bounds = [];
@@ -18,7 +25,7 @@
       color: p.overdue ? "#b71c1c" : "#0b4f9c",
       fillOpacity: 0.5
     }).addTo(map);
-    circle.bindTooltip(p.name + ": " + p.new + " / " + p.overdue);
+    circle.bindTooltip(asText(p.name + ": " + p.new + " / " + p.overdue));
     bounds.push([p.lat, p.lng]);
   });
   if (bounds.length === 1) { map.setView(bounds[0], 15); } else { map.fitBounds(bounds, { padding: [20, 20] }); }
