@@ -9,6 +9,7 @@ from security.roles import (
     ORGANISATION_ROLES,
     RESIDENT_REGISTRAR_ROLES,
     SCORECARD_ROLES,
+    SIGN_IN_UNLOCK_ROLES,
 )
 from security.scoping import has_role
 
@@ -35,4 +36,6 @@ def navigation(request):
         links.append((reverse("portal:organisation_home"), _("My organisation")))
     if has_role(user, AUDIT_READER_ROLES):
         links.append((reverse("security:audit_log"), _("Audit log")))
+    if has_role(user, SIGN_IN_UNLOCK_ROLES) or user.is_superuser:
+        links.append((reverse("security:sign_in_unlock"), _("Unlock sign-in")))
     return {"nav_links": links}

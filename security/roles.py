@@ -35,6 +35,9 @@ EXCHANGE_ROLES = EXCHANGE_OVERSIGHT_ROLES | {Role.DEPARTMENT_OFFICER}
 REQUEST_HANDLER_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER})
 # Roles that read the audit log.
 AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
+# Roles that unlock an account's sign-in after too many failures: community staff for their
+# residents, administrators for anyone (security.sign_in_protection.can_unlock).
+SIGN_IN_UNLOCK_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.ADMIN})
 # Roles that must sign in with a second factor: every role that sees other people's data or acts for
 # an organisation, which is every role but a resident's own (security.mfa; staff and superusers too).
 MFA_REQUIRED_ROLES = frozenset(Role) - {Role.RESIDENT}

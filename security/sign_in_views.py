@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from security.models import Role, User
+from security.models import User
+from security.roles import SIGN_IN_UNLOCK_ROLES
+from security.scoping import has_role
 from security.session_idle import seconds_left, session_touch
 from security.sign_in_protection import can_unlock, sign_in_throttled_record, sign_in_unlock
-
-UNLOCK_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.ADMIN})
 
 
 def admin_login(request):
@@ -59,9 +59,7 @@ class UnlockForm(forms.Form):
 
 
 def _may_unlock_anyone(user) -> bool:
-    from security.scoping import has_role
-
-    return user.is_superuser or has_role(user, UNLOCK_ROLES)
+    return user.is_superuser or has_role(user, SIGN_IN_UNLOCK_ROLES)
 
 
 @login_required

@@ -145,7 +145,9 @@ def test_too_many_sign_in_posts_from_one_address_are_refused_and_recorded(client
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "3/m/ip"}
     for _ in range(3):
         assert sign_in(client, "someone", "wrong").status_code == 200
-    assert sign_in(client, "someone", "wrong").status_code == 429
+    refused = sign_in(client, "someone", "wrong")
+    assert refused.status_code == 429
+    assert "/accounts/password/reset/" in refused.content.decode()  # the way back in, on a Chinese page
     event = AuditEvent.objects.get(action="auth.sign_in_throttled")
     assert event.details == {"login": "someone", "limit": "address"}
 
