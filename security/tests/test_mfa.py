@@ -395,3 +395,15 @@ def test_enrolling_twice_is_refused(tree, make_user):
     worker = make_user(Role.GRID_WORKER, tree.g1)
     with pytest.raises(ValidationError):
         mfa_totp_enrol(user=worker, secret=STAFF_TOTP_SECRET)
+
+
+def test_a_resident_may_turn_it_off_and_that_is_audited(
+    client, tree, make_user, login, django_capture_on_commit_callbacks
+):
+    resident = make_user(Role.RESIDENT, tree.g1, mfa=True)
+    login(resident)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/2fa/totp/deactivate/")
+    assert not mfa_enrolled(resident)
+    assert AuditEvent.objects.filter(action="mfa.remove", actor=resident, details__type="totp").exists()
+    assert client.get("/residents/me/").status_code == 200  # and is not sent to enrol again
