@@ -114,6 +114,12 @@ def test_no_page_breaks_the_content_security_policy(browser, live_server, world,
         assert map_on, "the tiles were fetched"
         problems.extend(chromium.problems(page, response, "the request form's map"))
 
+        # Swagger UI really starts: its start-up script is a file of its own (/api/docs/?script).
+        page = chromium.page("anonymous")
+        response = page.goto("/api/docs/")
+        page.wait_for_selector(".swagger-ui .info .title")
+        problems.extend(chromium.problems(page, response, "Swagger UI"))
+
         # The reveal page, as a grid worker reaches it: the form on the resident's page.
         page = chromium.page("grid")
         page.goto(f"/residents/{world.resident.public_id}/")
