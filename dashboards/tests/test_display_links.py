@@ -145,3 +145,16 @@ def test_bad_input_changes_nothing(client, people, tree, data):
     ):
         assert client.post("/dashboards/display-links/", payload).status_code == 200, payload
     assert not DisplayLink.objects.exists()
+
+
+def test_the_list_of_links_costs_the_same_for_one_link_or_many(client, people, tree, django_assert_max_num_queries):
+    display_links.display_link_create(actor=people.leader, name="一号屏", area=tree.d)
+    client.force_login(people.leader)
+    client.get("/dashboards/display-links/")  # the session's first write is not the list's cost
+    with django_assert_max_num_queries(20) as counted:
+        assert client.get("/dashboards/display-links/").status_code == 200
+    for number in range(6):
+        link = display_links.display_link_create(actor=people.leader, name=f"屏{number}", area=tree.s1)
+        display_links.display_link_revoke(actor=people.leader, link=link)
+    with django_assert_max_num_queries(len(counted.captured_queries)):
+        assert client.get("/dashboards/display-links/").status_code == 200
