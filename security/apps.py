@@ -37,7 +37,7 @@ class SecurityConfig(AppConfig):
 
         from security import mfa
 
-        signals.user_logged_in.connect(mfa.first_enrolment_after_sign_in, dispatch_uid="security.mfa_first_enrolment")
+        signals.user_logged_in.connect(mfa.sign_in_counts_as_recent, dispatch_uid="security.mfa_sign_in_is_recent")
         mfa_signals.authenticator_added.connect(mfa.record_authenticator_added, dispatch_uid="security.mfa_added")
         mfa_signals.authenticator_removed.connect(mfa.record_authenticator_removed, dispatch_uid="security.mfa_removed")
         mfa_signals.authenticator_reset.connect(mfa.record_authenticator_reset, dispatch_uid="security.mfa_reset")

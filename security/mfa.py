@@ -88,11 +88,13 @@ class MfaEnrolmentMiddleware:
         return redirect("mfa_activate_totp")
 
 
-def first_enrolment_after_sign_in(sender, request, user, **kwargs):
-    """allauth asks for the password again before an authenticator is added. A staff member sent to
-    enrolment straight from signing in has just given it, so that sign-in counts as the confirmation
-    (for allauth's usual five minutes): they cannot reach any other page until enrolled anyway."""
-    if request is None or not hasattr(request, "session") or not mfa_required(user) or mfa_enrolled(user):
+def sign_in_counts_as_recent(sender, request, user, **kwargs):
+    """A complete sign-in (password, and the code where the account has a second factor) counts as
+    the recent authentication allauth asks for before a reveal, an export, a new API key, a role
+    change or adding an authenticator, for allauth's usual five minutes: asking for the password
+    again a minute after it was given only teaches people to type it without thinking. Later, or
+    after a sign-in that recorded no password or code (a session made some other way), it is asked."""
+    if request is None or not hasattr(request, "session"):
         return
     records = get_authentication_records(request, user)
     if records and not records[-1].get("reauthenticated"):

@@ -407,3 +407,20 @@ def test_a_resident_may_turn_it_off_and_that_is_audited(
     assert not mfa_enrolled(resident)
     assert AuditEvent.objects.filter(action="mfa.remove", actor=resident, details__type="totp").exists()
     assert client.get("/residents/me/").status_code == 200  # and is not sent to enrol again
+
+
+def test_a_sign_in_counts_as_recent_for_five_minutes_only(client, tree, residents, make_user):
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+
+    worker = make_user(Role.GRID_WORKER, tree.g1)
+    client.post("/accounts/login/", {"login": worker.username, "password": PASSWORD})
+    assert client.post("/accounts/2fa/authenticate/", {"code": totp_code()}).status_code == 302
+    url = f"/residents/{residents.r1.public_id}/reveal/"
+    asked = {"purpose": "verify_identity", "purpose_note": ""}
+    assert client.post(url, asked).status_code == 200  # signed in a moment ago: no second password
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {**record, "at": record["at"] - 301} for record in session[AUTHENTICATION_METHODS_SESSION_KEY]
+    ]
+    session.save()
+    assert _reauthentication_asked(client.post(url, asked))
