@@ -211,3 +211,44 @@ def test_json_at_the_depth_limit_is_read():
         json_loads_limited('{"a": NaN}')
     with pytest.raises(JSONRefused):
         json_loads_limited('{"a": "\\ud800"}')
+
+
+# --- every route ---------------------------------------------------------------------------------
+def _routes_with_a_nul():
+    """Every named route of ours, with a NUL in each text segment of its address and in its query."""
+    from django.urls import reverse
+
+    from tests.test_security_probes import PROBE_VALUES, _named_routes
+
+    for name, pattern in _named_routes():
+        if getattr(pattern.callback, "__module__", "").split(".")[0] in {"django", "allauth", "drf_spectacular"}:
+            continue
+        kwargs = {
+            key: PROBE_VALUES.get(type(converter).__name__, lambda: "a\x00b")()
+            for key, converter in pattern.pattern.converters.items()
+        }
+        try:
+            yield name, reverse(name, kwargs=kwargs) + "?q=%00&page=%00&status=%00"
+        except Exception:  # noqa: S112 -- a converter (slug, …) that cannot hold a NUL: the query still can
+            kwargs = {key: "probe" if value == "a\x00b" else value for key, value in kwargs.items()}
+            yield name, reverse(name, kwargs=kwargs) + "?q=%00&page=%00&status=%00"
+
+
+ROUTES_WITH_A_NUL = dict(_routes_with_a_nul())
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES_WITH_A_NUL))
+def test_no_page_or_endpoint_answers_a_nul_with_a_500(client, tree, make_user, name):
+    user = make_user(Role.DISTRICT_LEADER, tree.d)
+    user.is_staff = user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(user)
+    url = ROUTES_WITH_A_NUL[name]
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code < 500, (name, url, response.status_code)
+
+
+def test_the_route_probe_reaches_the_apis_and_pages():
+    assert {"residents:staff_list", "security:audit_log", "api_work_order", "api_webhook"} <= set(ROUTES_WITH_A_NUL)
+    assert "%00" in ROUTES_WITH_A_NUL["api_work_order"].split("?")[0]
