@@ -95,6 +95,7 @@ class Command(BaseCommand):
         logins = build_demo()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at /accounts/login/ as one of these users:"))
         self.stdout.write(f"Password for every demo user: {DEMO_PASSWORD}")
+        self.stdout.write("Staff then give a code: `manage.py demo_mfa_code <username>` prints it (DEBUG only).")
         for login in logins:
             self.stdout.write(f"  {login.username:<18} {login.role} · {login.where}")
 
