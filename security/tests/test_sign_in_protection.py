@@ -1,6 +1,7 @@
 """Sign-in limits per address and per account, everywhere including the admin (finding 2), and the
 owner's ways back in so an attacker cannot lock them out (finding 10)."""
 
+import os
 import re
 import time
 
@@ -11,7 +12,7 @@ from django.core import mail
 
 from security.mfa import mfa_totp_enrol
 from security.models import AuditEvent, Role
-from security.sign_in_protection import sign_in_is_locked
+from security.sign_in_protection import sign_in_is_locked, sign_in_unlock
 from tests.factories import PASSWORD, STAFF_TOTP_SECRET
 
 pytestmark = pytest.mark.django_db
@@ -230,3 +231,38 @@ def test_an_administrator_unlocks_anyone(client, people, tree, make_user):
     client.force_login(admin)
     client.post("/security/sign-in-unlock/", {"login": people.worker.email, "reason": "电话核实本人"})
     assert not sign_in_is_locked(user=people.worker)
+
+
+def test_the_counts_are_kept_in_redis_for_every_web_process(client, make_user, settings, tree):
+    """In production the default cache is Redis (portal/settings.py), so every web process sees the
+    same counts; the test settings give each test a memory cache, so this test puts Redis back."""
+    import uuid
+
+    import redis
+
+    prefix = f"test-sign-in-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": prefix,
+        },
+    }
+    user = make_user()
+    for _ in range(ACCOUNT_LIMIT):
+        sign_in(client, user.username, "wrong")
+    sign_in(client, user.username, PASSWORD)
+    assert not signed_in(client)
+    # What another process would read: the counts are in Redis, under the cache's prefix.
+    server = redis.Redis.from_url(os.environ["REDIS_URL"])
+    keys = {key.decode() for key in server.scan_iter(match=f"{prefix}:*allauth:rl:allauth.account:login_failed:*")}
+    assert any(key.endswith(":ip:127.0.0.1") for key in keys)
+    assert len(keys) == 3  # two per-address windows and the account's
+    # An unlock clears the account's count there, and only that.
+    sign_in_unlock(user=user, actor=make_user(Role.ADMIN, tree.d), reason="本人到场")
+    left = {key.decode() for key in server.scan_iter(match=f"{prefix}:*allauth:rl:allauth.account:login_failed:*")}
+    assert len(left) == 2 and all(":ip:" in key for key in left)
+    sign_in(client, user.username, PASSWORD)
+    assert signed_in(client)
+    server.delete(*left)
