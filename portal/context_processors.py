@@ -1,6 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from security.models import Role
 from security.roles import (
     AREA_ROLES,
     AUDIT_READER_ROLES,
@@ -38,4 +39,6 @@ def navigation(request):
         links.append((reverse("security:audit_log"), _("Audit log")))
     if has_role(user, SIGN_IN_UNLOCK_ROLES) or user.is_superuser:
         links.append((reverse("security:sign_in_unlock"), _("Unlock sign-in")))
+    if has_role(user, {Role.ADMIN}):
+        links.append((reverse("security:mfa_reset"), _("Reset two-step verification")))
     return {"nav_links": links}

@@ -358,7 +358,11 @@ def test_the_reset_page_is_for_administrators_only(client, tree, make_user, logi
 def test_an_administrator_resets_through_the_page_and_the_staff_member_enrols_again(client, tree, make_user, login):
     worker = make_user(Role.GRID_WORKER, tree.g1)
     login(make_user(Role.ADMIN, tree.d))
-    assert client.get("/security/mfa/reset/").status_code == 200
+    page = client.get("/security/mfa/reset/")
+    assert page.status_code == 200
+    assert ("/security/mfa/reset/", "Reset two-step verification") in [
+        (href, str(label)) for href, label in page.context["nav_links"]
+    ]
     blank = client.post("/security/mfa/reset/", {"username": worker.username, "reason": " "})
     assert blank.status_code == 200 and mfa_enrolled(worker)
     unknown = client.post("/security/mfa/reset/", {"username": "nobody", "reason": "lost phone"})
