@@ -200,7 +200,7 @@ def test_deeply_nested_json_is_a_400_in_the_exchange_api_too(people, orgs, make_
     url = f"/exchange/api/v1/agreements/{uuid.uuid4()}/runs/"
     response = APIClient().post(url, _nested(5_000), content_type="application/json", HTTP_X_API_KEY=raw)
     assert response.status_code == 400
-    assert "nested more than 32 levels" in response.json()["detail"]
+    assert "嵌套超过 32 层" in response.json()["detail"]
 
 
 def test_json_at_the_depth_limit_is_read():

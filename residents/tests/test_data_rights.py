@@ -106,6 +106,16 @@ def test_the_readable_page_shows_the_same_in_chinese_and_is_not_cached(client, l
     assert AuditEvent.objects.filter(action="data.export_own", actor=alice, details__format="page").exists()
 
 
+@pytest.mark.parametrize("path", ["/residents/me/data/", "/residents/me/data/download/"])
+def test_a_session_not_authenticated_lately_gives_the_password_again_first(client, alice, path):
+    # A full copy of one's ID number leaves the portal: a session older than allauth's window
+    # (force_login records no authentication) is asked to re-authenticate, and nothing is exported.
+    client.force_login(alice)
+    response = client.get(path)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/reauthenticate/")
+    assert not AuditEvent.objects.filter(action="data.export_own", actor=alice).exists()
+
+
 def test_an_unregistered_account_exports_its_account_and_nothing_else(client, login, make_user):
     user = make_user()
     data = json.loads(login(user).get("/residents/me/data/download/").content)
