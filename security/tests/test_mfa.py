@@ -360,9 +360,7 @@ def test_an_administrator_resets_through_the_page_and_the_staff_member_enrols_ag
     login(make_user(Role.ADMIN, tree.d))
     page = client.get("/security/mfa/reset/")
     assert page.status_code == 200
-    assert ("/security/mfa/reset/", "重置两步验证") in [
-        (href, str(label)) for href, label in page.context["nav_links"]
-    ]
+    assert ("/security/mfa/reset/", "重置两步验证") in [(href, str(label)) for href, label in page.context["nav_links"]]
     blank = client.post("/security/mfa/reset/", {"username": worker.username, "reason": " "})
     assert blank.status_code == 200 and mfa_enrolled(worker)
     unknown = client.post("/security/mfa/reset/", {"username": "nobody", "reason": "lost phone"})
