@@ -342,7 +342,7 @@ def production_keys_check(app_configs=None, **kwargs) -> list[checks.CheckMessag
                 checks.Error(
                     f"{name} is not set: {purpose} is derived from SECRET_KEY.",
                     hint=f"Set {name} to a secret of its own (32+ random characters) and keep it off the database "
-                    "server; see docs/operations.md, 'The audit log'.",
+                    "server; see docs/security.md, 'The audit log'.",
                     id="core.E101",
                 )
             )

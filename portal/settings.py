@@ -126,7 +126,7 @@ TEMPLATES = [
 DATABASES = {"default": env.get_database("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.get_int("DATABASE_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The owner of the tables, for migrate, archive_audit and database_roles (docs/operations.md): in
+# The owner of the tables, for migrate, archive_audit and database_roles (docs/security.md): in
 # production the portal's own role may not change or remove audit and exchange log rows.
 if env.get_str("DATABASE_OWNER_URL"):
     DATABASES["owner"] = env.get_database("DATABASE_OWNER_URL")
@@ -237,7 +237,7 @@ ACCOUNT_EMAIL_VERIFICATION = env.get_choice("ACCOUNT_EMAIL_VERIFICATION", "optio
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 
-# --- sign-in protection and sessions (docs/operations.md, "Sign-in protection and sessions") -----
+# --- sign-in protection and sessions (docs/security.md, "Sign-in protection and sessions") -----
 ACCOUNT_ADAPTER = "security.account_adapter.PortalAccountAdapter"
 # allauth's format, counted in the default cache (Redis). Per address ("ip") generously: one carrier
 # address can carry thousands of phones; per account ("key", see security.sign_in_protection) tightly.
@@ -264,7 +264,7 @@ MFA_TOTP_TOLERANCE = 1
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_PASSKEY_LOGIN_ENABLED = False
 
-# --- the audit log's and the exchange log's protection (docs/operations.md, "The audit log") --
+# --- the audit log's and the exchange log's protection (docs/security.md, "The audit log") --
 # Empty: derived from SECRET_KEY (development, tests); `check --deploy` requires both in production.
 AUDIT_LOG_KEY = env.get_str("AUDIT_LOG_KEY", "")
 AUDIT_CHECKPOINT_SIGNING_KEY = env.get_str("AUDIT_CHECKPOINT_SIGNING_KEY", "")
@@ -283,7 +283,7 @@ if AUDIT_CHECKPOINT_URL and not AUDIT_CHECKPOINT_URL.startswith("https://"):
 # Where archive_audit writes archived months (empty: .data/audit-archive).
 AUDIT_ARCHIVE_DIR = env.get_str("AUDIT_ARCHIVE_DIR", "")
 
-# --- the auditor's desk: when auditors are alerted (docs/operations.md, "The auditor's desk") ----
+# --- the auditor's desk: when auditors are alerted (docs/security.md, "The auditor's desk") ----
 # Failed sign-ins within the window: per address generous (many residents share a carrier address).
 SECURITY_ALERT_SIGN_IN_WINDOW_MINUTES = env.get_int("SECURITY_ALERT_SIGN_IN_WINDOW_MINUTES", 10, minimum=1)
 SECURITY_ALERT_SIGN_IN_FAILURES_PER_ADDRESS = env.get_int("SECURITY_ALERT_SIGN_IN_FAILURES_PER_ADDRESS", 100, minimum=2)
@@ -444,7 +444,7 @@ if env.get_bool("BEHIND_TLS_PROXY", False):
 # The audit log records the client's address. Only trust X-Forwarded-For when a proxy we run sets it.
 AUDIT_TRUST_X_FORWARDED_FOR = env.get_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
 
-# --- Content-Security-Policy and Permissions-Policy (security/headers.py, docs/operations.md) ------
+# --- Content-Security-Policy and Permissions-Policy (security/headers.py, docs/security.md) ------
 # Scripts and styles only from the portal's own static files (or a tag carrying the page's nonce):
 # an injected <script>, <style>, style="" or onclick="" does nothing. No 'unsafe-inline' or
 # 'unsafe-eval': neither the vendored Chart.js and Leaflet nor Swagger UI needs them.

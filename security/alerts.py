@@ -3,7 +3,7 @@
 Anyone may call `alert_raise` (the detectors below, the audit chain's verification). Security
 does not know how people are told: the notifications app claims undelivered alerts with
 `alerts_claim_undelivered` on its beat schedule and writes one message per auditor in scope
-(security must not import notifications; see docs/operations.md, "The auditor's desk").
+(security must not import notifications; see docs/security.md, "The auditor's desk").
 """
 
 from __future__ import annotations

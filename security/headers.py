@@ -2,7 +2,7 @@
 Permissions-Policy, and `Cache-Control: no-store` on anything that may hold personal data.
 
 The policies themselves are settings (CONTENT_SECURITY_POLICY, PERMISSIONS_POLICY); these
-middlewares only apply them. docs/operations.md lists the headers and why each is there.
+middlewares only apply them. docs/security.md lists the headers and why each is there.
 """
 
 import json

@@ -1,6 +1,6 @@
 """Create or update the database role the portal connects as in production, with the rights it
 needs and no more: it neither owns the tables nor is a superuser, so it cannot TRUNCATE, UPDATE
-or DELETE the audit log or the exchange message log, nor drop their triggers (docs/operations.md)."""
+or DELETE the audit log or the exchange message log, nor drop their triggers (docs/security.md)."""
 
 import os
 
