@@ -9,7 +9,6 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -118,23 +117,12 @@ def my_profile(request):
 
 
 # --- a resident's rights over their data (PIPL art. 44–47) ---------------------------------------
-def _no_store(response):
-    # Personal data in full: never kept by the browser or a proxy, where the next user of a shared
-    # phone or computer could find it.
-    patch_cache_control(response, no_store=True, private=True, max_age=0)
-    return response
-
-
 @login_required
 @reauthentication_required
 def my_data(request):
     data = personal_data_export(user=request.user, fmt="page")
-    return _no_store(
-        render(
-            request,
-            "residents/my_data.html",
-            {"sections": readable_sections(data), "generated_at": data["generated_at"]},
-        )
+    return render(
+        request, "residents/my_data.html", {"sections": readable_sections(data), "generated_at": data["generated_at"]}
     )
 
 
@@ -145,12 +133,12 @@ def my_data_download(request):
     response = JsonResponse(data, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False, "indent": 2})
     stamp = timezone.localtime(data["generated_at"]).strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.json"'
-    return _no_store(response)
+    return response
 
 
 @login_required
 def data_uses(request):
-    return _no_store(render(request, "residents/data_uses.html", {"uses": data_uses_of_user(user=request.user)}))
+    return render(request, "residents/data_uses.html", {"uses": data_uses_of_user(user=request.user)})
 
 
 @login_required
@@ -165,12 +153,10 @@ def my_corrections(request):
         else:
             messages.success(request, _("Your request is sent to your community. Its answer will appear here."))
             return redirect("residents:my_corrections")
-    return _no_store(
-        render(
-            request,
-            "residents/my_corrections.html",
-            {"profile": profile, "form": form, "corrections": own_corrections(user=request.user)},
-        )
+    return render(
+        request,
+        "residents/my_corrections.html",
+        {"profile": profile, "form": form, "corrections": own_corrections(user=request.user)},
     )
 
 
@@ -258,8 +244,6 @@ def correction_detail(request, public_id):
     proposed = ""
     if correction.status == CorrectionRequest.Status.PENDING:
         proposed = correction_open(actor=request.user, correction=correction)
-    return _no_store(
-        render(
-            request, "residents/correction_detail.html", {"correction": correction, "proposed": proposed, "form": form}
-        )
+    return render(
+        request, "residents/correction_detail.html", {"correction": correction, "proposed": proposed, "form": form}
     )
