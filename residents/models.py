@@ -142,3 +142,81 @@ class CorrectionRequest(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.profile} · {self.get_field_display()}"
+
+
+class ResidencyVerification(TimeStampedModel):
+    """An account's request to be recognised as a registered resident, by household code plus ID
+    number (decided at once) or in person at the community office (decided by its staff). Failed
+    code tries are kept as refused rows: they count towards the daily limit, and when the code named
+    a real household its grid's staff see them (an ID number may be in the wrong hands)."""
+
+    class Method(models.TextChoices):
+        CODE = "code", _("Household number and ID-card number")
+        IN_PERSON = "in_person", _("Checked in person at the community office")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the community")
+        APPROVED = "approved", _("Verified")
+        REFUSED = "refused", _("Not verified")
+        ENDED = "ended", _("Ended (moved out)")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="residency_verifications")
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    # The community whose staff decide an in-person request, or whose household a code named.
+    community = models.ForeignKey(
+        Area,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Area.Kind.COMMUNITY},
+        verbose_name=_("community"),
+    )
+    # The household a code try named, kept on a failure so that grid's staff see the try.
+    household = models.ForeignKey(Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    profile = models.ForeignKey(
+        ResidentProfile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="verifications",
+        verbose_name=_("resident"),
+    )
+    note = models.TextField(_("note"), max_length=500, blank=True)
+    reason = models.TextField(_("reason"), max_length=1000, blank=True)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("residency verification")
+        verbose_name_plural = _("residency verifications")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "refused", "ended"]),
+                name="verification_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(method__in=["code", "in_person"]), name="verification_method_valid"),
+            # One open request per account: asking again adds nothing while the first is waiting.
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status="pending"), name="verification_one_pending_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status="approved"), name="verification_one_approved_per_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False), name="verification_decided_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(profile__isnull=False), name="verification_approved_has_profile"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "method", "created_at"], name="verification_tries_idx"),
+            models.Index(fields=["status", "community", "created_at"], name="verification_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_status_display()}"

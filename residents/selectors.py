@@ -1,19 +1,22 @@
 import re
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from directory.models import Area
 from residents.data_rights import DataUse, data_use_sources, sections
-from residents.models import CorrectionRequest, Household, ResidentProfile, RevealPurpose
+from residents.models import CorrectionRequest, Household, ResidencyVerification, ResidentProfile, RevealPurpose
 from security import personal_data
 from security.audit import audit_record
 from security.models import RoleAssignment, User
 from security.roles import RESIDENT_REGISTRAR_ROLES
-from security.scoping import restrict
+from security.scoping import restrict, role_assignments
 from security.selectors import audit_events_about_subject
 
 _DIGITS_RE = re.compile(r"^[\d\sX+-]+$", re.IGNORECASE)
@@ -190,3 +193,49 @@ def personal_data_of(*, user: User) -> dict:
     for section in sections():
         data[section.name] = section.export(user)
     return data
+
+
+# --- residency verification ----------------------------------------------------------------------
+def verifications_own(*, user: User) -> list[ResidencyVerification]:
+    """The account's own verification requests and tries, newest first (the person's status page)."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        ResidencyVerification.objects.filter(user=user).select_related("community", "profile__household__grid")[:20]
+    )
+
+
+def _communities_worked_in(user: User) -> list[int]:
+    ids = set()
+    for assignment in role_assignments(user):
+        if assignment.role not in RESIDENT_REGISTRAR_ROLES:
+            continue
+        area = assignment.area
+        ids.add(area.pk if area.kind == Area.Kind.COMMUNITY else area.parent_id)
+    return sorted(ids)
+
+
+def verifications_pending_for_user(*, user: User) -> QuerySet[ResidencyVerification]:
+    """In-person requests waiting in the communities the user works in (community staff, and the
+    grid workers of that community, who also see people at the office)."""
+    return ResidencyVerification.objects.filter(
+        status=ResidencyVerification.Status.PENDING, community_id__in=_communities_worked_in(user)
+    ).select_related("user", "community")
+
+
+def verification_failed_tries_for_user(*, user: User, days: int = 14) -> QuerySet[ResidencyVerification]:
+    """Refused code tries that named a real household in the user's area: an ID number may have
+    leaked, so the grid's staff hear of it."""
+    since = timezone.now() - timedelta(days=days)
+    tries = ResidencyVerification.objects.filter(
+        method=ResidencyVerification.Method.CODE,
+        status=ResidencyVerification.Status.REFUSED,
+        household__isnull=False,
+        created_at__gte=since,
+    ).select_related("user", "household__grid")
+    return restrict(tries, user, area_path="household__grid__path", area_roles=RESIDENT_REGISTRAR_ROLES)
+
+
+def verification_get_for_user(*, user: User, public_id) -> ResidencyVerification:
+    """A pending request the user may decide; the same 404 whether missing, decided or elsewhere."""
+    return get_object_or_404(verifications_pending_for_user(user=user), public_id=public_id)

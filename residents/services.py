@@ -9,13 +9,14 @@ from django.utils.translation import gettext as _
 
 from directory.models import Area
 from residents.data_rights import consent_purpose, sections
-from residents.models import CorrectionRequest, Household, ResidentProfile, RevealPurpose
+from residents.models import CorrectionRequest, Household, ResidencyVerification, ResidentProfile, RevealPurpose
 from residents.selectors import personal_data_of
 from security import personal_data
 from security.audit import audit_record
 from security.models import Role, RoleAssignment, User
 from security.roles import RESIDENT_REGISTRAR_ROLES, UNMASK_ROLES
 from security.scoping import covers_area, forget_role_assignments, role_assignments
+from security.services import role_grant, role_revoke
 
 
 class SealedValue(NamedTuple):
@@ -480,3 +481,263 @@ def account_delete(*, user: User, password: str) -> User:
     user.save(update_fields=["username", "email", "first_name", "last_name", "password", "is_active"])
     audit_record(actor=user, action="account.delete", target=user, details={"erased": erased})
     return user
+
+
+# --- residency verification ----------------------------------------------------------------------
+VERIFICATION_CODE_TRIES_PER_DAY = 5
+VERIFICATION_TEXT_MAX = 1000
+
+
+def _code_refusal() -> str:
+    # One message for every failure, so a try reveals neither whether the household number exists
+    # nor whether the ID number is registered elsewhere.
+    return _(
+        "The household number and ID-card number do not match the register. Check both, or ask your "
+        "community office to verify you in person."
+    )
+
+
+def _start_of_today():
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def verification_code_tries_today(user: User) -> int:
+    return ResidencyVerification.objects.filter(
+        user=user, method=ResidencyVerification.Method.CODE, created_at__gte=_start_of_today()
+    ).count()
+
+
+def _check_can_ask(user: User) -> User:
+    if not user.is_authenticated or not user.is_active:
+        raise PermissionDenied
+    # Locking the account serialises one person's tries, so two at once cannot pass the daily limit.
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if ResidentProfile.objects.filter(user=user).exists():
+        raise ValidationError(_("Your account is already verified as a resident."))
+    return user
+
+
+def _link_account(*, verification: ResidencyVerification, profile: ResidentProfile, granted_by: User | None) -> None:
+    """Link the account to its register entry and let it act as a resident of the entry's grid,
+    which is also where the request form starts."""
+    profile.user = verification.user
+    profile.save(update_fields=["user", "updated_at"])
+    role_grant(user=verification.user, role=Role.RESIDENT, area=profile.household.grid, granted_by=granted_by)
+
+
+def _close_pending_in_person(user: User, reason: str) -> None:
+    ResidencyVerification.objects.filter(user=user, status=ResidencyVerification.Status.PENDING).update(
+        status=ResidencyVerification.Status.ENDED, reason=reason, decided_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def verification_by_code(*, user: User, household_code: str, id_number: str) -> ResidencyVerification:
+    """Verify an account by its household number and the holder's ID-card number, matched through
+    the register's keyed hash. Returns the try: approved (the account is linked at once) or refused
+    with a reason that says nothing about which part was wrong. A refused try on a real household
+    stays visible to that household's grid and community staff: someone may hold a leaked ID number."""
+    user = _check_can_ask(user)
+    household_code = household_code.strip()
+    if not household_code:
+        raise ValidationError({"household_code": _("Enter your household number.")})
+    try:
+        normalised = personal_data.normalise_id_card(id_number)
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc.messages}) from None
+    if verification_code_tries_today(user) >= VERIFICATION_CODE_TRIES_PER_DAY:
+        raise ValidationError(
+            _("You have tried 5 times today. Try again tomorrow, or ask your community office to verify you in person.")
+        )
+    household = Household.objects.select_related("grid__parent").filter(household_code=household_code).first()
+    profile = (
+        ResidentProfile.objects.select_for_update(of=("self",))
+        .select_related("household__grid")
+        .filter(id_card_hash=personal_data.lookup_hash("id_card", normalised))
+        .first()
+    )
+    matched = household is not None and profile is not None and profile.household_id == household.pk
+    if matched and profile.user_id is None:
+        _close_pending_in_person(user, _("Verified by household number instead."))
+        verification = ResidencyVerification.objects.create(
+            user=user,
+            method=ResidencyVerification.Method.CODE,
+            status=ResidencyVerification.Status.APPROVED,
+            community=household.grid.parent,
+            household=household,
+            profile=profile,
+            decided_at=timezone.now(),
+        )
+        _link_account(verification=verification, profile=profile, granted_by=None)
+        audit_record(
+            actor=user,
+            action="verification.code_approve",
+            target=profile,
+            details={"verification": str(verification.public_id)},
+        )
+        return verification
+    verification = ResidencyVerification.objects.create(
+        user=user,
+        method=ResidencyVerification.Method.CODE,
+        status=ResidencyVerification.Status.REFUSED,
+        community=household.grid.parent if household else None,
+        household=household,
+        reason=_code_refusal(),
+        decided_at=timezone.now(),
+    )
+    audit_record(
+        actor=user,
+        action="verification.code_refuse",
+        target=household,
+        details={"verification": str(verification.public_id), "household_matched": household is not None},
+    )
+    return verification
+
+
+@transaction.atomic
+def verification_request_in_person(*, user: User, community: Area, note: str = "") -> ResidencyVerification:
+    """Ask the community's staff to check in person (at the office, with the ID card)."""
+    user = _check_can_ask(user)
+    if community is None or community.kind != Area.Kind.COMMUNITY:
+        raise ValidationError({"community": _("Choose your community.")})
+    note = note.strip()
+    if len(note) > 500:
+        raise ValidationError({"note": _("Keep the note under 500 characters.")})
+    if ResidencyVerification.objects.filter(user=user, status=ResidencyVerification.Status.PENDING).exists():
+        raise ValidationError(_("You have already asked; your community has not answered yet."))
+    verification = ResidencyVerification.objects.create(
+        user=user, method=ResidencyVerification.Method.IN_PERSON, community=community, note=note
+    )
+    audit_record(
+        actor=user,
+        action="verification.request",
+        target=verification,
+        area=community,
+        details={"verification": str(verification.public_id)},
+    )
+    return verification
+
+
+def works_in_community(actor: User, community: Area | None) -> bool:
+    """Community staff of the community, or a grid worker of one of its grids."""
+    if community is None:
+        return False
+    return any(
+        assignment.role in RESIDENT_REGISTRAR_ROLES
+        and (community.path.startswith(assignment.area.path) or assignment.area.path.startswith(community.path))
+        for assignment in role_assignments(actor)
+    )
+
+
+def _verification_for_decision(actor: User, verification: ResidencyVerification) -> ResidencyVerification:
+    verification = (
+        ResidencyVerification.objects.select_for_update(of=("self",))
+        .select_related("community", "user")
+        .get(pk=verification.pk)
+    )
+    if not works_in_community(actor, verification.community):
+        raise PermissionDenied(_("Only the staff of the community asked decide this request."))
+    if verification.status != ResidencyVerification.Status.PENDING:
+        raise ValidationError(_("This request has already been decided."))
+    return verification
+
+
+@transaction.atomic
+def verification_approve(
+    *, actor: User, verification: ResidencyVerification, profile: ResidentProfile
+) -> ResidencyVerification:
+    """Staff who checked the person in person link the account to their register entry."""
+    verification = _verification_for_decision(actor, verification)
+    profile = (
+        ResidentProfile.objects.select_for_update(of=("self",)).select_related("household__grid").get(pk=profile.pk)
+    )
+    grid = profile.household.grid
+    if not grid.path.startswith(verification.community.path) or not covers_area(actor, grid, RESIDENT_REGISTRAR_ROLES):
+        raise ValidationError(_("This resident is not registered in your area of this community."))
+    if profile.user_id is not None:
+        raise ValidationError(_("This resident is already linked to another account; check it in person."))
+    if ResidentProfile.objects.filter(user=verification.user).exists():
+        raise ValidationError(_("This account is already verified as a resident."))
+    verification.status = ResidencyVerification.Status.APPROVED
+    verification.profile = profile
+    verification.decided_by = actor
+    verification.decided_at = timezone.now()
+    verification.save(update_fields=["status", "profile", "decided_by", "decided_at", "updated_at"])
+    _link_account(verification=verification, profile=profile, granted_by=actor)
+    audit_record(
+        actor=actor,
+        action="verification.approve",
+        target=profile,
+        details={"verification": str(verification.public_id)},
+    )
+    return verification
+
+
+@transaction.atomic
+def verification_approve_new_resident(
+    *,
+    actor: User,
+    verification: ResidencyVerification,
+    household: Household,
+    full_name: str,
+    id_card_number: str,
+    phone: str = "",
+) -> ResidencyVerification:
+    """A person not yet in the register: staff register them (with the register's own validation
+    and encryption) and approve in one step, so neither happens without the other."""
+    _verification_for_decision(actor, verification)
+    if not id_card_number.strip():
+        raise ValidationError({"id_card_number": _("Enter the ID-card number you checked.")})
+    profile = resident_register(
+        actor=actor, household=household, full_name=full_name, id_card_number=id_card_number, phone=phone
+    )
+    return verification_approve(actor=actor, verification=verification, profile=profile)
+
+
+@transaction.atomic
+def verification_refuse(*, actor: User, verification: ResidencyVerification, reason: str) -> ResidencyVerification:
+    verification = _verification_for_decision(actor, verification)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tell the person why they are not verified.")})
+    if len(reason) > VERIFICATION_TEXT_MAX:
+        raise ValidationError({"reason": _("Keep it under 1,000 characters.")})
+    verification.status = ResidencyVerification.Status.REFUSED
+    verification.reason = reason
+    verification.decided_by = actor
+    verification.decided_at = timezone.now()
+    verification.save(update_fields=["status", "reason", "decided_by", "decided_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="verification.refuse",
+        target=verification,
+        area=verification.community,
+        details={"verification": str(verification.public_id)},
+    )
+    return verification
+
+
+@transaction.atomic
+def verification_end(*, actor: User, profile: ResidentProfile) -> ResidentProfile:
+    """The resident has moved out: the account is no longer theirs to act for the household, and
+    loses the resident role over its grid (the register entry itself stays)."""
+    profile = (
+        ResidentProfile.objects.select_for_update(of=("self",)).select_related("household__grid").get(pk=profile.pk)
+    )
+    if not covers_area(actor, profile.household.grid, RESIDENT_REGISTRAR_ROLES):
+        raise PermissionDenied(_("Only the staff of the resident's grid or community end a verification."))
+    if profile.user_id is None:
+        raise ValidationError(_("This resident has no verified account."))
+    user = profile.user
+    ended = ResidencyVerification.objects.filter(user=user, status=ResidencyVerification.Status.APPROVED).update(
+        status=ResidencyVerification.Status.ENDED,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    profile.user = None
+    profile.save(update_fields=["user", "updated_at"])
+    for assignment in RoleAssignment.objects.filter(user=user, role=Role.RESIDENT, area=profile.household.grid):
+        role_revoke(assignment=assignment, revoked_by=actor)
+    audit_record(actor=actor, action="verification.end", target=profile, details={"account": user.pk, "ended": ended})
+    return profile

@@ -51,6 +51,12 @@ ACTION_LABELS = {
     "correction.view": _("Correction request viewed"),
     "correction.apply": _("Correction made"),
     "correction.refuse": _("Correction refused"),
+    "verification.request": _("Asked to be verified as a resident in person"),
+    "verification.code_approve": _("Verified as a resident by household number"),
+    "verification.code_refuse": _("Household number and ID-card number did not match"),
+    "verification.approve": _("Residency verified by the community"),
+    "verification.refuse": _("Residency verification refused"),
+    "verification.end": _("Residency verification ended (moved out)"),
     # Service requests: filing, steps (request.<status>) and the rest
     "request.file": _("Request filed"),
     "request.accepted": _("Request accepted"),
