@@ -42,8 +42,9 @@ class RequestForm(forms.Form):
     lat = forms.DecimalField(widget=forms.HiddenInput, required=False, max_digits=9, decimal_places=6)
     lng = forms.DecimalField(widget=forms.HiddenInput, required=False, max_digits=9, decimal_places=6)
     photos = MultiplePhotoField(label=_("Photos (optional)"), help_text=_("Up to 6 photos, 10 MB each."))
+    # Private unless the resident chooses otherwise (issue 16): a box ticked for them is not a choice.
     is_public = forms.BooleanField(
-        label=_("Neighbours may see this request (never your name or phone)"), required=False, initial=True
+        label=_("Neighbours may see this request (never your name or phone)"), required=False, initial=False
     )
     submission_key = forms.CharField(widget=forms.HiddenInput)
     # Set once the resident has seen similar requests nearby and still wants to file their own.
