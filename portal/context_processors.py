@@ -33,6 +33,7 @@ def navigation(request):
         links.append((reverse("residents:staff_list"), _("Residents")))
     if has_role(user, RESIDENT_REGISTRAR_ROLES):
         links.append((reverse("residents:correction_queue"), _("Correction requests")))
+        links.append((reverse("residents:verification_queue"), _("Residency verification")))
     if has_role(user, ORGANISATION_ROLES):
         links.append((reverse("portal:organisation_home"), _("My organisation")))
     if has_role(user, AUDIT_READER_ROLES):

@@ -42,3 +42,42 @@ class CorrectionDecisionForm(forms.Form):
 class AccountDeleteForm(forms.Form):
     password = forms.CharField(label=_("Your password"), strip=False, widget=forms.PasswordInput)
     confirm = forms.BooleanField(label=_("I understand that my account cannot be restored."))
+
+
+class VerificationCodeForm(forms.Form):
+    household_code = forms.CharField(label=_("Household number (户编号)"), max_length=64, required=False)
+    id_number = forms.CharField(
+        label=_("Your ID-card number"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class VerificationInPersonForm(forms.Form):
+    community = forms.TypedChoiceField(label=_("Your community"), coerce=int, required=False, empty_value=None)
+    note = forms.CharField(
+        label=_("Note for the community office (optional)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].choices = [("", "—"), *((c.pk, c.name) for c in communities)]
+
+
+class VerificationDecisionForm(forms.Form):
+    """Approve with the ID-card number checked at the desk (finds the register entry), register a
+    person not yet in the register, or refuse with a reason."""
+
+    id_number = forms.CharField(label=_("ID-card number checked"), max_length=32, required=False)
+    household_code = forms.CharField(
+        label=_("Household number (to register a new resident in an existing household)"), max_length=64, required=False
+    )
+    full_name = forms.CharField(label=_("Full name (new resident)"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Mobile number (new resident, optional)"), max_length=20, required=False)
+    reason = forms.CharField(
+        label=_("Reason (required when refusing)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

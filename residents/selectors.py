@@ -239,3 +239,23 @@ def verification_failed_tries_for_user(*, user: User, days: int = 14) -> QuerySe
 def verification_get_for_user(*, user: User, public_id) -> ResidencyVerification:
     """A pending request the user may decide; the same 404 whether missing, decided or elsewhere."""
     return get_object_or_404(verifications_pending_for_user(user=user), public_id=public_id)
+
+
+def verification_communities() -> QuerySet[Area]:
+    """The communities a person may ask to be checked in (any: they say where they live)."""
+    return Area.objects.filter(kind=Area.Kind.COMMUNITY).select_related("parent").order_by("path")
+
+
+def verification_household_in_community(*, user: User, verification: ResidencyVerification, household_code: str):
+    """The household, by its number, in the request's community and the user's area; None if not."""
+    if not household_code.strip():
+        return None
+    households = restrict(
+        Household.objects.select_related("grid"),
+        user,
+        area_path="grid__path",
+        area_roles=RESIDENT_REGISTRAR_ROLES,
+    )
+    return households.filter(
+        household_code=household_code.strip(), grid__path__startswith=verification.community.path
+    ).first()

@@ -15,7 +15,15 @@ from django.views.decorators.http import require_POST
 
 from residents.data_rights import consent_purposes
 from residents.data_rights import sections as data_sections
-from residents.forms import AccountDeleteForm, CorrectionDecisionForm, CorrectionForm, RevealForm
+from residents.forms import (
+    AccountDeleteForm,
+    CorrectionDecisionForm,
+    CorrectionForm,
+    RevealForm,
+    VerificationCodeForm,
+    VerificationDecisionForm,
+    VerificationInPersonForm,
+)
 from residents.models import CorrectionRequest
 from residents.readable import readable_sections
 from residents.selectors import (
@@ -27,6 +35,12 @@ from residents.selectors import (
     resident_own_profile,
     resident_query_is_a_number,
     resident_search,
+    verification_communities,
+    verification_failed_tries_for_user,
+    verification_get_for_user,
+    verification_household_in_community,
+    verifications_own,
+    verifications_pending_for_user,
 )
 from residents.services import (
     account_delete,
@@ -41,7 +55,13 @@ from residents.services import (
     personal_data_export,
     resident_identity_reveal,
     resident_record_view,
+    verification_approve,
+    verification_approve_new_resident,
+    verification_by_code,
+    verification_refuse,
+    verification_request_in_person,
 )
+from security import personal_data
 from security.decorators import role_required
 from security.roles import AREA_ROLES, RESIDENT_REGISTRAR_ROLES
 
@@ -246,4 +266,112 @@ def correction_detail(request, public_id):
         proposed = correction_open(actor=request.user, correction=correction)
     return render(
         request, "residents/correction_detail.html", {"correction": correction, "proposed": proposed, "form": form}
+    )
+
+
+# --- residency verification ----------------------------------------------------------------------
+@login_required
+def my_verification(request):
+    """The person's own verification status, with both ways to ask."""
+    profile = resident_own_profile(user=request.user)
+    communities = list(verification_communities())
+    posted = request.POST.get("method") if request.method == "POST" else None
+    code_form = VerificationCodeForm(request.POST if posted == "code" else None)
+    person_form = VerificationInPersonForm(request.POST if posted == "in_person" else None, communities=communities)
+    if posted == "code" and code_form.is_valid():
+        try:
+            verification = verification_by_code(
+                user=request.user,
+                household_code=code_form.cleaned_data["household_code"],
+                id_number=code_form.cleaned_data["id_number"],
+            )
+        except ValidationError as exc:
+            _add_errors(code_form, exc)
+        else:
+            if verification.status == verification.Status.APPROVED:
+                messages.success(request, _("You are verified as a resident of your household."))
+            else:
+                messages.error(request, verification.reason)
+            return redirect("residents:my_verification")
+    elif posted == "in_person" and person_form.is_valid():
+        chosen = next((c for c in communities if c.pk == person_form.cleaned_data["community"]), None)
+        try:
+            verification_request_in_person(user=request.user, community=chosen, note=person_form.cleaned_data["note"])
+        except ValidationError as exc:
+            _add_errors(person_form, exc)
+        else:
+            messages.success(request, _("Your community office has your request. Bring your ID card when you visit."))
+            return redirect("residents:my_verification")
+    context = {
+        "profile": profile,
+        "verifications": verifications_own(user=request.user),
+        "code_form": code_form,
+        "person_form": person_form,
+    }
+    return render(
+        request, "residents/my_verification.html", context, status=400 if posted and request.method == "POST" else 200
+    )
+
+
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def verification_queue(request):
+    pending = verifications_pending_for_user(user=request.user).order_by("created_at")[:100]
+    failed = verification_failed_tries_for_user(user=request.user)[:50]
+    return render(request, "residents/verification_queue.html", {"pending": pending, "failed": failed})
+
+
+def _approve_posted(request, verification, data: dict):
+    """Approve with the ID number checked at the desk: an entry in the register is linked; with a
+    name and household number, a person not yet in the register is registered and linked."""
+    if data["full_name"].strip():
+        household = verification_household_in_community(
+            user=request.user, verification=verification, household_code=data["household_code"]
+        )
+        if household is None:
+            raise ValidationError(
+                {"household_code": _("No household with this number in your area of this community.")}
+            )
+        return verification_approve_new_resident(
+            actor=request.user,
+            verification=verification,
+            household=household,
+            full_name=data["full_name"],
+            id_card_number=data["id_number"],
+            phone=data["phone"],
+        )
+    if not resident_query_is_a_number(data["id_number"]):
+        raise ValidationError({"id_number": _("Enter the full ID-card number you checked.")})
+    try:
+        personal_data.normalise_id_card(data["id_number"])
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc.messages}) from None
+    profile = resident_search(user=request.user, query=data["id_number"]).first()
+    if profile is None:
+        raise ValidationError(
+            {"id_number": _("No resident with this ID-card number in your area. Register them below instead.")}
+        )
+    return verification_approve(actor=request.user, verification=verification, profile=profile)
+
+
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def verification_detail(request, public_id):
+    verification = verification_get_for_user(user=request.user, public_id=public_id)
+    form = VerificationDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        decision = request.POST.get("decision", "")
+        try:
+            if decision == "approve":
+                _approve_posted(request, verification, form.cleaned_data)
+            elif decision == "refuse":
+                verification_refuse(actor=request.user, verification=verification, reason=form.cleaned_data["reason"])
+            else:
+                raise ValidationError(_("Choose to verify the person or not."))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Your decision is recorded; the person sees it on their page."))
+            return redirect("residents:verification_queue")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "residents/verification_detail.html", {"verification": verification, "form": form}, status=status
     )
