@@ -8,7 +8,7 @@ from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
 from residents.data_rights import consent_purposes, register_consent, register_data_uses, register_section
-from residents.models import ResidentProfile
+from residents.models import ResidencyVerification, ResidentProfile
 from residents.selectors import audited_uses_of_profile, data_uses_of_user, own_corrections
 from residents.services import contact_consent_give, contact_consent_state, contact_consent_withdraw
 from security import personal_data
@@ -101,6 +101,35 @@ def export_corrections(user: User) -> list[dict]:
     ]
 
 
+def export_verifications(user: User) -> list[dict]:
+    return [
+        {
+            "asked_at": verification.created_at,
+            "method": verification.get_method_display(),
+            "status": verification.get_status_display(),
+            "community": verification.community.name if verification.community else "",
+            "note": verification.note,
+            "decided_at": verification.decided_at,
+            "reason": verification.reason,
+        }
+        for verification in ResidencyVerification.objects.filter(user=user).select_related("community")
+    ]
+
+
+def erase_verifications(user: User) -> dict:
+    """Failed household-number tries on a real household stay (without the person's note): they
+    warn that household's grid staff that its ID numbers may have leaked. Everything else goes."""
+    warning = ResidencyVerification.objects.filter(
+        user=user,
+        method=ResidencyVerification.Method.CODE,
+        status=ResidencyVerification.Status.REFUSED,
+        household__isnull=False,
+    )
+    kept = warning.update(note="")
+    deleted = ResidencyVerification.objects.filter(user=user).exclude(pk__in=warning.values("pk")).delete()[0]
+    return {"deleted": deleted, "kept": kept}
+
+
 def export_data_uses(user: User) -> list[dict]:
     return [
         {"at": use.at, "who": use.who, "what": use.what, "purpose": use.purpose, "reference": use.reference}
@@ -178,6 +207,25 @@ def register() -> None:
             "reason": _("Reason"),
         },
         kept_after_deletion=_("Correction requests stay with the register record they concern."),
+    )
+    register_section(
+        "residency_verifications",
+        title=_("Residency verification"),
+        export=export_verifications,
+        erase=erase_verifications,
+        labels={
+            "asked_at": _("Asked"),
+            "method": _("method"),
+            "status": _("Status"),
+            "community": _("Community"),
+            "note": _("Note"),
+            "decided_at": _("Decided"),
+            "reason": _("Reason"),
+        },
+        kept_after_deletion=_(
+            "Failed tries with a household number stay, without your note, so that household's grid "
+            "worker knows its ID numbers may have been misused."
+        ),
     )
     register_section(
         "data_uses",

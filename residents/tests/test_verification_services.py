@@ -173,3 +173,20 @@ def test_end_unlinks_and_revokes_resident_role(tree, residents, coded, make_user
 def test_every_verification_action_has_a_label():
     for code in ("request", "code_approve", "code_refuse", "approve", "refuse", "end"):
         assert f"verification.{code}" in ACTION_LABELS
+
+
+def test_export_holds_own_verifications_and_deletion_keeps_only_the_warning(tree, residents, coded, make_user):
+    from residents.data_sections import export_verifications
+    from residents.services import account_delete
+    from tests.factories import PASSWORD
+
+    person, other = make_user(), make_user()
+    verification_by_code(user=person, household_code="HH-1", id_number=valid_id_card(777))
+    verification_request_in_person(user=person, community=tree.c1, note="我的留言")
+    verification_request_in_person(user=other, community=tree.c1, note="别人的留言")
+    exported = export_verifications(person)
+    assert len(exported) == 2 and "别人的留言" not in str(exported)
+    account_delete(user=person, password=PASSWORD)
+    left = ResidencyVerification.objects.filter(user=person)
+    assert [(v.method, v.note) for v in left] == [(ResidencyVerification.Method.CODE, "")]
+    assert ResidencyVerification.objects.filter(user=other).count() == 1
