@@ -717,6 +717,10 @@ def verification_refuse(*, actor: User, verification: ResidencyVerification, rea
     return verification
 
 
+def can_end_verification(*, actor: User, profile: ResidentProfile) -> bool:
+    return profile.user_id is not None and covers_area(actor, profile.household.grid, RESIDENT_REGISTRAR_ROLES)
+
+
 @transaction.atomic
 def verification_end(*, actor: User, profile: ResidentProfile) -> ResidentProfile:
     """The resident has moved out: the account is no longer theirs to act for the household, and

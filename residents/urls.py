@@ -19,4 +19,5 @@ urlpatterns = [
     path("corrections/<uuid:public_id>/", views.correction_detail, name="correction_detail"),
     path("<uuid:public_id>/", views.resident_detail, name="detail"),
     path("<uuid:public_id>/reveal/", views.resident_reveal, name="reveal"),
+    path("<uuid:public_id>/end-verification/", views.resident_verification_end, name="verification_end"),
 ]

@@ -45,6 +45,7 @@ from residents.selectors import (
 from residents.services import (
     account_delete,
     account_self_deletable,
+    can_end_verification,
     can_reveal,
     consent_give,
     consent_withdraw,
@@ -58,6 +59,7 @@ from residents.services import (
     verification_approve,
     verification_approve_new_resident,
     verification_by_code,
+    verification_end,
     verification_refuse,
     verification_request_in_person,
 )
@@ -110,8 +112,23 @@ def resident_detail(request, public_id):
             "can_reveal": can_reveal(actor=request.user, profile=profile),
             # Staff say why they reveal; the resident looking at their own record does not.
             "reveal_form": RevealForm() if profile.user_id != request.user.pk else None,
+            "can_end_verification": can_end_verification(actor=request.user, profile=profile),
         },
     )
+
+
+@require_POST
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def resident_verification_end(request, public_id):
+    """The resident has moved out: their account no longer acts for the household."""
+    profile = resident_get_for_user(user=request.user, public_id=public_id)
+    try:
+        verification_end(actor=request.user, profile=profile)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The verification has ended; the account is no longer linked to this resident."))
+    return redirect("residents:detail", public_id=profile.public_id)
 
 
 @require_POST

@@ -143,3 +143,20 @@ def test_queue_query_count_is_flat(client, tree, residents, coded, make_user, lo
         verification_by_code(user=make_user(), household_code="HH-1", id_number=valid_id_card(700 + n))
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(QUEUE)
+
+
+def test_staff_end_verification_from_the_resident_page_outsider_refused(
+    client, tree, residents, coded, make_user, login
+):
+    person = make_user()
+    verification_by_code(user=person, household_code="HH-1", id_number=coded)
+    end = f"/residents/{residents.r1.public_id}/end-verification/"
+    login(make_user(Role.COMMUNITY_STAFF, tree.c2))
+    assert client.post(end).status_code == 404
+    residents.r1.refresh_from_db()
+    assert residents.r1.user == person
+    login(make_user(Role.GRID_WORKER, tree.g1))
+    assert end.encode() in client.get(f"/residents/{residents.r1.public_id}/").content
+    client.post(end)
+    residents.r1.refresh_from_db()
+    assert residents.r1.user is None
