@@ -146,7 +146,18 @@ def build_world():
     world.dataset_import = _dataset_import(world)
     world.display_link, world.display_token = _display_link(world)
     world.correction = _correction(world)
+    world.verification = _verification(world)
     return world
+
+
+def _verification(world):
+    from residents.services import verification_request_in_person
+    from security.services import user_create
+
+    # Someone not yet verified asks the demo resident's community to check them in person: the
+    # verification queue's decision page has a row.
+    person = user_create(username="page-walk-newcomer", password=None)
+    return verification_request_in_person(user=person, community=world.resident.household.grid.parent)
 
 
 def _correction(world):
@@ -304,6 +315,7 @@ def path_values(world) -> dict[str, object]:
         "dashboards:display.token": world.display_token,
         "residents.public_id": world.resident.public_id,
         "residents:correction_detail.public_id": world.correction.public_id,
+        "residents:verification_detail.public_id": world.verification.public_id,
         # Opening a message is a POST (405 to a GET, before any lookup): any id shows its headers.
         "notifications.public_id": NO_SUCH_ID,
         "exchange.public_id": world.agreement.public_id,
