@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -16,7 +18,6 @@ from services.models import (
     RequestEvent,
     RequestPhoto,
     RequestStatus,
-    RequestSupport,
     Service,
     ServiceRequest,
 )
@@ -30,20 +31,15 @@ def services_active() -> QuerySet[Service]:
 
 
 def requests_for_user(*, user: User) -> QuerySet[ServiceRequest]:
-    """Requests the user may open: in their area subtree, routed to their organisation, their own,
-    or ones they said "me too" to."""
-    scoped = restrict(
-        ServiceRequest.objects.all(),
+    """Requests the user may open in full: in their area subtree, routed to their organisation, or
+    their own. A "me too" opens none: anyone may say it, so a supporter gets only the public view
+    (`request_public_view_for_supporter`)."""
+    return restrict(
+        ServiceRequest.objects.select_related(*_LIST_RELATED),
         user,
         area_path="grid__path",
         organisation="handling_organisation",
         owner="requester",
-    )
-    if not user.is_authenticated:
-        return scoped
-    supported = RequestSupport.objects.filter(user=user).values("request_id")
-    return ServiceRequest.objects.select_related(*_LIST_RELATED).filter(
-        Q(pk__in=scoped.values("pk")) | Q(pk__in=supported)
     )
 
 
@@ -175,6 +171,86 @@ def request_supportable_get(*, public_id: str) -> ServiceRequest:
         )
     except ServiceRequest.DoesNotExist:
         raise Http404 from None
+
+
+# What neighbours may see of a public request, the same as Open311's public reads: never the
+# requester, contact, address, exact position, answers, photos or who acted.
+_PUBLIC_COLUMNS = (
+    "public_id",
+    "status",
+    "description",
+    "created_at",
+    "resolve_due_at",
+    "service__name_zh",
+    "service__name_en",
+    "grid__name_zh",
+    "grid__name_en",
+    "handling_organisation__name_zh",
+    "handling_organisation__name_en",
+)
+
+
+@dataclass(frozen=True)
+class PublicStatusChange:
+    at: datetime
+    status_label: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RequestPublicView:
+    """A public request as a supporter sees it. A plain record rather than the model, so no page
+    can reach a private field by accident."""
+
+    public_id: str
+    service_name: str
+    status: str
+    status_label: str
+    is_open: bool
+    description: str
+    grid_name: str
+    handling_organisation_name: str
+    created_at: datetime
+    resolve_due_at: datetime
+    status_changes: list[PublicStatusChange]
+
+
+def request_public_view_for_supporter(*, user: User, public_id: str) -> RequestPublicView:
+    """The public view of a public request the user said "me too" to; 404 alike for any other."""
+    if not user.is_authenticated:
+        raise Http404
+    try:
+        request = (
+            ServiceRequest.objects.filter(is_public=True, supports__user=user)
+            .select_related("service", "grid", "handling_organisation")
+            .only(*_PUBLIC_COLUMNS)
+            .get(public_id=public_id)
+        )
+    except ServiceRequest.DoesNotExist:
+        raise Http404 from None
+    changes = (
+        RequestEvent.objects.filter(request=request, is_public=True)
+        .exclude(to_status="")
+        .only("to_status", "message", "created_at")
+        .order_by("created_at", "id")
+    )
+    organisation = request.handling_organisation
+    return RequestPublicView(
+        public_id=request.public_id,
+        service_name=request.service.name,
+        status=request.status,
+        status_label=request.get_status_display(),
+        is_open=request.is_open,
+        description=request.description,
+        grid_name=request.grid.name,
+        handling_organisation_name=organisation.name if organisation else "",
+        created_at=request.created_at,
+        resolve_due_at=request.resolve_due_at,
+        status_changes=[
+            PublicStatusChange(at=event.created_at, status_label=event.to_status_label, message=event.message)
+            for event in changes
+        ],
+    )
 
 
 def requests_supported_by(*, user: User) -> QuerySet[ServiceRequest]:

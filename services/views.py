@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,6 +22,7 @@ from services.selectors import (
     nearby_open_requests,
     photo_get_for_user,
     request_get_for_user,
+    request_public_view_for_supporter,
     request_queue,
     request_supportable_get,
     request_timeline,
@@ -105,7 +106,11 @@ def my_requests(request):
 
 @login_required
 def request_detail(request, public_id):
-    service_request = request_get_for_user(user=request.user, public_id=public_id)
+    try:
+        service_request = request_get_for_user(user=request.user, public_id=public_id)
+    except Http404:
+        public_view = request_public_view_for_supporter(user=request.user, public_id=public_id)
+        return render(request, "services/request_public.html", {"req": public_view})
     allowed = steps.steps_for(actor=request.user, request=service_request)
     context = {
         "req": service_request,
