@@ -156,7 +156,7 @@ class ResidencyVerification(TimeStampedModel):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for the community")
-        APPROVED = "approved", _("Verified")
+        APPROVED = "approved", _("Verified as a resident")
         REFUSED = "refused", _("Not verified")
         ENDED = "ended", _("Ended (moved out)")
 

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         choices=[
                             ("pending", "Waiting for the community"),
-                            ("approved", "Verified"),
+                            ("approved", "Verified as a resident"),
                             ("refused", "Not verified"),
                             ("ended", "Ended (moved out)"),
                         ],
