@@ -531,8 +531,25 @@ def _close_pending_in_person(user: User, reason: str) -> None:
     )
 
 
-@transaction.atomic
+class _DailyTriesUsed(Exception):
+    pass
+
+
 def verification_by_code(*, user: User, household_code: str, id_number: str) -> ResidencyVerification:
+    """See _verification_by_code. A try past the daily limit changes nothing, but is still recorded
+    in the audit log (someone may be guessing), in a transaction of its own."""
+    try:
+        return _verification_by_code(user=user, household_code=household_code, id_number=id_number)
+    except _DailyTriesUsed:
+        with transaction.atomic():
+            audit_record(actor=user, action="verification.code_limited", target=user)
+        raise ValidationError(
+            _("You have tried 5 times today. Try again tomorrow, or ask your community office to verify you in person.")
+        ) from None
+
+
+@transaction.atomic
+def _verification_by_code(*, user: User, household_code: str, id_number: str) -> ResidencyVerification:
     """Verify an account by its household number and the holder's ID-card number, matched through
     the register's keyed hash. Returns the try: approved (the account is linked at once) or refused
     with a reason that says nothing about which part was wrong. A refused try on a real household
@@ -546,9 +563,7 @@ def verification_by_code(*, user: User, household_code: str, id_number: str) -> 
     except ValidationError as exc:
         raise ValidationError({"id_number": exc.messages}) from None
     if verification_code_tries_today(user) >= VERIFICATION_CODE_TRIES_PER_DAY:
-        raise ValidationError(
-            _("You have tried 5 times today. Try again tomorrow, or ask your community office to verify you in person.")
-        )
+        raise _DailyTriesUsed
     household = Household.objects.select_related("grid__parent").filter(household_code=household_code).first()
     profile = (
         ResidentProfile.objects.select_for_update(of=("self",))

@@ -54,6 +54,7 @@ ACTION_LABELS = {
     "verification.request": _("Asked to be verified as a resident in person"),
     "verification.code_approve": _("Verified as a resident by household number"),
     "verification.code_refuse": _("Household number and ID-card number did not match"),
+    "verification.code_limited": _("Household-number try refused: 5 tries a day used"),
     "verification.approve": _("Residency verified by the community"),
     "verification.refuse": _("Residency verification refused"),
     "verification.end": _("Residency verification ended (moved out)"),

@@ -74,6 +74,7 @@ def test_sixth_try_of_the_day_is_refused_without_checking(residents, coded, make
     residents.r1.refresh_from_db()
     assert residents.r1.user is None
     assert ResidencyVerification.objects.filter(user=person).count() == 5
+    assert _actions()[-1] == "verification.code_limited"
 
 
 def test_failed_tries_on_a_real_household_reach_its_grid_staff_only(tree, residents, coded, make_user):
@@ -171,7 +172,7 @@ def test_end_unlinks_and_revokes_resident_role(tree, residents, coded, make_user
 
 
 def test_every_verification_action_has_a_label():
-    for code in ("request", "code_approve", "code_refuse", "approve", "refuse", "end"):
+    for code in ("request", "code_approve", "code_refuse", "code_limited", "approve", "refuse", "end"):
         assert f"verification.{code}" in ACTION_LABELS
 
 
