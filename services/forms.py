@@ -5,7 +5,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import Organisation
+from directory.models import Area, Organisation
 from services.models import Channel, RequestStatus, Service, ServiceAttribute
 
 ATTRIBUTE_PREFIX = "attr_"
@@ -137,3 +137,22 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args, communities, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = communities
+
+
+class PublicRequestFilterForm(forms.Form):
+    """The public list's filters: by community, service and status. Anything else is a clear error."""
+
+    community = forms.ModelChoiceField(
+        label=_("Community"),
+        queryset=Area.objects.filter(kind=Area.Kind.COMMUNITY).order_by("path"),
+        required=False,
+        empty_label=_("All communities"),
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        queryset=Service.objects.filter(is_active=True).order_by("group", "order", "code"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All services"),
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("All")), *RequestStatus.choices], required=False)

@@ -215,19 +215,44 @@ class RequestPublicView:
     status_changes: list[PublicStatusChange]
 
 
+def requests_public(*, community: Area | None = None, service: Service | None = None, status: str = "") -> QuerySet:
+    """Requests their residents agreed to publish, for anyone (signed in or not), newest first.
+    Only the public columns are loaded, so a page built on them cannot show a private field."""
+    requests = (
+        ServiceRequest.objects.filter(is_public=True)
+        .select_related("service", "grid", "handling_organisation")
+        .only(*_PUBLIC_COLUMNS)
+        .order_by("-created_at", "-id")
+    )
+    if community is not None:
+        requests = requests.filter(grid__path__startswith=community.path)
+    if service is not None:
+        requests = requests.filter(service=service)
+    if status:
+        requests = requests.filter(status=status)
+    return requests
+
+
+def request_public_get(*, public_id: str) -> RequestPublicView:
+    """The public view of one public request; 404 alike for a private or a missing one."""
+    return _public_view(_public_get(requests_public(), public_id))
+
+
 def request_public_view_for_supporter(*, user: User, public_id: str) -> RequestPublicView:
     """The public view of a public request the user said "me too" to; 404 alike for any other."""
     if not user.is_authenticated:
         raise Http404
+    return _public_view(_public_get(requests_public().filter(supports__user=user), public_id))
+
+
+def _public_get(requests: QuerySet, public_id: str) -> ServiceRequest:
     try:
-        request = (
-            ServiceRequest.objects.filter(is_public=True, supports__user=user)
-            .select_related("service", "grid", "handling_organisation")
-            .only(*_PUBLIC_COLUMNS)
-            .get(public_id=public_id)
-        )
+        return requests.get(public_id=public_id)
     except ServiceRequest.DoesNotExist:
         raise Http404 from None
+
+
+def _public_view(request: ServiceRequest) -> RequestPublicView:
     changes = (
         RequestEvent.objects.filter(request=request, is_public=True)
         .exclude(to_status="")

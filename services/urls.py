@@ -8,6 +8,9 @@ urlpatterns = [
     path("new/<slug:service_code>/", views.request_new, name="new"),
     path("mine/", views.my_requests, name="mine"),
     path("workbench/", views.workbench, name="workbench"),
+    # Before "<public_id>/": "public" is no request number (those start "SQ"), but order makes it certain.
+    path("public/", views.public_requests, name="public_list"),
+    path("public/<str:public_id>/", views.public_request_detail, name="public_detail"),
     path("<str:public_id>/", views.request_detail, name="detail"),
     path("<str:public_id>/photos/<uuid:photo_id>/", views.request_photo, name="photo"),
     path("<str:public_id>/<slug:step>/", views.request_step, name="step"),

@@ -13,7 +13,7 @@ from security.roles import AREA_ROLES, ORGANISATION_ROLES, REQUEST_HANDLER_ROLES
 from security.scoping import has_role, visible_areas
 from services import services as steps
 from services.answers import answers_for_display
-from services.forms import AssignForm, PhotosForm, QueueFilterForm, RequestForm
+from services.forms import AssignForm, PhotosForm, PublicRequestFilterForm, QueueFilterForm, RequestForm
 from services.models import Channel
 from services.selectors import (
     assignee_choices,
@@ -22,11 +22,13 @@ from services.selectors import (
     nearby_open_requests,
     photo_get_for_user,
     request_get_for_user,
+    request_public_get,
     request_public_view_for_supporter,
     request_queue,
     request_supportable_get,
     request_timeline,
     requests_of_requester,
+    requests_public,
     requests_supported_by,
     services_active,
 )
@@ -102,6 +104,26 @@ def my_requests(request):
     page = Paginator(requests_of_requester(user=request.user), 20).get_page(request.GET.get("page"))
     supported = requests_supported_by(user=request.user)[:20]
     return render(request, "services/my_requests.html", {"page": page, "supported": supported})
+
+
+def public_requests(request):
+    """Requests residents agreed to publish, for anyone, signed in or not (like FixMyStreet)."""
+    filters = PublicRequestFilterForm(request.GET or None)
+    if filters.is_bound and not filters.is_valid():
+        requests = requests_public().none()
+    else:
+        data = filters.cleaned_data if filters.is_bound else {}
+        requests = requests_public(
+            community=data.get("community"), service=data.get("service"), status=data.get("status", "")
+        )
+    page = Paginator(requests, 20).get_page(request.GET.get("page"))
+    return render(request, "services/public_list.html", {"page": page, "filters": filters})
+
+
+def public_request_detail(request, public_id):
+    return render(
+        request, "services/request_public.html", {"req": request_public_get(public_id=public_id), "public_page": True}
+    )
 
 
 @login_required

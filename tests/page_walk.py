@@ -132,6 +132,7 @@ def build_world():
         users=users,
         request=own_request,
         partner_request=ServiceRequest.objects.filter(handling_organisation__kind="partner").order_by("pk").first(),
+        public_request=ServiceRequest.objects.filter(is_public=True).order_by("pk").first(),
         # A resident in the demo grid worker's grid, whose full numbers the grid worker may reveal.
         resident=ResidentProfile.objects.filter(household__grid=own_request.grid).exclude(user=resident_user).first()
         or ResidentProfile.objects.order_by("pk").first(),
@@ -325,6 +326,7 @@ def path_values(world) -> dict[str, object]:
         "exchange:api_import.public_id": world.dataset_import.public_id,
         "exchange:api_import_rejections.public_id": world.dataset_import.public_id,
         "api_work_order.public_id": world.partner_request.public_id,
+        "services:public_detail.public_id": world.public_request.public_id,
         "account_confirm_email.key": EmailConfirmationHMAC(email).key,
         "account_reset_password_from_key.uidb36": user_pk_to_url_str(resident_user),
         "account_reset_password_from_key.key": default_token_generator.make_token(resident_user),
