@@ -3,7 +3,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -231,6 +231,21 @@ def requests_public(*, community: Area | None = None, service: Service | None = 
     if status:
         requests = requests.filter(status=status)
     return requests
+
+
+def public_request_grid_points(requests: QuerySet) -> list[dict]:
+    """How many of these public requests each grid has, at the grid's centre: the public map shows
+    no position finer than the grid. Grids without a centre are left off the map (the list has them)."""
+    counts = dict(
+        requests.order_by().values_list("grid_id").annotate(total=Count("id")).values_list("grid_id", "total")
+    )
+    grids = Area.objects.filter(pk__in=counts, centre_lat__isnull=False, centre_lng__isnull=False).only(
+        "name_zh", "name_en", "centre_lat", "centre_lng"
+    )
+    return [
+        {"name": grid.name, "lat": float(grid.centre_lat), "lng": float(grid.centre_lng), "count": counts[grid.pk]}
+        for grid in grids.order_by("path")
+    ]
 
 
 def request_public_get(*, public_id: str) -> RequestPublicView:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from services.selectors import (
     grid_choices,
     nearby_open_requests,
     photo_get_for_user,
+    public_request_grid_points,
     request_get_for_user,
     request_public_get,
     request_public_view_for_supporter,
@@ -117,7 +119,9 @@ def public_requests(request):
             community=data.get("community"), service=data.get("service"), status=data.get("status", "")
         )
     page = Paginator(requests, 20).get_page(request.GET.get("page"))
-    return render(request, "services/public_list.html", {"page": page, "filters": filters})
+    # The map needs a tile server; without one the page is the list alone.
+    points = public_request_grid_points(requests) if settings.MAP_TILE_URL else []
+    return render(request, "services/public_list.html", {"page": page, "filters": filters, "points": points})
 
 
 def public_request_detail(request, public_id):

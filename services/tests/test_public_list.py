@@ -2,6 +2,7 @@
 publish, and nothing they did not."""
 
 import pytest
+from django.test import override_settings
 
 from services.models import RequestStatus
 
@@ -108,3 +109,51 @@ def test_the_supporter_view_uses_the_same_public_record(client, login, people, p
     page = client.get(f"/requests/{published.public_id}/")
     assert page.status_code == 200
     assert "路灯不亮" in page.content.decode() and ADDRESS not in page.content.decode()
+
+
+# --- the map, only with a tile server ------------------------------------------------------------
+TILES = "https://tiles.example.cn/{z}/{x}/{y}.png"
+
+
+@pytest.fixture
+def centred_grids(tree):
+    from decimal import Decimal
+
+    tree.g1.centre_lat, tree.g1.centre_lng = Decimal("30.800000"), Decimal("106.100000")
+    tree.g1.save()
+    return tree
+
+
+@override_settings(MAP_TILE_URL=TILES)
+def test_with_a_tile_server_the_map_places_requests_at_their_grid_centre_only(client, centred_grids, file_request):
+    from decimal import Decimal
+
+    file_request(lat=Decimal("30.812345"), lng=Decimal("106.112345"))
+    file_request(lat=Decimal("30.812345"), lng=Decimal("106.112345"))
+    file_request(grid=centred_grids.g2)  # a grid without a centre stays off the map, on the list
+    file_request(is_public=False)
+    page = client.get("/requests/public/")
+    html = page.content.decode()
+    assert 'id="public-map"' in html and "vendor/leaflet/leaflet.js" in html
+    assert page.context["points"] == [{"name": centred_grids.g1.name, "lat": 30.8, "lng": 106.1, "count": 2}]
+    assert "30.812345" not in html and "106.112345" not in html
+
+
+@override_settings(MAP_TILE_URL="")
+def test_without_a_tile_server_the_page_is_the_list_alone(client, centred_grids, published):
+    html = client.get("/requests/public/").content.decode()
+    assert 'id="public-map"' not in html and "leaflet" not in html
+    assert published.public_id in html
+
+
+@override_settings(MAP_TILE_URL=TILES)
+def test_query_budget_is_constant_with_rows_and_the_map(
+    client, centred_grids, file_request, django_assert_max_num_queries
+):
+    file_request()
+    with django_assert_max_num_queries(20) as one:
+        client.get("/requests/public/")
+    for index in range(15):
+        file_request(grid=centred_grids.g1 if index % 2 else centred_grids.g1b)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert client.get("/requests/public/").status_code == 200
