@@ -10,8 +10,9 @@ from tests.factories import authenticated_recently
 
 pytestmark = pytest.mark.django_db
 
-# Pages anyone may open: they show no resident's, worker's or organisation's data.
-PUBLIC = {"portal:home", "healthz", "set_language"}
+# Pages anyone may open: they show no resident's, worker's or organisation's data. The public
+# requests show only what residents agreed to publish (services/tests/test_public_list.py).
+PUBLIC = {"portal:home", "healthz", "set_language", "services:public_list", "services:public_detail"}
 THIRD_PARTY_NAMESPACES = {"admin"}  # Django's admin has its own staff guard, probed separately
 
 
