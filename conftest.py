@@ -10,7 +10,7 @@ from django.utils import translation
 from directory.models import Area, Organisation
 from security.mfa import mfa_totp_enrol
 from security.models import Role
-from security.roles import MFA_REQUIRED_ROLES
+from security.roles import STAFF_ROLES
 from security.services import role_grant
 from services.catalogue import service_define
 from services.models import RoutingRule
@@ -110,7 +110,7 @@ def make_user(db):
         if role is not None:
             role_grant(user=user, role=role, area=area, organisation=organisation)
         # Staff come enrolled in TOTP (STAFF_TOTP_SECRET), or every staff page would send them to enrolment.
-        if (role in MFA_REQUIRED_ROLES) if mfa is None else mfa:
+        if (role in STAFF_ROLES) if mfa is None else mfa:
             mfa_totp_enrol(user=user, secret=STAFF_TOTP_SECRET)
         return user
 

@@ -24,7 +24,7 @@ from residents.services import household_create, resident_register
 from security import personal_data
 from security.mfa import mfa_enrolled, mfa_totp_enrol
 from security.models import Role, User
-from security.roles import MFA_REQUIRED_ROLES
+from security.roles import STAFF_ROLES
 from security.services import role_grant, user_create
 
 DISTRICT_CODE = "511302"
@@ -244,7 +244,7 @@ def build_demo(*, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     for username, display_name, role, area, organisation in people:
         user = _user(username, display_name, password=password)
         role_grant(user=user, role=role, area=area, organisation=organisation)
-        if role in MFA_REQUIRED_ROLES and not mfa_enrolled(user):
+        if role in STAFF_ROLES and not mfa_enrolled(user):
             # Staff must sign in with a second factor; `manage.py demo_mfa_code <username>` shows the code.
             mfa_totp_enrol(user=user, secret=generate_totp_secret())
         logins.append(DemoLogin(username=username, role=str(Role(role).label), where=str(organisation or area)))

@@ -254,7 +254,7 @@ SESSION_IDLE_RESIDENT_SECONDS = env.get_int("SESSION_IDLE_RESIDENT_DAYS", 14, mi
 SESSION_IDLE_WARNING_SECONDS = 120
 SESSION_COOKIE_AGE = SESSION_IDLE_RESIDENT_SECONDS
 
-# --- MFA (allauth.mfa): required for staff (security.roles.MFA_REQUIRED_ROLES), optional for residents ---
+# --- MFA (allauth.mfa): required for staff (security.roles.STAFF_ROLES), optional for residents ---
 MFA_ADAPTER = "security.mfa.PortalMfaAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "顺庆智慧社区"

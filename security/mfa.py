@@ -24,8 +24,7 @@ from django.utils.translation import gettext as _
 from security import personal_data
 from security.audit import audit_record
 from security.models import Role, User
-from security.roles import MFA_REQUIRED_ROLES
-from security.scoping import has_role
+from security.scoping import has_role, is_staff_member
 
 # A second factor proper: recovery codes alone are a way back in, not a factor to sign in with.
 SIGN_IN_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
@@ -60,7 +59,7 @@ ENROLMENT_VIEWS = frozenset(
 
 def mfa_required(user) -> bool:
     """Everyone who can see other people's data or act for an organisation, and Django's staff."""
-    return user.is_authenticated and (user.is_staff or user.is_superuser or has_role(user, MFA_REQUIRED_ROLES))
+    return is_staff_member(user)
 
 
 def mfa_enrolled(user) -> bool:

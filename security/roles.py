@@ -38,9 +38,10 @@ AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 # Roles that unlock an account's sign-in after too many failures: community staff for their
 # residents, administrators for anyone (security.sign_in_protection.can_unlock).
 SIGN_IN_UNLOCK_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.ADMIN})
-# Roles that must sign in with a second factor: every role that sees other people's data or acts for
-# an organisation, which is every role but a resident's own (security.mfa; staff and superusers too).
-MFA_REQUIRED_ROLES = frozenset(Role) - {Role.RESIDENT}
+# Staff: every role that sees other people's data or acts for an organisation, which is every role but
+# a resident's own. They sign in with a second factor (security.mfa) and their sessions end after a
+# short idle time (security.session_idle); see scoping.is_staff_member.
+STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
 # The level of the tree a role is granted at.
 ROLE_AREA_KINDS = {

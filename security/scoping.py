@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from directory.models import Area
 from security.models import RoleAssignment
-from security.roles import AREA_ROLES, ORGANISATION_ROLES, ROLE_PRECEDENCE
+from security.roles import AREA_ROLES, ORGANISATION_ROLES, ROLE_PRECEDENCE, STAFF_ROLES
 
 _CACHE_ATTR = "_security_role_assignments"
 
@@ -40,6 +40,11 @@ def forget_role_assignments(user) -> None:
 def has_role(user, roles: Iterable[str]) -> bool:
     wanted = set(roles)
     return any(assignment.role in wanted for assignment in role_assignments(user))
+
+
+def is_staff_member(user) -> bool:
+    """Whether `user` handles other people's data: a staff role, or Django's staff or superuser flag."""
+    return user.is_authenticated and (user.is_staff or user.is_superuser or has_role(user, STAFF_ROLES))
 
 
 def _collapse(paths: Iterable[str]) -> list[str]:

@@ -19,20 +19,15 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from security.audit import audit_record
-from security.models import Role
-from security.scoping import role_assignments
+from security.scoping import is_staff_member
 
 LAST_ACTIVITY_KEY = "security.last_activity"
 # Seconds between two writes of the last activity.
 TOUCH_EVERY_SECONDS = 60
 
 
-def is_staff_session(user) -> bool:
-    return bool(user.is_staff or user.is_superuser) or any(a.role != Role.RESIDENT for a in role_assignments(user))
-
-
 def idle_limit_seconds(user) -> int:
-    return settings.SESSION_IDLE_STAFF_SECONDS if is_staff_session(user) else settings.SESSION_IDLE_RESIDENT_SECONDS
+    return settings.SESSION_IDLE_STAFF_SECONDS if is_staff_member(user) else settings.SESSION_IDLE_RESIDENT_SECONDS
 
 
 def session_touch(request, *, now: float | None = None) -> None:
@@ -79,7 +74,7 @@ class SessionIdleMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = time.time()
-            staff = is_staff_session(user)
+            staff = is_staff_member(user)
             limit = settings.SESSION_IDLE_STAFF_SECONDS if staff else settings.SESSION_IDLE_RESIDENT_SECONDS
             last = request.session.get(LAST_ACTIVITY_KEY)
             if last is not None and now - last > limit:

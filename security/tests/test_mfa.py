@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from security.mfa import ENROLMENT_VIEWS, mfa_enrolled, mfa_reset, mfa_totp_current_code, mfa_totp_enrol
 from security.models import AuditEvent, Role, User
-from security.roles import MFA_REQUIRED_ROLES
+from security.roles import STAFF_ROLES
 from tests.factories import PASSWORD, STAFF_TOTP_SECRET, totp_code
 
 ENROL = "/accounts/2fa/totp/activate/"
@@ -25,7 +25,7 @@ ENROL = "/accounts/2fa/totp/activate/"
 
 
 def test_every_role_but_a_residents_needs_a_second_factor():
-    assert set(Role) - MFA_REQUIRED_ROLES == {Role.RESIDENT}
+    assert set(Role) - STAFF_ROLES == {Role.RESIDENT}
 
 
 SAMPLE_VALUES = {
