@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "services",
     "partners",
     "exchange",
+    "participation",
     "dashboards",
     "demo",
 ]

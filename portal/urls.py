@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/", include("partners.schema_urls")),
     path("dashboards/", include("dashboards.urls")),
     path("exchange/", include("exchange.urls")),
+    path("", include("participation.urls")),
     # Before the admin's own: the admin signs in through allauth, with its limits and second factor.
     path("admin/login/", sign_in_views.admin_login, name="admin_login_redirect"),
     path("admin/", admin.site.urls),
