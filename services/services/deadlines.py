@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from security.audit import audit_record
-from services import notices
+from services import request_notifications
 from services.models import (
     OPEN_STATUSES,
     RequestEvent,
@@ -60,7 +60,7 @@ def request_escalate(*, request: ServiceRequest, now=None) -> bool:
         message=_("Past its deadline: escalated to level %(level)d.") % {"level": level + 1},
     )
     audit_record(actor=None, action="request.escalate", target=request, details={"level": level + 1})
-    notices.request_escalated(request=request, event=event)
+    request_notifications.request_escalated(request=request, event=event)
     return True
 
 

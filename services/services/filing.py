@@ -16,7 +16,7 @@ from security.audit import audit_record
 from security.models import Role, User
 from security.roles import REQUEST_HANDLER_ROLES
 from security.scoping import covers_area, has_role
-from services import notices
+from services import request_notifications
 from services.answers import answers_validate
 from services.models import (
     Channel,
@@ -232,7 +232,7 @@ def request_file(
     )
     event = _event(request=request, kind=RequestEvent.Kind.SUBMITTED, actor=actor, to_status=S.SUBMITTED)
     _store_photos(request=request, event=event, actor=actor, photos=filing.photos)
-    notices.request_filed(request=request, event=event)
+    request_notifications.request_filed(request=request, event=event)
     # Last: the audit chain's lock is held from here to commit, so it serialises as little as possible.
     audit_record(actor=actor, action="request.file", target=request, details=filed_details(channel, api_key))
     return request

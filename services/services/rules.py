@@ -7,7 +7,7 @@ from security.audit import audit_record
 from security.models import User
 from security.roles import REQUEST_HANDLER_ROLES
 from security.scoping import covers_area, organisation_ids
-from services import notices
+from services import request_notifications
 from services.models import (
     OPEN_STATUSES,
     RequestEvent,
@@ -115,7 +115,7 @@ def _move(
         changed.append(name)
     request.save(update_fields=changed)
     event = _event(request=request, kind=kind, actor=actor, from_status=previous, to_status=to, message=message)
-    notices.request_changed(request=request, event=event)
+    request_notifications.request_changed(request=request, event=event)
     # Last: the audit chain's lock is held from here to commit (see security.audit.audit_record).
     audit_record(actor=actor, action=f"request.{to}", target=request, details={"from": previous})
     return event

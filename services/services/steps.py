@@ -12,7 +12,7 @@ from security.audit import audit_record
 from security.models import User
 from security.roles import REQUEST_HANDLER_ROLES
 from security.scoping import covers_area, organisation_ids
-from services import notices
+from services import request_notifications
 from services.models import (
     OPEN_STATUSES,
     RequestEvent,
@@ -202,7 +202,7 @@ def request_comment(*, request: ServiceRequest, actor: User, message: str, inter
     request.save(update_fields=["updated_at"])
     audit_record(actor=actor, action="request.note" if internal else "request.comment", target=request)
     if not internal:
-        notices.request_commented(request=request, event=event)
+        request_notifications.request_commented(request=request, event=event)
     return event
 
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from services import services as steps
 from services.models import RequestEvent, RequestStatus, ServiceRequest
-from services.notices import escalation_recipients
+from services.request_notifications import escalation_recipients
 from services.tasks import requests_close_after_window_task, requests_escalate_overdue_task
 
 pytestmark = pytest.mark.django_db

@@ -225,7 +225,7 @@ def test_a_filing_that_fails_inside_leaves_no_rows_answers_the_specs_error_and_i
         with connection.cursor() as cursor:  # the database refuses, after the request's rows were written
             cursor.execute("SELECT 1 / 0")
 
-    monkeypatch.setattr("services.notices.request_filed", database_error)
+    monkeypatch.setattr("services.request_notifications.request_filed", database_error)
     response = post(api, "xml", form(api_key=submit_key))
     assert_errors(response, 400, "xml", "General service error")
     assert "division by zero" in caplog.text
