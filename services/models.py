@@ -197,6 +197,10 @@ class ServiceRequest(TimeStampedModel):
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged", verbose_name=_("merged into")
     )
+    # Moderation: the description hidden from every public page and Open311 (the requester and
+    # staff still read it), with the moderator's reason.
+    public_text_hidden_at = models.DateTimeField(null=True, blank=True)
+    public_text_hidden_reason = models.TextField(_("reason for hiding"), max_length=1000, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -276,6 +280,10 @@ class RequestEvent(models.Model):
     is_public = models.BooleanField(default=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Moderation: a public message hidden from the public page and Open311 (not from the timeline
+    # the requester and staff read), with the moderator's reason.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.TextField(_("reason for hiding"), max_length=1000, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -308,6 +316,10 @@ class RequestPhoto(models.Model):
     size = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # When staff judged the photo fit for the public page of a public request; until then (and
+    # after they undo it, or a moderator hides the photos) it is shown only to those who may open
+    # the request.
+    public_fit_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
