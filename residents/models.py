@@ -188,6 +188,9 @@ class ResidencyVerification(TimeStampedModel):
     reason = models.TextField(_("reason"), max_length=1000, blank=True)
     decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    # When the grid's staff were notified of this failed household-number try (notifications reads
+    # untold ones through residents.services.verification_failures_claim_untold).
+    told_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -216,6 +219,11 @@ class ResidencyVerification(TimeStampedModel):
         indexes = [
             models.Index(fields=["user", "method", "created_at"], name="verification_tries_idx"),
             models.Index(fields=["status", "community", "created_at"], name="verification_queue_idx"),
+            models.Index(
+                fields=["id"],
+                name="verification_untold_idx",
+                condition=Q(method="code", status="refused", household__isnull=False, told_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
