@@ -60,6 +60,9 @@ class NotificationPreference(TimeStampedModel):
     # The SMS number is personal data: encrypted at rest, shown masked, kept only while SMS is on.
     sms_phone_encrypted = models.TextField(blank=True)
     sms_phone_masked = models.CharField(_("mobile number"), max_length=11, blank=True)
+    # Urgent notices (通知公告) are texted to the number above, else to the phone in the resident
+    # register, unless the resident turns this off.
+    urgent_notice_sms = models.BooleanField(_("urgent notices by text message"), default=True)
 
     class Meta:
         ordering = ["user_id"]
