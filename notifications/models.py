@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+from directory.models import Area
 from security.models import User
 
 
@@ -112,3 +113,105 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# --- area alerts: what a person follows, and what happened there ---------------------------------
+class AlertMode(models.TextChoices):
+    AT_ONCE = "at_once", _("At once")
+    DIGEST = "digest", _("Once a day, in one message")
+
+
+class AreaAlertSetting(TimeStampedModel):
+    """How one person follows areas: at once or in a daily digest, whether their own grid (the grid
+    of their resident role) is followed, and which service categories of requests they want.
+
+    A person without a row follows their own grid, every category, in the daily digest."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="area_alert_setting")
+    mode = models.CharField(_("how often"), max_length=16, choices=AlertMode.choices, default=AlertMode.DIGEST)
+    follows_own_grid = models.BooleanField(_("my own grid"), default=True)
+    # Codes of services.Service (notifications cannot import services: the codes are checked
+    # against the catalogue services registers, see area_alerts.service_categories). Empty: all.
+    service_codes = models.JSONField(_("service categories"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["user_id"]
+        verbose_name = _("area alert setting")
+        verbose_name_plural = _("area alert settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(mode__in=AlertMode.values), name="area_alert_setting_mode_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class AreaSubscription(TimeStampedModel):
+    """One area (a community or a grid) a person follows besides their own grid."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="area_subscriptions")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+", verbose_name=_("area"))
+
+    class Meta:
+        ordering = ["user_id", "area__path"]
+        verbose_name = _("followed area")
+        verbose_name_plural = _("followed areas")
+        constraints = [models.UniqueConstraint(fields=["user", "area"], name="area_subscription_once")]
+        # The fan-out looks subscriptions up by area.
+        indexes = [models.Index(fields=["area", "user"], name="area_subscription_area_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.area_id}"
+
+
+class AreaAlert(models.Model):
+    """Something public that happened in an area: a new public request, or an "everyone" notice.
+
+    Written in the transaction of the event (one row, whatever the number of followers); a task
+    started on commit tells the followers, and the minutely sweep finishes what a lost task left.
+    Holds only what the public may read."""
+
+    class Topic(models.TextChoices):
+        REQUEST = "request", _("Public request")
+        NOTICE = "notice", _("Notice")
+
+    key = models.CharField(max_length=200, unique=True)
+    topic = models.CharField(max_length=16, choices=Topic.choices)
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    service_code = models.CharField(max_length=64, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    link = models.CharField(_("link"), max_length=500)
+    exclude_user_ids = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("area alert")
+        verbose_name_plural = _("area alerts")
+        constraints = [
+            models.CheckConstraint(condition=Q(topic__in=["request", "notice"]), name="area_alert_topic_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], name="area_alert_pending_idx", condition=Q(fanned_out_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class AreaDigestItem(models.Model):
+    """One alert waiting for a digest follower's next daily message."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(AreaAlert, on_delete=models.CASCADE, related_name="digest_items")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user_id", "created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "alert"], name="area_digest_item_once")]
+        indexes = [models.Index(fields=["created_at", "user"], name="area_digest_item_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.alert_id}"
