@@ -53,6 +53,24 @@ class LeasedOutbox:
         )
         return claimed == 1
 
+    def claim_many(self, pks) -> list[int]:
+        """Take every row of `pks` that is pending and due, for one attempt each; returns the ids
+        taken, in order. Rows another worker holds are skipped, not waited for. Like `claim`, call it
+        outside a transaction: the claim commits before the sends."""
+        now = timezone.now()
+        S = self.statuses
+        with transaction.atomic():
+            claimable = list(
+                self.model.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=list(pks), status=S.PENDING, next_attempt_at__lte=now)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            self.model.objects.filter(pk__in=claimable).update(
+                status=S.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE
+            )
+        return claimable
+
     def finish(self, row, **changes) -> None:
         # Guarded on SENDING: only the worker holding the claim may end it.
         self.model.objects.filter(pk=row.pk, status=self.statuses.SENDING).update(**changes)

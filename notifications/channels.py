@@ -14,6 +14,7 @@ import logging
 import smtplib
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -61,6 +62,19 @@ class FileSmsBackend:
                 file.write(line + "\n")
         except OSError as exc:
             # A missing folder or a read-only file is a configuration fault that retrying cannot fix.
+            raise PermanentDeliveryError(f"cannot write SMS file {self.path}: {exc}") from exc
+
+    def send_many(self, messages: list[dict]) -> None:
+        """Many SMS ({"phone", "text", "idempotency_key"} each) in one write: batch deliveries."""
+        lines = "".join(
+            json.dumps({"key": m["idempotency_key"], "to": m["phone"], "text": m["text"]}, ensure_ascii=False) + "\n"
+            for m in messages
+        )
+        try:
+            # One unbuffered write: lines of two workers appending at once do not interleave.
+            with self.path.open("ab", buffering=0) as file:
+                file.write(lines.encode())
+        except OSError as exc:
             raise PermanentDeliveryError(f"cannot write SMS file {self.path}: {exc}") from exc
 
 
@@ -154,7 +168,36 @@ def deliver_email(message: OutboxMessage) -> None:
         raise TransientDeliveryError(f"mail server: {exc}") from exc
 
 
+# Some kinds of message text a number another app holds (an urgent notice goes to the resident
+# register's phone when the resident has no SMS number of their own): that app registers, from its
+# ready(), a function taking a list of outbox messages of the kind and returning {message id: phone}
+# for those it can text now; a message it leaves out fails for good (no number, or opted out).
+SmsPhoneFinder = Callable[[list[OutboxMessage]], dict[int, str]]
+_sms_phone_finders: dict[str, SmsPhoneFinder] = {}
+
+
+def sms_phone_finder_register(*, kind: str, finder: SmsPhoneFinder) -> None:
+    _sms_phone_finders[kind] = finder
+
+
+def sms_phone_finder(kind: str) -> SmsPhoneFinder | None:
+    return _sms_phone_finders.get(kind)
+
+
+def sms_text(message: OutboxMessage) -> str:
+    return "\n".join(part for part in (message.title, message.body, absolute_link(message.link)) if part)
+
+
 def deliver_sms(message: OutboxMessage) -> None:
+    finder = sms_phone_finder(message.kind)
+    if finder is not None:
+        if not message.recipient.is_active:
+            raise PermanentDeliveryError("the recipient is deactivated")
+        phone = finder([message]).get(message.pk)
+        if not phone:
+            raise PermanentDeliveryError("the recipient has no number for this message or turned it off")
+        sms_backend().send(phone=phone, text=sms_text(message), idempotency_key=message.key)
+        return
     # The number is read when sending, not copied into the outbox: it stays encrypted in one place,
     # and a user who turned SMS off after the event is not texted.
     preference = NotificationPreference.objects.filter(user_id=message.recipient_id).first()
@@ -166,5 +209,4 @@ def deliver_sms(message: OutboxMessage) -> None:
         phone = personal_data.decrypt(preference.sms_phone_encrypted)
     except personal_data.PersonalDataError as exc:
         raise PermanentDeliveryError(str(exc)) from exc
-    text = "\n".join(part for part in (message.title, message.body, absolute_link(message.link)) if part)
-    sms_backend().send(phone=phone, text=text, idempotency_key=message.key)
+    sms_backend().send(phone=phone, text=sms_text(message), idempotency_key=message.key)

@@ -33,3 +33,11 @@ def security_alerts_deliver_task() -> int:
     from notifications.services import security_alerts_deliver
 
     return security_alerts_deliver()
+
+
+@shared_task(soft_time_limit=DELIVERY_SOFT_TIME_LIMIT, time_limit=DELIVERY_TIME_LIMIT)
+def outbox_deliver_sms_batch_task(message_ids: list[int]) -> dict:
+    """Deliver a batch of SMS outbox rows (a fan-out's); returns counts by outcome."""
+    from notifications.batch_delivery import outbox_deliver_sms_batch
+
+    return outbox_deliver_sms_batch(message_ids=message_ids)

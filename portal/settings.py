@@ -168,6 +168,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.outbox_sweep_task",
         "schedule": 60,
     },
+    # Starts the fan-out of scheduled notices when due, resumes fan-outs a dead worker left.
+    "participation-notices-release": {
+        "task": "participation.tasks.notices_release_due_task",
+        "schedule": 60,
+    },
     "verify-audit-chain-nightly": {
         "task": "security.tasks.audit_chain_verify_task",
         "schedule": 24 * 60 * 60,
