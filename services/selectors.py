@@ -18,6 +18,7 @@ from services.models import (
     RequestEvent,
     RequestPhoto,
     RequestStatus,
+    RoutingRule,
     Service,
     ServiceRequest,
 )
@@ -140,8 +141,13 @@ def nearby_open_requests(
 ) -> list[ServiceRequest]:
     """Open, public requests for the same service near a place, newest first, to offer a "me too"
     instead of a second request."""
+    # A description a moderator hid is not offered to other residents either.
     candidates = ServiceRequest.objects.filter(
-        service=service, status__in=OPEN_STATUSES, is_public=True, merged_into__isnull=True
+        service=service,
+        status__in=OPEN_STATUSES,
+        is_public=True,
+        merged_into__isnull=True,
+        public_text_hidden_at__isnull=True,
     ).select_related("grid")
     if exclude_requester is not None:
         candidates = candidates.exclude(requester=exclude_requester)
@@ -174,11 +180,13 @@ def request_supportable_get(*, public_id: str) -> ServiceRequest:
 
 
 # What neighbours may see of a public request, the same as Open311's public reads: never the
-# requester, contact, address, exact position, answers, photos or who acted.
+# requester, contact, address, exact position, answers or who acted; photos only once staff
+# marked them fit; nothing a moderator hid (`public_text_hidden_at`: the description is withheld).
 _PUBLIC_COLUMNS = (
     "public_id",
     "status",
     "description",
+    "public_text_hidden_at",
     "created_at",
     "resolve_due_at",
     "service__name_zh",
@@ -195,6 +203,8 @@ class PublicStatusChange:
     at: datetime
     status_label: str
     message: str
+    # The timeline event's id, so a public message can be reported to the moderators.
+    event_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -213,6 +223,10 @@ class RequestPublicView:
     created_at: datetime
     resolve_due_at: datetime
     status_changes: list[PublicStatusChange]
+    # A moderator hid the description: `description` is then empty and the page says so.
+    description_hidden: bool = False
+    # The `public_id`s of the photos staff marked fit for the public page.
+    photo_ids: tuple = ()
 
 
 def requests_public(*, community: Area | None = None, service: Service | None = None, status: str = "") -> QuerySet:
@@ -267,13 +281,27 @@ def _public_get(requests: QuerySet, public_id: str) -> ServiceRequest:
         raise Http404 from None
 
 
+def public_status_changes() -> QuerySet[RequestEvent]:
+    """The public timeline: status changes the requester sees too, less any a moderator hid."""
+    return RequestEvent.objects.filter(is_public=True, hidden_at__isnull=True).exclude(to_status="")
+
+
+def public_photos() -> QuerySet[RequestPhoto]:
+    """Photos staff marked fit for the public page, of requests that are public."""
+    return RequestPhoto.objects.filter(public_fit_at__isnull=False, request__is_public=True)
+
+
 def _public_view(request: ServiceRequest) -> RequestPublicView:
     changes = (
-        RequestEvent.objects.filter(request=request, is_public=True)
-        .exclude(to_status="")
+        public_status_changes()
+        .filter(request=request)
         .only("to_status", "message", "created_at")
         .order_by("created_at", "id")
     )
+    photo_ids = tuple(
+        public_photos().filter(request=request).order_by("created_at", "id").values_list("public_id", flat=True)
+    )
+    hidden = request.public_text_hidden_at is not None
     organisation = request.handling_organisation
     return RequestPublicView(
         public_id=request.public_id,
@@ -281,16 +309,51 @@ def _public_view(request: ServiceRequest) -> RequestPublicView:
         status=request.status,
         status_label=request.get_status_display(),
         is_open=request.is_open,
-        description=request.description,
+        description="" if hidden else request.description,
+        description_hidden=hidden,
+        photo_ids=photo_ids,
         grid_name=request.grid.name,
         handling_organisation_name=organisation.name if organisation else "",
         created_at=request.created_at,
         resolve_due_at=request.resolve_due_at,
         status_changes=[
-            PublicStatusChange(at=event.created_at, status_label=event.to_status_label, message=event.message)
+            PublicStatusChange(
+                at=event.created_at, status_label=event.to_status_label, message=event.message, event_id=event.pk
+            )
             for event in changes
         ],
     )
+
+
+def request_public_row_get(*, public_id: str) -> ServiceRequest:
+    """A public request's row with its grid, for moderation (which needs the grid's area, not the
+    page); 404 alike for a private or a missing one."""
+    try:
+        return ServiceRequest.objects.select_related("grid").get(public_id=public_id, is_public=True)
+    except ServiceRequest.DoesNotExist:
+        raise Http404 from None
+
+
+def request_public_photo_get(*, public_id: str, photo_public_id) -> RequestPhoto:
+    """A photo for the public page: of a public request, marked fit; 404 alike for any other."""
+    try:
+        return public_photos().get(request__public_id=public_id, public_id=photo_public_id)
+    except (RequestPhoto.DoesNotExist, ValidationError):
+        raise Http404 from None
+
+
+def request_public_event_get(*, public_id: str, event_id) -> RequestEvent:
+    """A message on a public request's public timeline (one a resident may report); 404 alike
+    for any other."""
+    try:
+        return (
+            public_status_changes()
+            .exclude(message="")
+            .select_related("request__grid")
+            .get(pk=int(event_id), request__public_id=public_id, request__is_public=True)
+        )
+    except (RequestEvent.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
 
 
 def requests_supported_by(*, user: User) -> QuerySet[ServiceRequest]:
@@ -304,3 +367,10 @@ def photo_get_for_user(*, user: User, request_public_id: str, photo_public_id) -
         return service_request.photos.get(public_id=photo_public_id)
     except (RequestPhoto.DoesNotExist, ValidationError):
         raise Http404 from None
+
+
+def areas_routed_to(*, organisation_ids) -> QuerySet[Area]:
+    """The areas whose requests (for some active service) are routed to these organisations: the
+    roots of the subtrees the organisations work in."""
+    rules = RoutingRule.objects.filter(organisation_id__in=list(organisation_ids), service__is_active=True)
+    return Area.objects.filter(pk__in=rules.values("area_id")).order_by("path")

@@ -25,6 +25,7 @@ from services.selectors import (
     public_request_grid_points,
     request_get_for_user,
     request_public_get,
+    request_public_photo_get,
     request_public_view_for_supporter,
     request_queue,
     request_supportable_get,
@@ -128,6 +129,15 @@ def public_request_detail(request, public_id):
     return render(
         request, "services/request_public.html", {"req": request_public_get(public_id=public_id), "public_page": True}
     )
+
+
+def public_request_photo(request, public_id, photo_id):
+    """A photo staff marked fit for a public request's page (stored without EXIF), for anyone."""
+    photo = request_public_photo_get(public_id=public_id, photo_public_id=photo_id)
+    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+    # Not cached by shared caches: a moderator may take the photo off the page at any time.
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @login_required

@@ -9,7 +9,10 @@ person:
   requests that point is their own doorstep. Without a grid centre they are left out;
 - `address` is the grid's name and `address_id` its code (the same code a client may post as
   `address_id`), never the address the resident typed;
-- `media_url` stays empty: photos are served only to people who may open the request.
+- `media_url` is the public page's address of the first photo staff marked fit for the public
+  (`RequestPhoto.public_fit_at`), else empty: other photos are served only to people who may open
+  the request;
+- a description a moderator hid reads "Content hidden", and a hidden status note is left out.
 
 Datetimes are W3C/ISO 8601 in the district's time with its offset (…T08:30:00+08:00); ids are
 strings; a field with no value is null in JSON and an empty element in XML.
@@ -17,7 +20,9 @@ strings; a field with no value is null in JSON and an empty element in XML.
 
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from services.models import OPEN_STATUSES, RequestEvent, RequestStatus, Service, ServiceRequest
 
@@ -103,16 +108,23 @@ def note_type(event: RequestEvent) -> str:
     return event.kind if event.kind in (RequestEvent.Kind.REOPENED, RequestEvent.Kind.MERGED) else event.to_status
 
 
-def request_document(request: ServiceRequest, *, with_notes: bool = False) -> dict:
-    """One request from `selectors.public_requests_search` / `public_request_get`."""
+def request_document(request: ServiceRequest, *, with_notes: bool = False, absolute_uri=None) -> dict:
+    """One request from `selectors.public_requests_search` / `public_request_get`. `absolute_uri`
+    (the HTTP request's `build_absolute_uri`) makes `media_url` a full address."""
     grid, organisation = request.grid, request.handling_organisation
+    media_url = None
+    photo_id = getattr(request, "open311_photo_id", None)
+    if photo_id is not None and absolute_uri is not None:
+        media_url = absolute_uri(
+            reverse("services:public_photo", kwargs={"public_id": request.public_id, "photo_id": photo_id})
+        )
     document = {
         "service_request_id": request.public_id,
         "status": open311_status(request.status),
         "status_notes": request.open311_status_notes or None,
         "service_name": request.service.name,
         "service_code": request.service.code,
-        "description": request.description,
+        "description": _("Content hidden") if request.public_text_hidden_at else request.description,
         "agency_responsible": organisation.name if organisation is not None else None,
         "service_notice": None,
         "requested_datetime": w3(request.created_at),
@@ -123,7 +135,7 @@ def request_document(request: ServiceRequest, *, with_notes: bool = False) -> di
         "zipcode": None,
         "lat": _centre(grid.centre_lat),
         "long": _centre(grid.centre_lng),
-        "media_url": None,
+        "media_url": media_url,
     }
     if with_notes:
         document["notes"] = [

@@ -11,7 +11,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
 from directory.models import Area
-from services.models import Channel, RequestEvent, Service, ServiceRequest
+from services.models import Channel, RequestEvent, RequestPhoto, Service, ServiceRequest
 from services.open311.arguments import MAX_PAGE_SIZE, Page
 from services.selectors import services_active
 
@@ -20,6 +20,7 @@ _PUBLIC_COLUMNS = (
     "public_id",
     "status",
     "description",
+    "public_text_hidden_at",
     "created_at",
     "updated_at",
     "resolve_due_at",
@@ -45,17 +46,28 @@ FIRST_PAGE = Page(number=1, size=MAX_PAGE_SIZE)
 
 def status_changes() -> QuerySet[RequestEvent]:
     """Timeline events that moved a request and that its requester sees too (internal notes and
-    escalations are never public), oldest first."""
-    return RequestEvent.objects.filter(is_public=True).exclude(to_status="").order_by("created_at", "id")
+    escalations are never public), less those a moderator hid, oldest first."""
+    return (
+        RequestEvent.objects.filter(is_public=True, hidden_at__isnull=True)
+        .exclude(to_status="")
+        .order_by("created_at", "id")
+    )
 
 
 def _public_requests(*, with_notes: bool = False) -> QuerySet[ServiceRequest]:
     last_change = status_changes().filter(request=OuterRef("pk")).order_by("-created_at", "-id")
+    first_fit_photo = RequestPhoto.objects.filter(request=OuterRef("pk"), public_fit_at__isnull=False).order_by(
+        "created_at", "id"
+    )
     requests = (
         ServiceRequest.objects.filter(is_public=True)
         .select_related("service", "grid", "handling_organisation")
         .only(*_PUBLIC_COLUMNS)
-        .annotate(open311_status_notes=Subquery(last_change.values("message")[:1]))
+        .annotate(
+            open311_status_notes=Subquery(last_change.values("message")[:1]),
+            # `media_url`: the first photo staff marked fit for the public page, if any.
+            open311_photo_id=Subquery(first_fit_photo.values("public_id")[:1]),
+        )
     )
     if with_notes:
         requests = requests.prefetch_related(

@@ -204,7 +204,9 @@ def requests_collection(request, *, fmt, data, key):
             with_notes=with_notes,
         )
     return render(
-        [documents.request_document(r, with_notes=with_notes) for r in found], fmt=fmt, root="service_requests"
+        [documents.request_document(r, with_notes=with_notes, absolute_uri=request.build_absolute_uri) for r in found],
+        fmt=fmt,
+        root="service_requests",
     )
 
 
@@ -215,7 +217,8 @@ def request_detail(request, *, fmt, data, key, service_request_id: str):
         found = selectors.public_request_get(public_id=service_request_id, with_notes=with_notes)
     except Http404:
         raise not_found(f"No public request with service_request_id {service_request_id!r}.") from None
-    return render([documents.request_document(found, with_notes=with_notes)], fmt=fmt, root="service_requests")
+    document = documents.request_document(found, with_notes=with_notes, absolute_uri=request.build_absolute_uri)
+    return render([document], fmt=fmt, root="service_requests")
 
 
 @open311_endpoint()
