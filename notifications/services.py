@@ -27,6 +27,8 @@ from notifications.channels import PermanentDeliveryError, TransientDeliveryErro
 from notifications.models import Channel, Notification, NotificationPreference, OutboxMessage, OutboxStatus
 from notifications.selectors import delivery_channels_for_user, inbox_for_user
 from notifications.tasks import outbox_deliver_task
+from residents.selectors import verification_failure_recipients
+from residents.services import verification_failures_claim_untold
 from security import personal_data
 from security.alerts import alert_kind_label, alerts_claim_undelivered
 from security.audit import audit_record
@@ -225,3 +227,41 @@ def security_alerts_deliver(*, batch_size: int = 100) -> int:
                     key=f"security_alert:{alert.pk}:{recipient.pk}",
                 )
     return len(alerts)
+
+
+# --- failed residency verifications, for the grid's staff ------------------------------------------
+@transaction.atomic
+def verification_failures_deliver(*, batch_size: int = 100) -> int:
+    """Tell the grid workers and community staff over a household that someone tried to verify as
+    its resident with an ID-card number that does not match (the number may have leaked); returns
+    how many failed tries were told.
+
+    One message per household and recipient for the tries claimed together. It names the grid and
+    links to the verification queue, where staff see the rest; never the ID number, the address
+    (e-mail and SMS leave the portal) or who tried. The claim and the messages commit together, so
+    a try is told once, or not yet; residents records the tries without knowing about notifications.
+    """
+    tries = verification_failures_claim_untold(limit=batch_size)
+    by_household: dict[int, list] = {}
+    for verification in tries:
+        by_household.setdefault(verification.household_id, []).append(verification)
+    with translation.override(settings.LANGUAGE_CODE):
+        for household_tries in by_household.values():
+            first = household_tries[0]
+            grid = first.household.grid
+            title = _("Failed residency verification in %(grid)s") % {"grid": grid.name}
+            body = _(
+                "Someone tried %(count)s time(s) to verify as a resident of a household in %(grid)s with an "
+                "ID-card number that does not match its register. The number may be in the wrong hands: see "
+                "the verification queue and tell the household."
+            ) % {"count": len(household_tries), "grid": grid.name}
+            for recipient in verification_failure_recipients(grid=grid):
+                notify(
+                    recipient=recipient,
+                    kind="verification_failure",
+                    title=title,
+                    body=body,
+                    link=reverse("residents:verification_queue"),
+                    key=f"verification_failure:{first.pk}:{recipient.pk}",
+                )
+    return len(tries)

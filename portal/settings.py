@@ -211,6 +211,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.security_alerts_deliver_task",
         "schedule": 60,
     },
+    # Failed household-number verifications: the grid's staff are told (an ID number may have leaked).
+    "notifications-verification-failures-deliver": {
+        "task": "notifications.tasks.verification_failures_deliver_task",
+        "schedule": 60,
+    },
     # The heads of both logs, signed, written outside the database (also every 10,000 rows).
     "audit-checkpoint-hourly": {
         "task": "security.tasks.audit_checkpoint_task",

@@ -259,3 +259,29 @@ def verification_household_in_community(*, user: User, verification: ResidencyVe
     return households.filter(
         household_code=household_code.strip(), grid__path__startswith=verification.community.path
     ).first()
+
+
+def verification_desk_grids(*, user: User, verification: ResidencyVerification) -> list[Area]:
+    """The grids a member of staff may register a new household in at the desk: those of the
+    request's community that lie in their own area."""
+    grids = restrict(
+        Area.objects.filter(kind=Area.Kind.GRID, path__startswith=verification.community.path),
+        user,
+        area_path="path",
+        area_roles=RESIDENT_REGISTRAR_ROLES,
+    )
+    return list(grids.order_by("path"))
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = path.rstrip("/").split("/")
+    return ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+
+def verification_failure_recipients(*, grid: Area) -> list[User]:
+    """The active grid workers and community staff whose area covers `grid`: the people told when
+    someone tries a household of the grid with an ID number that does not match. One query."""
+    assignments = RoleAssignment.objects.filter(
+        role__in=RESIDENT_REGISTRAR_ROLES, area__path__in=_ancestor_paths(grid.path)
+    ).values("user_id")
+    return list(User.objects.filter(is_active=True, pk__in=assignments).order_by("pk"))

@@ -55,14 +55,36 @@ def _check_registrar(actor: User | None, grid: Area) -> None:
         raise PermissionDenied(_("You may register residents only in your own grid or community."))
 
 
+HOUSEHOLD_CODE_MAX = 64
+HOUSEHOLD_ADDRESS_MAX = 255
+
+
+def _household_code_checked(household_code: str) -> str | None:
+    """The household number as imports accept it (no spaces, at most 64 characters, unique), or
+    None for a household registered without one."""
+    code = household_code.strip()
+    if not code:
+        return None
+    if any(ch.isspace() for ch in code):
+        raise ValidationError({"household_code": _("A household number has no spaces.")})
+    if len(code) > HOUSEHOLD_CODE_MAX:
+        raise ValidationError({"household_code": _("A household number has at most 64 characters.")})
+    if Household.objects.filter(household_code=code).exists():
+        raise ValidationError({"household_code": _("A household with this number is already registered.")})
+    return code
+
+
 @transaction.atomic
-def household_create(*, actor: User | None, address: str, grid: Area) -> Household:
+def household_create(*, actor: User | None, address: str, grid: Area, household_code: str = "") -> Household:
     if grid.kind != Area.Kind.GRID:
         raise ValidationError(_("A household belongs to a grid."))
     if not address.strip():
         raise ValidationError(_("A household needs an address."))
+    if len(address.strip()) > HOUSEHOLD_ADDRESS_MAX:
+        raise ValidationError({"address": _("An address has at most 255 characters.")})
     _check_registrar(actor, grid)
-    household = Household.objects.create(address=address.strip(), grid=grid)
+    code = _household_code_checked(household_code)
+    household = Household.objects.create(address=address.strip(), grid=grid, household_code=code)
     audit_record(actor=actor, action="household.create", target=household, details={"grid": grid.code})
     return household
 
@@ -609,6 +631,37 @@ def _verification_by_code(*, user: User, household_code: str, id_number: str) ->
     return verification
 
 
+def verification_failures_claim_untold(*, limit: int = 100) -> list[ResidencyVerification]:
+    """Mark up to `limit` failed household-number tries on a real household as told and return
+    them, oldest first, with the household and its grid loaded.
+
+    For notifications, which tells the grid's staff (residents does not import notifications): call
+    it inside the transaction that writes the messages, so the claim commits or rolls back with
+    them; SKIP LOCKED lets a second run take other tries instead of waiting.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError(
+            "verification_failures_claim_untold() must run inside the transaction that tells the staff."
+        )
+    tries = list(
+        ResidencyVerification.objects.filter(
+            method=ResidencyVerification.Method.CODE,
+            status=ResidencyVerification.Status.REFUSED,
+            household__isnull=False,
+            told_at__isnull=True,
+        )
+        .select_related("household__grid")
+        .order_by("id")
+        .select_for_update(skip_locked=True, of=("self",))[:limit]
+    )
+    if tries:
+        now = timezone.now()
+        ResidencyVerification.objects.filter(pk__in=[t.pk for t in tries]).update(told_at=now)
+        for verification in tries:
+            verification.told_at = now
+    return tries
+
+
 @transaction.atomic
 def verification_request_in_person(*, user: User, community: Area, note: str = "") -> ResidencyVerification:
     """Ask the community's staff to check in person (at the office, with the ID card)."""
@@ -707,6 +760,41 @@ def verification_approve_new_resident(
         actor=actor, household=household, full_name=full_name, id_card_number=id_card_number, phone=phone
     )
     return verification_approve(actor=actor, verification=verification, profile=profile)
+
+
+@transaction.atomic
+def verification_approve_new_household(
+    *,
+    actor: User,
+    verification: ResidencyVerification,
+    address: str,
+    grid: Area,
+    full_name: str,
+    id_card_number: str,
+    household_code: str = "",
+    phone: str = "",
+) -> ResidencyVerification:
+    """A person whose household is not yet in the register either: staff register the household
+    (in a grid of the request's community and of their own area), the person in it, and approve, in
+    one transaction, so nothing is left half-registered when any part is refused."""
+    verification = _verification_for_decision(actor, verification)
+    if grid is None or grid.kind != Area.Kind.GRID or not grid.path.startswith(verification.community.path):
+        raise ValidationError({"grid": _("Choose a grid of the community the person asked.")})
+    if not covers_area(actor, grid, RESIDENT_REGISTRAR_ROLES):
+        raise ValidationError({"grid": _("You may register households only in your own grid or community.")})
+    if not full_name.strip():
+        raise ValidationError({"full_name": _("Enter the person's full name.")})
+    if not address.strip():
+        raise ValidationError({"address": _("Enter the household's address.")})
+    household = household_create(actor=actor, address=address, grid=grid, household_code=household_code)
+    return verification_approve_new_resident(
+        actor=actor,
+        verification=verification,
+        household=household,
+        full_name=full_name,
+        id_card_number=id_card_number,
+        phone=phone,
+    )
 
 
 @transaction.atomic

@@ -191,3 +191,88 @@ def test_export_holds_own_verifications_and_deletion_keeps_only_the_warning(tree
     left = ResidencyVerification.objects.filter(user=person)
     assert [(v.method, v.note) for v in left] == [(ResidencyVerification.Method.CODE, "")]
     assert ResidencyVerification.objects.filter(user=other).count() == 1
+
+
+def test_approve_with_a_brand_new_household_registers_both_atomically(tree, residents, make_user):
+    from residents.services import verification_approve_new_household
+
+    person, staff = make_user(), make_user(Role.COMMUNITY_STAFF, tree.c1)
+    verification = verification_request_in_person(user=person, community=tree.c1)
+    number = valid_id_card(556)
+    verification_approve_new_household(
+        actor=staff,
+        verification=verification,
+        address="顺庆路 8 号 2 单元 301",
+        grid=tree.g1b,
+        household_code="HH-NEW-1",
+        full_name="新住户",
+        id_card_number=number,
+        phone="13800001111",
+    )
+    household = Household.objects.get(household_code="HH-NEW-1")
+    profile = ResidentProfile.objects.get(full_name="新住户")
+    assert household.grid == tree.g1b and household.address == "顺庆路 8 号 2 单元 301"
+    assert profile.household == household and profile.user == person
+    assert profile.id_card_hash == personal_data.lookup_hash("id_card", number) and number not in profile.id_card_encrypted
+    assert profile.phone_masked and "13800001111" not in profile.phone_encrypted
+    assert RoleAssignment.objects.filter(user=person, role=Role.RESIDENT, area=tree.g1b).exists()
+    assert {"household.create", "resident.register", "verification.approve"} <= set(_actions())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"grid": "g2"},  # a grid of another community
+        {"grid": "c1"},  # not a grid at all
+        {"household_code": "HH-DUP"},  # a number another household has
+        {"household_code": "HH 2"},  # spaces
+        {"address": "  "},
+        {"full_name": ""},
+        {"id_card_number": "123"},
+        {"id_card_number": "dup"},  # registered to someone else
+    ],
+)
+def test_bad_input_for_a_new_household_creates_nothing(tree, residents, make_user, change):
+    from residents.services import verification_approve_new_household
+
+    Household.objects.filter(pk=residents.r2.household_id).update(household_code="HH-DUP")
+    person, staff = make_user(), make_user(Role.COMMUNITY_STAFF, tree.c1)
+    verification = verification_request_in_person(user=person, community=tree.c1)
+    arguments = {
+        "address": "新地址 1 号",
+        "grid": tree.g1,
+        "household_code": "",
+        "full_name": "新住户",
+        "id_card_number": valid_id_card(557),
+    } | change
+    if isinstance(arguments["grid"], str):
+        arguments["grid"] = getattr(tree, arguments["grid"])
+    if arguments["id_card_number"] == "dup":
+        arguments["id_card_number"] = personal_data.decrypt(residents.r1.id_card_encrypted)
+    households, profiles, events = Household.objects.count(), ResidentProfile.objects.count(), AuditEvent.objects.count()
+    with pytest.raises(ValidationError):
+        verification_approve_new_household(actor=staff, verification=verification, **arguments)
+    assert (Household.objects.count(), ResidentProfile.objects.count()) == (households, profiles)
+    assert AuditEvent.objects.count() == events
+    verification.refresh_from_db()
+    assert verification.status == ResidencyVerification.Status.PENDING
+
+
+def test_new_household_outside_the_approvers_area_or_community_is_refused(tree, make_user):
+    from residents.services import verification_approve_new_household
+
+    verification = verification_request_in_person(user=make_user(), community=tree.c1)
+    arguments = {"address": "某路 1 号", "full_name": "新住户", "id_card_number": valid_id_card(558)}
+    # A grid worker of G1 may not register in G1b, though it is in the same community.
+    with pytest.raises(ValidationError):
+        verification_approve_new_household(
+            actor=make_user(Role.GRID_WORKER, tree.g1), verification=verification, grid=tree.g1b, **arguments
+        )
+    # Another community's staff may not decide at all.
+    with pytest.raises(PermissionDenied):
+        verification_approve_new_household(
+            actor=make_user(Role.COMMUNITY_STAFF, tree.c2), verification=verification, grid=tree.g2, **arguments
+        )
+    assert not Household.objects.filter(address="某路 1 号").exists()
+    verification.refresh_from_db()
+    assert verification.status == ResidencyVerification.Status.PENDING
