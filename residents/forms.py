@@ -70,14 +70,31 @@ class VerificationInPersonForm(forms.Form):
 
 class VerificationDecisionForm(forms.Form):
     """Approve with the ID-card number checked at the desk (finds the register entry), register a
-    person not yet in the register, or refuse with a reason."""
+    person not yet in the register (in an existing household, or in a new one), or refuse with a
+    reason. `grids` are those the staff member may register a new household in."""
 
     id_number = forms.CharField(label=_("ID-card number checked"), max_length=32, required=False)
+    full_name = forms.CharField(label=_("Full name (new resident)"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Mobile number (new resident, optional)"), max_length=20, required=False)
     household_code = forms.CharField(
         label=_("Household number (to register a new resident in an existing household)"), max_length=64, required=False
     )
-    full_name = forms.CharField(label=_("Full name (new resident)"), max_length=100, required=False)
-    phone = forms.CharField(label=_("Mobile number (new resident, optional)"), max_length=20, required=False)
+    address = forms.CharField(label=_("Address of the new household"), max_length=255, required=False)
+    grid = forms.TypedChoiceField(label=_("Grid of the new household"), coerce=int, required=False, empty_value=None)
+    new_household_code = forms.CharField(
+        label=_("Household number of the new household (optional)"), max_length=64, required=False
+    )
     reason = forms.CharField(
         label=_("Reason (required when refusing)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def __init__(self, *args, grids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grids = list(grids)
+        self.fields["grid"].choices = [("", "—"), *((grid.pk, grid.name) for grid in self.grids)]
+        # One grid to choose from: it is the answer.
+        if len(self.grids) == 1:
+            self.fields["grid"].initial = self.grids[0].pk
+
+    def chosen_grid(self):
+        return next((grid for grid in self.grids if grid.pk == self.cleaned_data.get("grid")), None)

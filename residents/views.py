@@ -36,6 +36,7 @@ from residents.selectors import (
     resident_query_is_a_number,
     resident_search,
     verification_communities,
+    verification_desk_grids,
     verification_failed_tries_for_user,
     verification_get_for_user,
     verification_household_in_community,
@@ -57,6 +58,7 @@ from residents.services import (
     resident_identity_reveal,
     resident_record_view,
     verification_approve,
+    verification_approve_new_household,
     verification_approve_new_resident,
     verification_by_code,
     verification_end,
@@ -337,9 +339,32 @@ def verification_queue(request):
     return render(request, "residents/verification_queue.html", {"pending": pending, "failed": failed})
 
 
-def _approve_posted(request, verification, data: dict):
+def _renamed(exc: ValidationError, names: dict) -> ValidationError:
+    """The service's error with its field names as the form calls them."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    return ValidationError({names.get(name, name): errors for name, errors in exc.error_dict.items()})
+
+
+def _approve_posted(request, verification, form):
     """Approve with the ID number checked at the desk: an entry in the register is linked; with a
-    name and household number, a person not yet in the register is registered and linked."""
+    name and household number, a person not yet in the register is registered and linked; with a
+    name and an address, their household is registered too."""
+    data = form.cleaned_data
+    if data["address"].strip() or data["new_household_code"].strip():
+        try:
+            return verification_approve_new_household(
+                actor=request.user,
+                verification=verification,
+                address=data["address"],
+                grid=form.chosen_grid(),
+                household_code=data["new_household_code"],
+                full_name=data["full_name"],
+                id_card_number=data["id_number"],
+                phone=data["phone"],
+            )
+        except ValidationError as exc:
+            raise _renamed(exc, {"household_code": "new_household_code", "id_card_number": "id_number"}) from None
     if data["full_name"].strip():
         household = verification_household_in_community(
             user=request.user, verification=verification, household_code=data["household_code"]
@@ -348,14 +373,17 @@ def _approve_posted(request, verification, data: dict):
             raise ValidationError(
                 {"household_code": _("No household with this number in your area of this community.")}
             )
-        return verification_approve_new_resident(
-            actor=request.user,
-            verification=verification,
-            household=household,
-            full_name=data["full_name"],
-            id_card_number=data["id_number"],
-            phone=data["phone"],
-        )
+        try:
+            return verification_approve_new_resident(
+                actor=request.user,
+                verification=verification,
+                household=household,
+                full_name=data["full_name"],
+                id_card_number=data["id_number"],
+                phone=data["phone"],
+            )
+        except ValidationError as exc:
+            raise _renamed(exc, {"id_card_number": "id_number"}) from None
     if not resident_query_is_a_number(data["id_number"]):
         raise ValidationError({"id_number": _("Enter the full ID-card number you checked.")})
     try:
@@ -373,12 +401,13 @@ def _approve_posted(request, verification, data: dict):
 @role_required(RESIDENT_REGISTRAR_ROLES)
 def verification_detail(request, public_id):
     verification = verification_get_for_user(user=request.user, public_id=public_id)
-    form = VerificationDecisionForm(request.POST or None)
+    grids = verification_desk_grids(user=request.user, verification=verification)
+    form = VerificationDecisionForm(request.POST or None, grids=grids)
     if request.method == "POST" and form.is_valid():
         decision = request.POST.get("decision", "")
         try:
             if decision == "approve":
-                _approve_posted(request, verification, form.cleaned_data)
+                _approve_posted(request, verification, form)
             elif decision == "refuse":
                 verification_refuse(actor=request.user, verification=verification, reason=form.cleaned_data["reason"])
             else:

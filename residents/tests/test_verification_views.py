@@ -160,3 +160,89 @@ def test_staff_end_verification_from_the_resident_page_outsider_refused(
     client.post(end)
     residents.r1.refresh_from_db()
     assert residents.r1.user is None
+
+
+def _new_household(**overrides):
+    return {
+        "decision": "approve",
+        "id_number": valid_id_card(902),
+        "full_name": "新户主",
+        "phone": "",
+        "address": "顺庆区新建路 9 号",
+        "new_household_code": "HH-NEW-9",
+    } | overrides
+
+
+def test_staff_register_a_brand_new_household_at_the_desk(client, tree, residents, make_user, login):
+    person = make_user()
+    verification = verification_request_in_person(user=person, community=tree.c1)
+    login(make_user(Role.COMMUNITY_STAFF, tree.c1))
+    page = client.get(_detail(verification)).content.decode()
+    # The community's grids are offered, another community's are not.
+    assert f'value="{tree.g1.pk}"' in page and f'value="{tree.g1b.pk}"' in page and f'value="{tree.g2.pk}"' not in page
+    response = client.post(_detail(verification), _new_household(grid=tree.g1b.pk))
+    assert response.status_code == 302
+    household = Household.objects.get(household_code="HH-NEW-9")
+    assert household.grid == tree.g1b and household.address == "顺庆区新建路 9 号"
+    assert ResidentProfile.objects.get(household=household).user == person
+    verification.refresh_from_db()
+    assert verification.status == ResidencyVerification.Status.APPROVED
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"household.create", "resident.register", "verification.approve"} <= actions
+
+
+def test_grid_worker_is_offered_only_their_grid(client, tree, make_user, login):
+    verification = verification_request_in_person(user=make_user(), community=tree.c1)
+    login(make_user(Role.GRID_WORKER, tree.g1))
+    page = client.get(_detail(verification)).content.decode()
+    assert f'value="{tree.g1.pk}"' in page and f'value="{tree.g1b.pk}"' not in page
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"grid": "g2"},  # forged: a grid of another community
+        {"grid": "g1b", "as_worker": True},  # forged: a grid of the community outside the worker's own
+        {"grid": "999999"},  # no such grid
+        {"grid": "not-a-number"},
+        {"grid": "g1", "new_household_code": "HH-1"},  # a number another household already has
+        {"grid": "g1", "new_household_code": "HH 9"},
+        {"grid": "g1", "full_name": ""},
+        {"grid": "", "address": "某路 2 号"},
+        {"grid": "g1", "id_number": "123"},
+    ],
+)
+def test_bad_input_at_the_desk_gets_a_message_and_creates_nothing(
+    client, tree, residents, coded, make_user, login, bad
+):
+    person = make_user()
+    verification = verification_request_in_person(user=person, community=tree.c1)
+    bad = dict(bad)
+    staff = make_user(Role.GRID_WORKER, tree.g1) if bad.pop("as_worker", False) else None
+    login(staff or make_user(Role.COMMUNITY_STAFF, tree.c1))
+    grid = bad.pop("grid")
+    bad["grid"] = str(getattr(tree, grid).pk) if hasattr(tree, grid) else grid
+    before = (Household.objects.count(), ResidentProfile.objects.count())
+    response = client.post(_detail(verification), _new_household(**bad))
+    assert response.status_code == 400
+    assert 'class="errorlist' in response.content.decode()
+    assert (Household.objects.count(), ResidentProfile.objects.count()) == before
+    verification.refresh_from_db()
+    assert verification.status == ResidencyVerification.Status.PENDING
+
+
+def test_other_community_staff_cannot_register_a_household_there(client, tree, make_user, login):
+    verification = verification_request_in_person(user=make_user(), community=tree.c1)
+    login(make_user(Role.COMMUNITY_STAFF, tree.c2))
+    response = client.post(_detail(verification), _new_household(grid=tree.g2.pk))
+    assert response.status_code == 404
+    assert not Household.objects.filter(household_code="HH-NEW-9").exists()
+
+
+def test_a_resident_cannot_see_another_persons_verification(client, tree, make_user, login):
+    other = make_user()
+    verification_request_in_person(user=other, community=tree.c1, note="他人的留言")
+    login(make_user(Role.RESIDENT, tree.g1))
+    assert "他人的留言" not in client.get(MINE).content.decode()
+    verification = ResidencyVerification.objects.get(user=other)
+    assert client.get(_detail(verification)).status_code == 403
