@@ -241,6 +241,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:landing"
+# A new account belongs to no household: sign-up ends where the person asks to be verified as a resident.
+ACCOUNT_SIGNUP_REDIRECT_URL = "residents:my_verification"
 ACCOUNT_LOGOUT_REDIRECT_URL = "portal:home"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]

@@ -16,7 +16,7 @@ from security import personal_data
 from security.audit import audit_record
 from security.models import RoleAssignment, User
 from security.roles import RESIDENT_REGISTRAR_ROLES
-from security.scoping import restrict, role_assignments
+from security.scoping import is_staff_member, restrict, role_assignments
 from security.selectors import audit_events_about_subject
 
 _DIGITS_RE = re.compile(r"^[\d\sX+-]+$", re.IGNORECASE)
@@ -285,3 +285,19 @@ def verification_failure_recipients(*, grid: Area) -> list[User]:
         role__in=RESIDENT_REGISTRAR_ROLES, area__path__in=_ancestor_paths(grid.path)
     ).values("user_id")
     return list(User.objects.filter(is_active=True, pk__in=assignments).order_by("pk"))
+
+
+def verification_prompt_for_user(*, user: User) -> dict | None:
+    """What to tell a signed-in person who is not yet a verified resident (home page, My profile):
+    None for the verified, for staff and for anonymous visitors; else their waiting in-person
+    request, if any."""
+    if not user.is_authenticated or is_staff_member(user):
+        return None
+    if ResidentProfile.objects.filter(user=user).exists():
+        return None
+    pending = (
+        ResidencyVerification.objects.filter(user=user, status=ResidencyVerification.Status.PENDING)
+        .select_related("community")
+        .first()
+    )
+    return {"pending": pending}

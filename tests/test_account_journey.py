@@ -21,7 +21,8 @@ def test_register_sign_in_and_land_on_the_resident_page(client):
         follow=True,
     )
     assert response.status_code == 200
-    assert response.redirect_chain[-1][0] == "/requests/mine/"
+    # A new account belongs to no household: sign-up ends where the person asks to be verified.
+    assert response.redirect_chain[-1][0] == "/residents/me/verification/"
     assert "您的居住信息尚未核实" in client.get("/residents/me/").content.decode()
 
     client.post("/accounts/logout/")

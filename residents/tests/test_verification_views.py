@@ -246,3 +246,53 @@ def test_a_resident_cannot_see_another_persons_verification(client, tree, make_u
     assert "他人的留言" not in client.get(MINE).content.decode()
     verification = ResidencyVerification.objects.get(user=other)
     assert client.get(_detail(verification)).status_code == 403
+
+
+PROMPT_LINK = f'href="{MINE}"'
+
+
+def test_home_page_tells_a_new_account_how_to_get_verified_and_no_one_else(
+    client, tree, residents, coded, make_user, login
+):
+    assert PROMPT_LINK not in client.get("/").content.decode()  # anonymous
+    person = make_user()
+    login(person)
+    assert PROMPT_LINK in client.get("/").content.decode()
+    assert PROMPT_LINK in client.get("/residents/me/").content.decode()
+    verification_request_in_person(user=person, community=tree.c1)
+    assert tree.c1.name_zh in client.get("/").content.decode()  # their request is waiting there
+    verified = make_user()
+    verification_by_code(user=verified, household_code="HH-1", id_number=coded)
+    login(verified)
+    assert PROMPT_LINK not in client.get("/").content.decode()
+    login(make_user(Role.COMMUNITY_STAFF, tree.c1))
+    assert PROMPT_LINK not in client.get("/").content.decode()
+
+
+def test_home_page_prompt_costs_a_fixed_number_of_queries(client, make_user, login, django_assert_max_num_queries):
+    login(make_user())
+    with django_assert_max_num_queries(12):
+        client.get("/")
+
+
+def test_sign_up_ends_on_the_verification_page(client, db):
+    password = "a-long-pass-phrase-2026"
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "xinren", "email": "xinren@example.test", "password1": password, "password2": password},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == MINE
+    assert 'name="household_code"' in response.content.decode()
+
+
+def test_after_in_person_approval_with_a_new_household_the_request_form_starts_at_its_grid(
+    client, tree, catalogue, make_user, login
+):
+    person = make_user()
+    verification = verification_request_in_person(user=person, community=tree.c1)
+    login(make_user(Role.COMMUNITY_STAFF, tree.c1))
+    client.post(_detail(verification), _new_household(grid=tree.g1b.pk))
+    login(person)
+    form_page = client.get("/requests/new/repair/").content.decode()
+    assert f'<option value="{tree.g1b.pk}" selected>' in form_page
