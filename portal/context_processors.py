@@ -23,6 +23,8 @@ def navigation(request):
     links = [(reverse("services:mine"), _("My requests")), (reverse("residents:my_profile"), _("My profile"))]
     if has_role(user, AREA_ROLES | ORGANISATION_ROLES):
         links.insert(0, (reverse("services:workbench"), _("Workbench")))
+    if has_role(user, AREA_ROLES | {Role.RESIDENT}):
+        links.append((reverse("participation:poll_list"), _("Polls")))
     if has_role(user, DASHBOARD_ROLES):
         links.append((reverse("dashboards:overview"), _("Dashboards")))
     if has_role(user, SCORECARD_ROLES):

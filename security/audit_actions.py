@@ -105,6 +105,14 @@ ACTION_LABELS = {
     "exchange.import.finish": _("Import finished"),
     "exchange.import.refused": _("Import refused"),
     "exchange.signing_key.create": _("Exchange signing key created"),
+    # Polls (民意调查): a vote is recorded without its choices
+    "poll.create": _("Poll drafted"),
+    "poll.update": _("Poll draft changed"),
+    "poll.question_add": _("Question added to a poll draft"),
+    "poll.question_remove": _("Question removed from a poll draft"),
+    "poll.close_early": _("Poll closed early"),
+    "poll.vote": _("Voted in a poll"),
+    "poll.results_export": _("Poll results exported"),
     # Demo data
     "demo.requests_seed": _("Demo requests generated"),
     "demo.history_seed": _("Demo history generated"),
