@@ -36,6 +36,8 @@ def navigation(request):
     if has_role(user, RESIDENT_REGISTRAR_ROLES):
         links.append((reverse("residents:correction_queue"), _("Correction requests")))
         links.append((reverse("residents:verification_queue"), _("Residency verification")))
+        # Living-alone elderly who have not read an urgent notice (participation.notice_reach).
+        links.append((reverse("participation:notice_elderly"), _("Elderly not yet reached")))
     if has_role(user, ORGANISATION_ROLES):
         links.append((reverse("portal:organisation_home"), _("My organisation")))
     if has_role(user, AUDIT_READER_ROLES):

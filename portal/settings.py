@@ -5,6 +5,7 @@ list must be given; a missing or malformed value stops start-up with a message n
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -399,6 +400,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Uploaded photos. Never served as static files: a view checks who may see each one.
 MEDIA_ROOT = env.get_str("MEDIA_ROOT", str(BASE_DIR / "media"))
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# Living-alone elderly residents who have not read an urgent notice this long after its
+# publication appear on their grid worker's list to visit or call (participation.notice_reach).
+NOTICE_ELDERLY_READ_WINDOW = timedelta(minutes=env.get_int("NOTICE_ELDERLY_READ_WINDOW_MINUTES", 120, minimum=0))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

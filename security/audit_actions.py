@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "verification.approve": _("Residency verified by the community"),
     "verification.refuse": _("Residency verification refused"),
     "verification.end": _("Residency verification ended (moved out)"),
+    "notice.informed": _("Resident told of an urgent notice in person or by phone"),
     # Service requests: filing, steps (request.<status>) and the rest
     "request.file": _("Request filed"),
     "request.accepted": _("Request accepted"),
