@@ -1,6 +1,6 @@
 from django.urls import path
 
-from participation.views import moderation, polls, reach
+from participation.views import events, polls, reach
 
 app_name = "participation"
 urlpatterns = [
@@ -12,13 +12,6 @@ urlpatterns = [
         reach.elderly_informed,
         name="notice_elderly_informed",
     ),
-    # Moderation: residents report, the staff over the area decide.
-    path("report/request/<str:public_id>/", moderation.report_request, name="report_request"),
-    path("report/comment/<str:public_id>/<int:event_id>/", moderation.report_comment, name="report_comment"),
-    path("report/notice/<uuid:public_id>/", moderation.report_notice, name="report_notice"),
-    path("moderation/", moderation.queue, name="moderation_queue"),
-    path("moderation/photos/<str:public_id>/", moderation.photos, name="moderation_photos"),
-    path("moderation/<uuid:public_id>/", moderation.decide, name="moderation_decide"),
     # Polls (民意调查): residents vote once in secret; staff of the area run them.
     path("polls/", polls.poll_list, name="poll_list"),
     path("polls/new/", polls.poll_create, name="poll_create"),
@@ -26,4 +19,15 @@ urlpatterns = [
     path("polls/<uuid:poll_id>/edit/", polls.poll_edit, name="poll_edit"),
     path("polls/<uuid:poll_id>/close/", polls.poll_close, name="poll_close"),
     path("polls/<uuid:poll_id>/results.<str:file_format>", polls.poll_export, name="poll_export"),
+    # Meetings and events (议事会、社区活动): residents sign up; staff organise under "manage/".
+    path("events/", events.event_list, name="event_list"),
+    path("events/manage/", events.manage_list, name="event_manage_list"),
+    path("events/manage/new/", events.manage_new, name="event_new"),
+    path("events/manage/<uuid:public_id>/", events.manage_detail, name="event_manage"),
+    path("events/manage/<uuid:public_id>/edit/", events.manage_edit, name="event_edit"),
+    path("events/manage/<uuid:public_id>/cancel/", events.manage_cancel, name="event_cancel"),
+    path("events/manage/<uuid:public_id>/minutes/", events.manage_minutes, name="event_minutes"),
+    path("events/<uuid:public_id>/", events.event_detail, name="event_detail"),
+    path("events/<uuid:public_id>/signup/", events.event_signup, name="event_signup"),
+    path("events/<uuid:public_id>/cancel-signup/", events.event_signup_cancel, name="event_signup_cancel"),
 ]

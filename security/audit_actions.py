@@ -74,6 +74,15 @@ ACTION_LABELS = {
     "request.photos": _("Photos added to a request"),
     "request.rate": _("Request rated"),
     "request.support": _("Request supported (me too)"),
+    # Meetings and events (议事会、社区活动)
+    "event.create": _("Event published"),
+    "event.update": _("Event changed"),
+    "event.cancel": _("Event cancelled"),
+    "event.signup": _("Signed up for an event"),
+    "event.signup_cancel": _("Event sign-up cancelled"),
+    "event.check_in": _("Checked in at an event"),
+    "event.minutes_publish": _("Event minutes published"),
+    "event.remind": _("Event reminders sent"),
     # Partners
     "webhook.register": _("Webhook registered"),
     "webhook.deactivate": _("Webhook deactivated"),
