@@ -1,9 +1,19 @@
 from django.urls import path
 
-from participation.views import events, polls, reach
+from participation.views import notices, polls, reach
 
 app_name = "participation"
 urlpatterns = [
+    # Notices (通知公告): "manage/" and "approvals/" are no UUIDs, so they never reach the notice pages.
+    path("notices/", notices.notice_list, name="notice_list"),
+    path("notices/manage/", notices.manage_list, name="notice_manage_list"),
+    path("notices/manage/new/", notices.manage_new, name="notice_new"),
+    path("notices/manage/<uuid:public_id>/", notices.manage_detail, name="notice_manage"),
+    path("notices/manage/<uuid:public_id>/withdraw/", notices.manage_withdraw, name="notice_withdraw"),
+    path("notices/approvals/", notices.approval_queue, name="notice_approvals"),
+    path("notices/approvals/<uuid:public_id>/", notices.approval_detail, name="notice_approval"),
+    path("notices/<uuid:public_id>/", notices.notice_detail, name="notice_detail"),
+    path("notices/<uuid:public_id>/attachment/", notices.notice_attachment, name="notice_attachment"),
     # Reach of a notice (its publisher and area staff) and the living-alone elderly not yet reached.
     path("notices/manage/<uuid:public_id>/reach/", reach.reach, name="notice_reach"),
     path("notices/elderly/", reach.elderly_list, name="notice_elderly"),
@@ -19,15 +29,4 @@ urlpatterns = [
     path("polls/<uuid:poll_id>/edit/", polls.poll_edit, name="poll_edit"),
     path("polls/<uuid:poll_id>/close/", polls.poll_close, name="poll_close"),
     path("polls/<uuid:poll_id>/results.<str:file_format>", polls.poll_export, name="poll_export"),
-    # Meetings and events (议事会、社区活动): residents sign up; staff organise under "manage/".
-    path("events/", events.event_list, name="event_list"),
-    path("events/manage/", events.manage_list, name="event_manage_list"),
-    path("events/manage/new/", events.manage_new, name="event_new"),
-    path("events/manage/<uuid:public_id>/", events.manage_detail, name="event_manage"),
-    path("events/manage/<uuid:public_id>/edit/", events.manage_edit, name="event_edit"),
-    path("events/manage/<uuid:public_id>/cancel/", events.manage_cancel, name="event_cancel"),
-    path("events/manage/<uuid:public_id>/minutes/", events.manage_minutes, name="event_minutes"),
-    path("events/<uuid:public_id>/", events.event_detail, name="event_detail"),
-    path("events/<uuid:public_id>/signup/", events.event_signup, name="event_signup"),
-    path("events/<uuid:public_id>/cancel-signup/", events.event_signup_cancel, name="event_signup_cancel"),
 ]

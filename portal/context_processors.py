@@ -1,13 +1,14 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from participation.events import EVENT_STAFF_ROLES
 from security.models import Role
 from security.roles import (
     AREA_ROLES,
     AUDIT_READER_ROLES,
     DASHBOARD_ROLES,
     EXCHANGE_ROLES,
+    NOTICE_APPROVER_ROLES,
+    NOTICE_PUBLISHER_ROLES,
     ORGANISATION_ROLES,
     RESIDENT_REGISTRAR_ROLES,
     SCORECARD_ROLES,
@@ -22,15 +23,17 @@ def navigation(request):
     if not user.is_authenticated:
         return {"nav_links": []}
     links = [(reverse("services:mine"), _("My requests")), (reverse("residents:my_profile"), _("My profile"))]
+    # Notices (通知公告): everyone reads them; staff, departments and partners publish them.
+    if has_role(user, NOTICE_PUBLISHER_ROLES | ORGANISATION_ROLES):
+        links.append((reverse("participation:notice_manage_list"), _("Publish notices")))
+    else:
+        links.append((reverse("participation:notice_list"), _("Notices")))
+    if has_role(user, NOTICE_APPROVER_ROLES):
+        links.append((reverse("participation:notice_approvals"), _("Notices to approve")))
     if has_role(user, AREA_ROLES | ORGANISATION_ROLES):
         links.insert(0, (reverse("services:workbench"), _("Workbench")))
     if has_role(user, AREA_ROLES | {Role.RESIDENT}):
         links.append((reverse("participation:poll_list"), _("Polls")))
-    # Meetings and events (社区活动): residents sign up, staff of an area organise them.
-    if has_role(user, EVENT_STAFF_ROLES):
-        links.append((reverse("participation:event_manage_list"), _("Community events")))
-    elif has_role(user, {Role.RESIDENT}):
-        links.append((reverse("participation:event_list"), _("Community events")))
     if has_role(user, DASHBOARD_ROLES):
         links.append((reverse("dashboards:overview"), _("Dashboards")))
     if has_role(user, SCORECARD_ROLES):

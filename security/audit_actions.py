@@ -59,6 +59,14 @@ ACTION_LABELS = {
     "verification.refuse": _("Residency verification refused"),
     "verification.end": _("Residency verification ended (moved out)"),
     "notice.informed": _("Resident told of an urgent notice in person or by phone"),
+    # Notices (通知公告)
+    "notice.create": _("Notice drafted"),
+    "notice.update": _("Notice draft changed"),
+    "notice.submit": _("Notice submitted for the community's approval"),
+    "notice.publish": _("Notice published"),
+    "notice.approve": _("Notice approved and published"),
+    "notice.refuse": _("Notice refused"),
+    "notice.withdraw": _("Notice withdrawn"),
     # Service requests: filing, steps (request.<status>) and the rest
     "request.file": _("Request filed"),
     "request.accepted": _("Request accepted"),
@@ -74,15 +82,6 @@ ACTION_LABELS = {
     "request.photos": _("Photos added to a request"),
     "request.rate": _("Request rated"),
     "request.support": _("Request supported (me too)"),
-    # Meetings and events (议事会、社区活动)
-    "event.create": _("Event published"),
-    "event.update": _("Event changed"),
-    "event.cancel": _("Event cancelled"),
-    "event.signup": _("Signed up for an event"),
-    "event.signup_cancel": _("Event sign-up cancelled"),
-    "event.check_in": _("Checked in at an event"),
-    "event.minutes_publish": _("Event minutes published"),
-    "event.remind": _("Event reminders sent"),
     # Partners
     "webhook.register": _("Webhook registered"),
     "webhook.deactivate": _("Webhook deactivated"),
