@@ -82,6 +82,13 @@ ACTION_LABELS = {
     "request.photos": _("Photos added to a request"),
     "request.rate": _("Request rated"),
     "request.support": _("Request supported (me too)"),
+    "request.public_text_hide": _("Request description hidden from the public pages"),
+    "request.event_hide": _("Request message hidden from the public pages"),
+    "request.photos_public": _("Photos chosen for a request's public page"),
+    # Moderation
+    "moderation.report": _("Content reported as inappropriate"),
+    "moderation.hide": _("Reported content hidden by a moderator"),
+    "moderation.dismiss": _("Report dismissed by a moderator"),
     # Partners
     "webhook.register": _("Webhook registered"),
     "webhook.deactivate": _("Webhook deactivated"),
