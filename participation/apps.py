@@ -16,3 +16,8 @@ class ParticipationConfig(AppConfig):
 
         # A person's export lists the polls they voted in (never how); deletion unlinks them.
         poll_results.register_data_rights()
+
+        # A person's export lists their event sign-ups; deletion deletes them and passes places on.
+        from participation import event_data_rights
+
+        event_data_rights.register_data_rights()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from participation.views import notices, polls, reach
+from participation.views import events, notices, polls, reach
 
 app_name = "participation"
 urlpatterns = [
@@ -29,4 +29,15 @@ urlpatterns = [
     path("polls/<uuid:poll_id>/edit/", polls.poll_edit, name="poll_edit"),
     path("polls/<uuid:poll_id>/close/", polls.poll_close, name="poll_close"),
     path("polls/<uuid:poll_id>/results.<str:file_format>", polls.poll_export, name="poll_export"),
+    # Meetings and events (议事会、社区活动): residents sign up; staff organise under "manage/".
+    path("events/", events.event_list, name="event_list"),
+    path("events/manage/", events.manage_list, name="event_manage_list"),
+    path("events/manage/new/", events.manage_new, name="event_new"),
+    path("events/manage/<uuid:public_id>/", events.manage_detail, name="event_manage"),
+    path("events/manage/<uuid:public_id>/edit/", events.manage_edit, name="event_edit"),
+    path("events/manage/<uuid:public_id>/cancel/", events.manage_cancel, name="event_cancel"),
+    path("events/manage/<uuid:public_id>/minutes/", events.manage_minutes, name="event_minutes"),
+    path("events/<uuid:public_id>/", events.event_detail, name="event_detail"),
+    path("events/<uuid:public_id>/signup/", events.event_signup, name="event_signup"),
+    path("events/<uuid:public_id>/cancel-signup/", events.event_signup_cancel, name="event_signup_cancel"),
 ]

@@ -1,6 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from participation.events import EVENT_STAFF_ROLES
 from security.models import Role
 from security.roles import (
     AREA_ROLES,
@@ -34,6 +35,11 @@ def navigation(request):
         links.insert(0, (reverse("services:workbench"), _("Workbench")))
     if has_role(user, AREA_ROLES | {Role.RESIDENT}):
         links.append((reverse("participation:poll_list"), _("Polls")))
+    # Meetings and events (社区活动): residents sign up, staff of an area organise them.
+    if has_role(user, EVENT_STAFF_ROLES):
+        links.append((reverse("participation:event_manage_list"), _("Community events")))
+    elif has_role(user, {Role.RESIDENT}):
+        links.append((reverse("participation:event_list"), _("Community events")))
     if has_role(user, DASHBOARD_ROLES):
         links.append((reverse("dashboards:overview"), _("Dashboards")))
     if has_role(user, SCORECARD_ROLES):

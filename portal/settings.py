@@ -174,6 +174,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "participation.tasks.notices_release_due_task",
         "schedule": 60,
     },
+    # Reminds residents with a place of events starting within 24 hours (once per sign-up).
+    "participation-event-reminders": {
+        "task": "participation.tasks.event_reminders_send_task",
+        "schedule": 60 * 60,
+    },
     "verify-audit-chain-nightly": {
         "task": "security.tasks.audit_chain_verify_task",
         "schedule": 24 * 60 * 60,

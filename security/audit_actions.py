@@ -89,6 +89,15 @@ ACTION_LABELS = {
     "moderation.report": _("Content reported as inappropriate"),
     "moderation.hide": _("Reported content hidden by a moderator"),
     "moderation.dismiss": _("Report dismissed by a moderator"),
+    # Meetings and events (议事会、社区活动)
+    "event.create": _("Event published"),
+    "event.update": _("Event changed"),
+    "event.cancel": _("Event cancelled"),
+    "event.signup": _("Signed up for an event"),
+    "event.signup_cancel": _("Event sign-up cancelled"),
+    "event.check_in": _("Checked in at an event"),
+    "event.minutes_publish": _("Event minutes published"),
+    "event.remind": _("Event reminders sent"),
     # Partners
     "webhook.register": _("Webhook registered"),
     "webhook.deactivate": _("Webhook deactivated"),
