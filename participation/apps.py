@@ -21,3 +21,8 @@ class ParticipationConfig(AppConfig):
         from participation import event_data_rights
 
         event_data_rights.register_data_rights()
+
+        # A person's export lists their volunteering and points; deletion keeps the ledger (see the module).
+        from participation import volunteering_data_rights
+
+        volunteering_data_rights.register_data_rights()

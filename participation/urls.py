@@ -1,6 +1,7 @@
 from django.urls import path
 
-from participation.views import events, moderation, notices, polls, reach
+from participation.views import events, notices, polls, reach
+from participation.views import volunteering as volunteer
 
 app_name = "participation"
 urlpatterns = [
@@ -22,13 +23,6 @@ urlpatterns = [
         reach.elderly_informed,
         name="notice_elderly_informed",
     ),
-    # Moderation: residents report, the staff over the area decide.
-    path("report/request/<str:public_id>/", moderation.report_request, name="report_request"),
-    path("report/comment/<str:public_id>/<int:event_id>/", moderation.report_comment, name="report_comment"),
-    path("report/notice/<uuid:public_id>/", moderation.report_notice, name="report_notice"),
-    path("moderation/", moderation.queue, name="moderation_queue"),
-    path("moderation/photos/<str:public_id>/", moderation.photos, name="moderation_photos"),
-    path("moderation/<uuid:public_id>/", moderation.decide, name="moderation_decide"),
     # Polls (民意调查): residents vote once in secret; staff of the area run them.
     path("polls/", polls.poll_list, name="poll_list"),
     path("polls/new/", polls.poll_create, name="poll_create"),
@@ -47,4 +41,20 @@ urlpatterns = [
     path("events/<uuid:public_id>/", events.event_detail, name="event_detail"),
     path("events/<uuid:public_id>/signup/", events.event_signup, name="event_signup"),
     path("events/<uuid:public_id>/cancel-signup/", events.event_signup_cancel, name="event_signup_cancel"),
+    # Volunteering and points (志愿服务、积分).
+    path("volunteering/", volunteer.activity_list, name="volunteer_list"),
+    path("volunteering/mine/", volunteer.my_volunteering, name="volunteer_mine"),
+    path("volunteering/manage/", volunteer.manage_activities, name="volunteer_manage"),
+    path("volunteering/manage/new/", volunteer.manage_new, name="volunteer_new"),
+    path("volunteering/hours/", volunteer.hours_report, name="volunteer_hours"),
+    path("volunteering/<uuid:public_id>/", volunteer.activity_detail, name="volunteer_activity"),
+    path("volunteering/<uuid:public_id>/sign-up/", volunteer.sign_up, name="volunteer_sign_up"),
+    path("volunteering/<uuid:public_id>/cancel-sign-up/", volunteer.sign_up_cancel, name="volunteer_sign_up_cancel"),
+    path("volunteering/<uuid:public_id>/cancel/", volunteer.manage_cancel, name="volunteer_cancel"),
+    path("volunteering/signups/<uuid:public_id>/hours/", volunteer.confirm_hours, name="volunteer_hours_confirm"),
+    path("points/", volunteer.my_points, name="my_points"),
+    path("points/items/<uuid:public_id>/redeem/", volunteer.redeem, name="points_redeem"),
+    path("points/manage/", volunteer.manage_items, name="points_manage"),
+    path("points/manage/items/<uuid:public_id>/", volunteer.manage_item, name="points_item"),
+    path("points/manage/redemptions/<uuid:public_id>/hand-over/", volunteer.hand_over, name="points_hand_over"),
 ]

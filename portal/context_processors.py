@@ -2,6 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from participation.events import EVENT_STAFF_ROLES
+from participation.volunteering import VOLUNTEER_STAFF_ROLES
 from security.models import Role
 from security.roles import (
     AREA_ROLES,
@@ -55,6 +56,12 @@ def navigation(request):
         links.append((reverse("participation:notice_elderly"), _("Elderly not yet reached")))
     if has_role(user, ORGANISATION_ROLES):
         links.append((reverse("portal:organisation_home"), _("My organisation")))
+    # Volunteering and points (志愿服务、积分): residents sign up and redeem, staff post and confirm hours.
+    if has_role(user, VOLUNTEER_STAFF_ROLES):
+        links.append((reverse("participation:volunteer_manage"), _("Volunteering")))
+    elif has_role(user, {Role.RESIDENT}):
+        links.append((reverse("participation:volunteer_list"), _("Volunteering")))
+        links.append((reverse("participation:my_points"), _("My points")))
     if has_role(user, AUDIT_READER_ROLES):
         links.append((reverse("security:audit_log"), _("Audit log")))
     if has_role(user, SIGN_IN_UNLOCK_ROLES) or user.is_superuser:

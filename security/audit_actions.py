@@ -141,6 +141,17 @@ ACTION_LABELS = {
     # Demo data
     "demo.requests_seed": _("Demo requests generated"),
     "demo.history_seed": _("Demo history generated"),
+    # Volunteering and points (志愿服务、积分)
+    "volunteer.activity_create": _("Volunteer activity posted"),
+    "volunteer.activity_cancel": _("Volunteer activity cancelled"),
+    "volunteer.sign_up": _("Signed up for a volunteer activity"),
+    "volunteer.sign_up_cancel": _("Volunteer sign-up cancelled"),
+    "volunteer.hours_confirm": _("Volunteer hours confirmed and points earned"),
+    "points.adjust": _("Points adjusted by staff"),
+    "points.item_create": _("Redemption item added"),
+    "points.item_update": _("Redemption item changed"),
+    "points.redeem": _("Points redeemed for an item"),
+    "points.hand_over": _("Redeemed item handed over"),
 }
 
 
