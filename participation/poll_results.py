@@ -210,26 +210,20 @@ def poll_results(*, user: User, poll: Poll) -> PollResults:
 
 
 def _export_rows(results: PollResults) -> list[list]:
-    communities = [area.name for area, _n in results.communities]
-    header = [_("Question"), _("Option"), _("All ballots"), *communities]
-    if results.others_ballots:
+    """One row per option: the total, then each community with at least MIN_BALLOTS_SHOWN ballots,
+    then the other communities together when they too reach it; free-text answers after."""
+    others = results.communities and results.others_ballots >= MIN_BALLOTS_SHOWN
+    header = [_("Question"), _("Option"), _("All ballots"), *[area.name for area, _n in results.communities]]
+    ballots = [_("Ballots"), "", results.ballots, *[n for _area, n in results.communities]]
+    if others:
         header.append(_("Other communities (fewer than 10 ballots each)"))
-    rows = [header, [_("Ballots"), "", results.ballots, *[n for _a, n in results.communities]]]
-    if results.others_ballots:
-        rows[-1].append(results.others_ballots if results.others_ballots >= MIN_BALLOTS_SHOWN else "")
+        ballots.append(results.others_ballots)
+    rows = [header, ballots]
     for question in results.questions:
+        title = f"{question.position}. {question.text}"
         for option in question.options:
-            row = [
-                f"{question.position}. {question.text}",
-                option.text,
-                option.total,
-                *option.by_community,
-            ]
-            if results.others_ballots:
-                row.append(option.others if results.others_ballots >= MIN_BALLOTS_SHOWN else "")
-            rows.append(row)
-        for text in question.texts:
-            rows.append([f"{question.position}. {question.text}", text])
+            rows.append([title, option.text, option.total, *option.by_community, *([option.others] if others else [])])
+        rows.extend([title, text] for text in question.texts)
     return rows
 
 

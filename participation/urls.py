@@ -1,6 +1,6 @@
 from django.urls import path
 
-from participation.views import events, notices, polls, reach
+from participation.views import events, moderation, notices, polls, reach
 from participation.views import volunteering as volunteer
 
 app_name = "participation"
@@ -23,6 +23,13 @@ urlpatterns = [
         reach.elderly_informed,
         name="notice_elderly_informed",
     ),
+    # Moderation: residents report, the staff over the area decide.
+    path("report/request/<str:public_id>/", moderation.report_request, name="report_request"),
+    path("report/comment/<str:public_id>/<int:event_id>/", moderation.report_comment, name="report_comment"),
+    path("report/notice/<uuid:public_id>/", moderation.report_notice, name="report_notice"),
+    path("moderation/", moderation.queue, name="moderation_queue"),
+    path("moderation/photos/<str:public_id>/", moderation.photos, name="moderation_photos"),
+    path("moderation/<uuid:public_id>/", moderation.decide, name="moderation_decide"),
     # Polls (民意调查): residents vote once in secret; staff of the area run them.
     path("polls/", polls.poll_list, name="poll_list"),
     path("polls/new/", polls.poll_create, name="poll_create"),
