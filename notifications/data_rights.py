@@ -7,7 +7,16 @@ from __future__ import annotations
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from notifications.models import Notification, NotificationPreference, OutboxMessage, OutboxStatus
+from notifications.area_alerts import area_alert_setting_for_user
+from notifications.models import (
+    AreaAlertSetting,
+    AreaDigestItem,
+    AreaSubscription,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+)
 from notifications.selectors import notification_preference_for_user
 from notifications.services import notification_preference_update
 from residents.data_rights import register_consent, register_section
@@ -46,6 +55,31 @@ def erase_notifications(user: User) -> dict:
         "inbox": Notification.objects.filter(recipient=user).delete()[0],
         "preferences": NotificationPreference.objects.filter(user=user).delete()[0],
         "outbox": OutboxMessage.objects.filter(recipient=user).exclude(status=OutboxStatus.SENDING).delete()[0],
+    }
+
+
+def export_area_alerts(user: User) -> dict:
+    setting = area_alert_setting_for_user(user=user)
+    return {
+        "mode": setting.get_mode_display(),
+        "follows_own_grid": setting.follows_own_grid,
+        "service_codes": list(setting.service_codes),
+        "areas": [
+            {"area": subscription.area.name, "since": subscription.created_at}
+            for subscription in AreaSubscription.objects.filter(user=user).select_related("area").order_by("id")
+        ],
+        "waiting": [
+            {"at": item.created_at, "title": item.alert.title}
+            for item in AreaDigestItem.objects.filter(user=user).select_related("alert").order_by("created_at", "id")
+        ],
+    }
+
+
+def erase_area_alerts(user: User) -> dict:
+    return {
+        "areas": AreaSubscription.objects.filter(user=user).delete()[0],
+        "settings": AreaAlertSetting.objects.filter(user=user).delete()[0],
+        "waiting": AreaDigestItem.objects.filter(user=user).delete()[0],
     }
 
 
@@ -96,6 +130,24 @@ def register() -> None:
             "channel": _("Channel"),
         },
         kept_after_deletion=_("Nothing: your messages, settings and SMS number are deleted."),
+    )
+    register_section(
+        "area_alerts",
+        title=_("Areas I follow"),
+        export=export_area_alerts,
+        erase=erase_area_alerts,
+        labels={
+            "mode": _("How often"),
+            "follows_own_grid": _("My own grid followed"),
+            "service_codes": _("Service categories"),
+            "areas": _("Followed areas"),
+            "area": _("Area"),
+            "since": _("Since"),
+            "waiting": _("Waiting for the next daily message"),
+            "at": _("When"),
+            "title": _("Title"),
+        },
+        kept_after_deletion=_("Nothing: the areas you follow and your alert settings are deleted."),
     )
     register_consent(
         "sms_notifications",

@@ -50,3 +50,30 @@ def outbox_deliver_sms_batch_task(message_ids: list[int]) -> dict:
     from notifications.batch_delivery import outbox_deliver_sms_batch
 
     return outbox_deliver_sms_batch(message_ids=message_ids)
+
+
+# --- area alerts ----------------------------------------------------------------------------------
+@shared_task(soft_time_limit=240, time_limit=300)
+def area_alert_fan_out_task(key: str) -> int:
+    """Tell the followers of one recorded area alert; returns how many were reached (0 if done)."""
+    from notifications.area_alerts import area_alert_fan_out
+
+    return area_alert_fan_out(key=key)
+
+
+# Beat runs it every minute; one run must end before the next is due.
+@shared_task(soft_time_limit=45, time_limit=55)
+def area_alerts_sweep_task() -> int:
+    """Fan out area alerts whose task was lost; returns how many."""
+    from notifications.area_alerts import area_alerts_sweep
+
+    return len(area_alerts_sweep())
+
+
+# Beat runs it once a day, in the morning: each digest follower gets yesterday's alerts.
+@shared_task(soft_time_limit=3000, time_limit=3300)
+def area_digests_send_task() -> int:
+    """Send the daily digests of area alerts; returns how many messages were sent."""
+    from notifications.area_alerts import area_digests_send
+
+    return area_digests_send()

@@ -5,10 +5,10 @@ list must be given; a missing or malformed value stops start-up with a message n
 """
 
 import re
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.urls import reverse_lazy
 
@@ -174,11 +174,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "participation.tasks.notices_release_due_task",
         "schedule": 60,
     },
-    # Reminds residents with a place of events starting within 24 hours (once per sign-up).
-    "participation-event-reminders": {
-        "task": "participation.tasks.event_reminders_send_task",
-        "schedule": 60 * 60,
-    },
     "verify-audit-chain-nightly": {
         "task": "security.tasks.audit_chain_verify_task",
         "schedule": 24 * 60 * 60,
@@ -216,6 +211,15 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-security-alerts-deliver": {
         "task": "notifications.tasks.security_alerts_deliver_task",
         "schedule": 60,
+    },
+    # Area alerts: finish fan-outs whose task was lost; each morning, yesterday's digests.
+    "notifications-area-alerts-sweep": {
+        "task": "notifications.tasks.area_alerts_sweep_task",
+        "schedule": 60,
+    },
+    "notifications-area-digests-send": {
+        "task": "notifications.tasks.area_digests_send_task",
+        "schedule": crontab(hour=7, minute=30),
     },
     # Failed household-number verifications: the grid's staff are told (an ID number may have leaked).
     "notifications-verification-failures-deliver": {
@@ -405,11 +409,6 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Uploaded photos. Never served as static files: a view checks who may see each one.
 MEDIA_ROOT = env.get_str("MEDIA_ROOT", str(BASE_DIR / "media"))
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
-# A notice's one attachment (an image or a PDF), served through a view that checks who may read it.
-NOTICE_ATTACHMENT_MAX_BYTES = env.get_int("NOTICE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
-# Living-alone elderly residents who have not read an urgent notice this long after its
-# publication appear on their grid worker's list to visit or call (participation.notice_reach).
-NOTICE_ELDERLY_READ_WINDOW = timedelta(minutes=env.get_int("NOTICE_ELDERLY_READ_WINDOW_MINUTES", 120, minimum=0))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -4,7 +4,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from participation.selectors import notices_latest_for_reader
 from portal.health import health_report
 from security.decorators import role_required
 from security.models import Role
@@ -26,8 +25,7 @@ LANDING_BY_ROLE = {
 
 
 def home(request):
-    # The latest notices for the person (their area's when verified), urgent first.
-    return render(request, "portal/home.html", {"notices": notices_latest_for_reader(user=request.user)})
+    return render(request, "portal/home.html")
 
 
 @login_required

@@ -12,3 +12,8 @@ class ServicesConfig(AppConfig):
         from services import data_rights
 
         data_rights.register()
+        # The follow page of area alerts offers the catalogue's categories (notifications cannot import services).
+        from notifications.area_alerts import service_categories_register
+        from services.selectors import services_active
+
+        service_categories_register(lambda: [(service.code, service.name) for service in services_active()])

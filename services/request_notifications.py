@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from directory.selectors import area_ancestors
+from notifications.area_alerts import area_alert_record
 from notifications.services import notify
 from security.models import Role, User
 from security.selectors import users_with_role
@@ -41,6 +42,8 @@ def _grid_workers(request: ServiceRequest) -> list[User]:
 
 
 def request_filed(*, request: ServiceRequest, event: RequestEvent) -> None:
+    if request.is_public:
+        _tell_followers(request)
     grid_workers = _grid_workers(request)
     if request.requester is None and not grid_workers:
         return  # nobody to tell (a partner's filing in a grid without a worker): skip the wording
@@ -66,6 +69,26 @@ def request_filed(*, request: ServiceRequest, event: RequestEvent) -> None:
             % {"service": service, "due": _local(request.accept_due_at)},
             skip=event.actor,
         )
+
+
+def _tell_followers(request: ServiceRequest) -> None:
+    """People following the request's grid or community hear of it (notifications.area_alerts):
+    one row now, the followers after commit. Only public fields, and the public page's link."""
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("New public request in %(grid)s: %(service)s") % {
+            "grid": request.grid.name,
+            "service": request.service.name,
+        }
+    area_alert_record(
+        area=request.grid,
+        topic="request",
+        service_code=request.service.code,
+        title=title,
+        body=request.description[:200],
+        link=reverse("services:public_detail", kwargs={"public_id": request.public_id}),
+        key=f"request:{request.pk}:public",
+        exclude_user_ids=[pk for pk in (request.requester_id, request.filed_by_id) if pk],
+    )
 
 
 def request_changed(*, request: ServiceRequest, event: RequestEvent) -> None:
