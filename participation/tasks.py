@@ -40,3 +40,13 @@ def notices_release_due_task() -> int:
     for notice_id, resume in due:
         notice_fan_out_task.delay(notice_id, resume)
     return len(due)
+
+
+# --- Meetings and events ---------------------------------------------------------------------------
+# Beat runs it hourly; a sign-up is reminded once (marked, and keyed per event and sign-up).
+@shared_task(soft_time_limit=600, time_limit=660)
+def event_reminders_send_task() -> int:
+    """Remind everyone with a place at an event starting within 24 hours; returns how many."""
+    from participation.events import event_reminders_send
+
+    return event_reminders_send()

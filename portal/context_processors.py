@@ -1,12 +1,16 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from participation.events import EVENT_STAFF_ROLES
+from participation.volunteering import VOLUNTEER_STAFF_ROLES
 from security.models import Role
 from security.roles import (
     AREA_ROLES,
     AUDIT_READER_ROLES,
     DASHBOARD_ROLES,
     EXCHANGE_ROLES,
+    NOTICE_APPROVER_ROLES,
+    NOTICE_PUBLISHER_ROLES,
     ORGANISATION_ROLES,
     RESIDENT_REGISTRAR_ROLES,
     SCORECARD_ROLES,
@@ -21,8 +25,22 @@ def navigation(request):
     if not user.is_authenticated:
         return {"nav_links": []}
     links = [(reverse("services:mine"), _("My requests")), (reverse("residents:my_profile"), _("My profile"))]
+    # Notices (通知公告): everyone reads them; staff, departments and partners publish them.
+    if has_role(user, NOTICE_PUBLISHER_ROLES | ORGANISATION_ROLES):
+        links.append((reverse("participation:notice_manage_list"), _("Publish notices")))
+    else:
+        links.append((reverse("participation:notice_list"), _("Notices")))
+    if has_role(user, NOTICE_APPROVER_ROLES):
+        links.append((reverse("participation:notice_approvals"), _("Notices to approve")))
     if has_role(user, AREA_ROLES | ORGANISATION_ROLES):
         links.insert(0, (reverse("services:workbench"), _("Workbench")))
+    if has_role(user, AREA_ROLES | {Role.RESIDENT}):
+        links.append((reverse("participation:poll_list"), _("Polls")))
+    # Meetings and events (社区活动): residents sign up, staff of an area organise them.
+    if has_role(user, EVENT_STAFF_ROLES):
+        links.append((reverse("participation:event_manage_list"), _("Community events")))
+    elif has_role(user, {Role.RESIDENT}):
+        links.append((reverse("participation:event_list"), _("Community events")))
     if has_role(user, DASHBOARD_ROLES):
         links.append((reverse("dashboards:overview"), _("Dashboards")))
     if has_role(user, SCORECARD_ROLES):
@@ -34,8 +52,16 @@ def navigation(request):
     if has_role(user, RESIDENT_REGISTRAR_ROLES):
         links.append((reverse("residents:correction_queue"), _("Correction requests")))
         links.append((reverse("residents:verification_queue"), _("Residency verification")))
+        # Living-alone elderly who have not read an urgent notice (participation.notice_reach).
+        links.append((reverse("participation:notice_elderly"), _("Elderly not yet reached")))
     if has_role(user, ORGANISATION_ROLES):
         links.append((reverse("portal:organisation_home"), _("My organisation")))
+    # Volunteering and points (志愿服务、积分): residents sign up and redeem, staff post and confirm hours.
+    if has_role(user, VOLUNTEER_STAFF_ROLES):
+        links.append((reverse("participation:volunteer_manage"), _("Volunteering")))
+    elif has_role(user, {Role.RESIDENT}):
+        links.append((reverse("participation:volunteer_list"), _("Volunteering")))
+        links.append((reverse("participation:my_points"), _("My points")))
     if has_role(user, AUDIT_READER_ROLES):
         links.append((reverse("security:audit_log"), _("Audit log")))
     if has_role(user, SIGN_IN_UNLOCK_ROLES) or user.is_superuser:

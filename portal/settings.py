@@ -5,6 +5,7 @@ list must be given; a missing or malformed value stops start-up with a message n
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -173,6 +174,11 @@ CELERY_BEAT_SCHEDULE = {
     "participation-notices-release": {
         "task": "participation.tasks.notices_release_due_task",
         "schedule": 60,
+    },
+    # Reminds residents with a place of events starting within 24 hours (once per sign-up).
+    "participation-event-reminders": {
+        "task": "participation.tasks.event_reminders_send_task",
+        "schedule": 60 * 60,
     },
     "verify-audit-chain-nightly": {
         "task": "security.tasks.audit_chain_verify_task",
@@ -409,6 +415,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Uploaded photos. Never served as static files: a view checks who may see each one.
 MEDIA_ROOT = env.get_str("MEDIA_ROOT", str(BASE_DIR / "media"))
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# A notice's one attachment (an image or a PDF), served through a view that checks who may read it.
+NOTICE_ATTACHMENT_MAX_BYTES = env.get_int("NOTICE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# Living-alone elderly residents who have not read an urgent notice this long after its
+# publication appear on their grid worker's list to visit or call (participation.notice_reach).
+NOTICE_ELDERLY_READ_WINDOW = timedelta(minutes=env.get_int("NOTICE_ELDERLY_READ_WINDOW_MINUTES", 120, minimum=0))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from participation.selectors import notices_latest_for_reader
 from portal.health import health_report
 from security.decorators import role_required
 from security.models import Role
@@ -25,7 +26,8 @@ LANDING_BY_ROLE = {
 
 
 def home(request):
-    return render(request, "portal/home.html")
+    # The latest notices for the person (their area's when verified), urgent first.
+    return render(request, "portal/home.html", {"notices": notices_latest_for_reader(user=request.user)})
 
 
 @login_required

@@ -61,6 +61,15 @@ ACTION_LABELS = {
     "verification.approve": _("Residency verified by the community"),
     "verification.refuse": _("Residency verification refused"),
     "verification.end": _("Residency verification ended (moved out)"),
+    "notice.informed": _("Resident told of an urgent notice in person or by phone"),
+    # Notices (通知公告)
+    "notice.create": _("Notice drafted"),
+    "notice.update": _("Notice draft changed"),
+    "notice.submit": _("Notice submitted for the community's approval"),
+    "notice.publish": _("Notice published"),
+    "notice.approve": _("Notice approved and published"),
+    "notice.refuse": _("Notice refused"),
+    "notice.withdraw": _("Notice withdrawn"),
     # Service requests: filing, steps (request.<status>) and the rest
     "request.file": _("Request filed"),
     "request.accepted": _("Request accepted"),
@@ -76,6 +85,22 @@ ACTION_LABELS = {
     "request.photos": _("Photos added to a request"),
     "request.rate": _("Request rated"),
     "request.support": _("Request supported (me too)"),
+    "request.public_text_hide": _("Request description hidden from the public pages"),
+    "request.event_hide": _("Request message hidden from the public pages"),
+    "request.photos_public": _("Photos chosen for a request's public page"),
+    # Moderation
+    "moderation.report": _("Content reported as inappropriate"),
+    "moderation.hide": _("Reported content hidden by a moderator"),
+    "moderation.dismiss": _("Report dismissed by a moderator"),
+    # Meetings and events (议事会、社区活动)
+    "event.create": _("Event published"),
+    "event.update": _("Event changed"),
+    "event.cancel": _("Event cancelled"),
+    "event.signup": _("Signed up for an event"),
+    "event.signup_cancel": _("Event sign-up cancelled"),
+    "event.check_in": _("Checked in at an event"),
+    "event.minutes_publish": _("Event minutes published"),
+    "event.remind": _("Event reminders sent"),
     # Partners
     "webhook.register": _("Webhook registered"),
     "webhook.deactivate": _("Webhook deactivated"),
@@ -108,9 +133,28 @@ ACTION_LABELS = {
     "exchange.import.finish": _("Import finished"),
     "exchange.import.refused": _("Import refused"),
     "exchange.signing_key.create": _("Exchange signing key created"),
+    # Polls (民意调查): a vote is recorded without its choices
+    "poll.create": _("Poll drafted"),
+    "poll.update": _("Poll draft changed"),
+    "poll.question_add": _("Question added to a poll draft"),
+    "poll.question_remove": _("Question removed from a poll draft"),
+    "poll.close_early": _("Poll closed early"),
+    "poll.vote": _("Voted in a poll"),
+    "poll.results_export": _("Poll results exported"),
     # Demo data
     "demo.requests_seed": _("Demo requests generated"),
     "demo.history_seed": _("Demo history generated"),
+    # Volunteering and points (志愿服务、积分)
+    "volunteer.activity_create": _("Volunteer activity posted"),
+    "volunteer.activity_cancel": _("Volunteer activity cancelled"),
+    "volunteer.sign_up": _("Signed up for a volunteer activity"),
+    "volunteer.sign_up_cancel": _("Volunteer sign-up cancelled"),
+    "volunteer.hours_confirm": _("Volunteer hours confirmed and points earned"),
+    "points.adjust": _("Points adjusted by staff"),
+    "points.item_create": _("Redemption item added"),
+    "points.item_update": _("Redemption item changed"),
+    "points.redeem": _("Points redeemed for an item"),
+    "points.hand_over": _("Redeemed item handed over"),
 }
 
 

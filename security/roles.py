@@ -33,6 +33,13 @@ EXCHANGE_OVERSIGHT_ROLES = frozenset({Role.DISTRICT_LEADER, Role.AUDITOR, Role.A
 EXCHANGE_ROLES = EXCHANGE_OVERSIGHT_ROLES | {Role.DEPARTMENT_OFFICER}
 # Roles that triage and work on service requests placed in their area.
 REQUEST_HANDLER_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER})
+# Roles that publish notices (通知公告) to their own area's subtree at once. A department officer or
+# partner operator publishes to the communities their organisation's routing rules cover, once
+# the community staff of the notice's community approve (participation/notices.py).
+NOTICE_PUBLISHER_ROLES = frozenset(
+    {Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER}
+)
+NOTICE_APPROVER_ROLES = frozenset({Role.COMMUNITY_STAFF})
 # Roles that read the audit log.
 AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 # Roles that unlock an account's sign-in after too many failures: community staff for their

@@ -10,6 +10,10 @@ from psycopg2 import sql
 
 # The tables of the two hash chains (the audit log, the exchange's message log).
 LOG_TABLES = ("security_auditevent", "exchange_messagelogentry")
+# Append-only tables the portal may read and add to but never change: the logs, and the points
+# ledger (participation; a balance is the sum of its entries, so a rewritten entry would pay or
+# charge someone without a trace).
+APPEND_ONLY_TABLES = (*LOG_TABLES, "participation_pointsentry")
 
 
 class Command(BaseCommand):
@@ -47,7 +51,7 @@ class Command(BaseCommand):
                 cursor.execute(statement)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Role {role}: DML on the portal's tables, SELECT and INSERT only on {', '.join(LOG_TABLES)}."
+                f"Role {role}: DML on the portal's tables, SELECT and INSERT only on {', '.join(APPEND_ONLY_TABLES)}."
             )
         )
 
@@ -75,6 +79,6 @@ def grants(*, role: str, owner: str, database: str, create: bool, password: str 
             owner_ident, ident
         ),
     ]
-    for table in LOG_TABLES:
+    for table in APPEND_ONLY_TABLES:
         statements.append(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(table), ident))
     return statements
