@@ -13,6 +13,7 @@ class PreferenceForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
+    urgent_notice_sms = forms.BooleanField(label=_("Urgent notices by text message"), required=False)
 
 
 class AreaFollowForm(forms.Form):

@@ -156,13 +156,14 @@ def notification_mark_all_read(*, user: User) -> int:
 
 @transaction.atomic
 def notification_preference_update(
-    *, user: User, email: bool, sms: bool, sms_phone: str = ""
+    *, user: User, email: bool, sms: bool, sms_phone: str = "", urgent_notice_sms: bool | None = None
 ) -> NotificationPreference:
     """Save how `user` wants to be told besides the inbox.
 
     A number replaces the stored one; a blank keeps it. Turning SMS off deletes the number: it is
-    personal data, kept only while it is used. Invalid input raises ValidationError naming the
-    field, and changes nothing.
+    personal data, kept only while it is used. `urgent_notice_sms` (None keeps it) says whether
+    urgent notices are texted, to this number or else the register's phone. Invalid input raises
+    ValidationError naming the field, and changes nothing.
     """
     preference = NotificationPreference.objects.select_for_update().filter(user=user).first() or NotificationPreference(
         user=user
@@ -191,15 +192,31 @@ def notification_preference_update(
         phone_change = "kept"
     preference.email = email
     preference.sms = sms
+    if urgent_notice_sms is not None:
+        preference.urgent_notice_sms = urgent_notice_sms
     if preference.pk is None:
         preference.save()
     else:
-        preference.save(update_fields=["email", "sms", "sms_phone_encrypted", "sms_phone_masked", "updated_at"])
+        preference.save(
+            update_fields=[
+                "email",
+                "sms",
+                "sms_phone_encrypted",
+                "sms_phone_masked",
+                "urgent_notice_sms",
+                "updated_at",
+            ]
+        )
     audit_record(
         actor=user,
         action="notification_preference.update",
         target=preference,
-        details={"email": email, "sms": sms, "sms_phone": phone_change},
+        details={
+            "email": email,
+            "sms": sms,
+            "sms_phone": phone_change,
+            "urgent_notice_sms": preference.urgent_notice_sms,
+        },
     )
     return preference
 

@@ -54,7 +54,13 @@ def preferences(request):
                 messages.success(request, _("Your notification settings are saved."))
                 return redirect("notifications:preferences")
     else:
-        form = PreferenceForm(initial={"email": preference.email, "sms": preference.sms})
+        form = PreferenceForm(
+            initial={
+                "email": preference.email,
+                "sms": preference.sms,
+                "urgent_notice_sms": preference.urgent_notice_sms,
+            }
+        )
     return render(request, "notifications/preferences.html", {"form": form, "preference": preference})
 
 

@@ -13,6 +13,10 @@ class ParticipationConfig(AppConfig):
 
         # Urgent notices text the register phone of residents without an SMS number of their own.
         sms_phone_finder_register(kind=NOTICE_KIND, finder=notice_sms_phones)
+        # A person's export lists the notices delivered to them and read; deletion deletes the receipts.
+        from participation import data_rights
+
+        data_rights.register_data_rights()
 
         # A person's export lists the polls they voted in (never how); deletion unlinks them.
         poll_results.register_data_rights()

@@ -235,3 +235,13 @@ def test_deactivated_accounts_are_not_recipients(people, tree, town):
     notice = publish(actor=people.community, area=tree.c1)
     run_fan_out(notice)
     assert not NoticeReceipt.objects.filter(user=town.a).exists()
+
+
+def test_residents_turn_urgent_notice_texts_off_on_the_preferences_page(client, login, town):
+    login(town.a)
+    page = client.get("/notifications/preferences/")
+    assert page.context["form"]["urgent_notice_sms"].value() is True
+    client.post("/notifications/preferences/", {"email": "on"})
+    assert NotificationPreference.objects.get(user=town.a).urgent_notice_sms is False
+    client.post("/notifications/preferences/", {"email": "on", "urgent_notice_sms": "on"})
+    assert NotificationPreference.objects.get(user=town.a).urgent_notice_sms is True

@@ -215,3 +215,31 @@ def test_elderly_list_queries_do_not_grow(client, login, people, tree, town, dja
     with django_assert_max_num_queries(len(few)):
         page = client.get("/notices/elderly/")
     assert len(page.context["groups"]) == 3
+
+
+# --- data rights --------------------------------------------------------------------------------
+def test_export_holds_receipts_and_informed_records_and_deletion_deletes_the_receipts(people, tree, town):
+    from residents.services import account_delete, personal_data_export
+    from tests.factories import PASSWORD
+
+    notice = urgent_notice(people, tree)
+    notice_receipt_read(notice=notice, user=town.e.user)
+    other = urgent_notice(people, tree)
+    notice_informed_record(actor=people.worker, notice=other, resident=town.e, how="phone")
+
+    exported = personal_data_export(user=town.e.user, fmt="json")["notice_receipts"]
+    assert [(r["notice"], r["read_at"] is not None) for r in exported["received"]] == [
+        (notice.title, True),
+        (other.title, False),
+    ]
+    assert [(t["notice"], t["how"]) for t in exported["told"]] == [(other.title, "By phone")]
+    assert personal_data_export(user=town.a.user, fmt="json")["notice_receipts"]["told"] == []
+
+    user = town.e.user
+    account_delete(user=user, password=PASSWORD)
+    from participation.models import NoticeReceipt
+
+    assert not NoticeReceipt.objects.filter(user=user).exists()
+    assert NoticeReceipt.objects.filter(user=town.a.user).count() == 2
+    # The grid worker's record stays with the register entry.
+    assert NoticeInformed.objects.filter(resident=town.e).count() == 1
