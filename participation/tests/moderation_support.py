@@ -46,3 +46,12 @@ def published_notice(people, tree):
         category=NoticeCategory.WATER_POWER,
     )
     return notice_publish(actor=people.community, notice=notice)
+
+
+@pytest.fixture
+def centres(tree):
+    from decimal import Decimal
+
+    from directory.models import Area
+
+    Area.objects.filter(pk=tree.g1.pk).update(centre_lat=Decimal("30.800000"), centre_lng=Decimal("106.100000"))

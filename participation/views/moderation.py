@@ -57,8 +57,8 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _report(request, *, target_label, back_url, context, **target):
-    form = ReportForm(request.POST or None)
+def _report(request, *, target_label, back_url, context, target: dict):
+    form = ReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             moderation.report_file(
@@ -73,6 +73,7 @@ def _report(request, *, target_label, back_url, context, **target):
         request,
         "participation/moderation/report_form.html",
         {"form": form, "target_label": target_label, "back_url": back_url, **context},
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -85,7 +86,7 @@ def report_request(request, public_id):
         target_label=_("Request %(number)s") % {"number": row.public_id},
         back_url=f"/requests/public/{row.public_id}/",
         context={"quoted": view.description, "hidden": view.description_hidden},
-        request=row,
+        target={"request": row},
     )
 
 
@@ -97,8 +98,7 @@ def report_comment(request, public_id, event_id):
         target_label=_("A message on request %(number)s") % {"number": event.request.public_id},
         back_url=f"/requests/public/{event.request.public_id}/",
         context={"quoted": event.message},
-        request=event.request,
-        comment=event,
+        target={"request": event.request, "comment": event},
     )
 
 
@@ -110,7 +110,7 @@ def report_notice(request, public_id):
         target_label=_("Notice “%(title)s”") % {"title": notice.title},
         back_url=request.GET.get("next", "") if _safe_next(request.GET.get("next", "")) else "/",
         context={"quoted": notice.body},
-        notice=notice,
+        target={"notice": notice},
     )
 
 
@@ -128,7 +128,7 @@ def queue(request):
 @role_required(moderation.MODERATOR_ROLES)
 def decide(request, public_id):
     report = moderation.report_get_for_moderator(user=request.user, public_id=public_id)
-    form = DecisionForm(request.POST or None, target=report.target)
+    form = DecisionForm(request.POST if request.method == "POST" else None, target=report.target)
     if request.method == "POST" and form.is_valid():
         try:
             decided = moderation.report_decide(
@@ -157,7 +157,9 @@ def decide(request, public_id):
     else:
         context["quoted"] = report.request.description
         context["photos"] = list(report.request.photos.order_by("created_at", "id"))
-    return render(request, "participation/moderation/decide.html", context)
+    return render(
+        request, "participation/moderation/decide.html", context, status=400 if request.method == "POST" else 200
+    )
 
 
 @role_required(moderation.MODERATOR_ROLES)
