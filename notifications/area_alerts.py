@@ -208,7 +208,7 @@ def area_alert_record(
         raise TransactionManagementError("area_alert_record() must be called inside the event's transaction.")
     if topic not in AreaAlert.Topic.values:
         raise ValueError(f"Unknown area alert topic {topic!r}.")
-    if not link.startswith("/") or link.startswith("//"):
+    if link and (not link.startswith("/") or link.startswith("//")):
         raise ValueError(f"area_alert_record() takes a site-relative link, got {link!r}.")
     AreaAlert.objects.bulk_create(
         [
@@ -328,7 +328,8 @@ def _local_midnight(day: date) -> datetime:
 def _digest_text(alerts: list[AreaAlert]) -> str:
     lines = []
     for alert in alerts[:DIGEST_MAX_ITEMS]:
-        lines.append(f"• {alert.title}\n  {absolute_link(alert.link) or alert.link}")
+        link = absolute_link(alert.link) or alert.link
+        lines.append(f"• {alert.title}\n  {link}" if link else f"• {alert.title}")
     if len(alerts) > DIGEST_MAX_ITEMS:
         lines.append(_("… and %(count)s more.") % {"count": len(alerts) - DIGEST_MAX_ITEMS})
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.text import Truncator
 
+from notifications.area_alerts import area_alert_record
 from notifications.models import Channel, Notification, NotificationPreference, OutboxMessage, OutboxStatus
 from participation.models import Notice, NoticeAudience, NoticeReceipt, NoticeStatus
 from residents.models import ResidentProfile
@@ -127,6 +128,16 @@ def notice_fan_out_start(*, notice_id: int, resume: bool = False) -> list[tuple[
     if not _deliverable(notice):
         Notice.objects.filter(pk=notice_id).update(fan_out_finished_at=now, updated_at=now)
         return []
+    if notice.audience == NoticeAudience.EVERYONE:  # followers of its area (notifications.area_alerts)
+        with transaction.atomic():  # once per notice (its key), their own fan-out after commit
+            area_alert_record(
+                area=notice.area,
+                topic="notice",
+                title=notice.title,
+                body=Truncator(notice.body).chars(SMS_BODY_LENGTH),
+                link=_notice_link(notice),
+                key=f"notice:{notice.pk}",
+            )
     recipients = notice_recipients(notice=notice)
     served = NoticeReceipt.objects.filter(notice_id=notice_id, user_id=OuterRef("user_id"))
     waiting = list(recipients.filter(~Exists(served)).order_by("user_id").values_list("user_id", flat=True))
