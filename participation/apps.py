@@ -30,3 +30,8 @@ class ParticipationConfig(AppConfig):
         from participation import volunteering_data_rights
 
         volunteering_data_rights.register_data_rights()
+
+        # A person's export lists their moderation reports and the decisions; deletion deletes them.
+        from participation import moderation_data_rights
+
+        moderation_data_rights.register_data_rights()

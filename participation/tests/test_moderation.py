@@ -197,3 +197,18 @@ def test_bad_decisions_change_nothing(public_request, people, decision, reason):
     assert report.status == "open"
     assert ServiceRequest.objects.get(pk=public_request.pk).public_text_hidden_at is None
     assert not AuditEvent.objects.filter(action__startswith="moderation.hide").exists()
+
+
+def test_a_persons_export_lists_their_reports_and_deletion_deletes_them(public_request, people):
+    from participation import moderation_data_rights
+    from residents.data_rights import sections
+
+    assert "moderation_reports" in {section.name for section in sections()}
+    report = moderation.report_file(reporter=people.other_resident, request=public_request, reason="spam", note="广告")
+    moderation.report_decide(report=report, actor=people.community, decision="dismiss", reason="不是广告")
+    (row,) = moderation_data_rights.export_reports(people.other_resident)["reports"]
+    assert public_request.public_id in row["what"] and row["note"] == "广告"
+    assert row["decision_reason"] == "不是广告" and row["status"] == "Dismissed"
+    assert moderation_data_rights.export_reports(people.resident) == {"reports": []}
+    assert moderation_data_rights.erase_reports(people.other_resident) == {"moderation_reports_deleted": 1}
+    assert not R.objects.exists()
