@@ -12,6 +12,7 @@ from security.roles import (
     NOTICE_APPROVER_ROLES,
     NOTICE_PUBLISHER_ROLES,
     ORGANISATION_ROLES,
+    REQUEST_HANDLER_ROLES,
     RESIDENT_REGISTRAR_ROLES,
     SCORECARD_ROLES,
     SIGN_IN_UNLOCK_ROLES,
@@ -54,6 +55,8 @@ def navigation(request):
         links.append((reverse("residents:verification_queue"), _("Residency verification")))
         # Living-alone elderly who have not read an urgent notice (participation.notice_reach).
         links.append((reverse("participation:notice_elderly"), _("Elderly not yet reached")))
+    if has_role(user, REQUEST_HANDLER_ROLES):
+        links.append((reverse("participation:moderation_queue"), _("Moderation")))
     if has_role(user, ORGANISATION_ROLES):
         links.append((reverse("portal:organisation_home"), _("My organisation")))
     # Volunteering and points (志愿服务、积分): residents sign up and redeem, staff post and confirm hours.
