@@ -228,3 +228,22 @@ def test_parallel_redemptions_of_the_last_units_never_oversell(tree, residents, 
     item.refresh_from_db()
     assert item.stock == 0
     assert PointsEntry.objects.filter(kind="spent").count() == 2
+
+
+def test_the_residents_export_and_account_deletion_include_volunteering(town, tree):
+    from residents.services import account_delete, personal_data_export
+    from tests.factories import PASSWORD
+
+    earn(person=town.a, staff=town.staff, area=tree.c1, points=40)
+    upcoming = volunteer_sign_up(user=town.a, activity=make_activity(actor=town.staff, area=tree.c1))
+    exported = personal_data_export(user=town.a, fmt="json")
+    assert exported["volunteering"]["points_balance"] == 40
+    assert len(exported["volunteering"]["volunteer_signups"]) == 2
+    account_delete(user=town.a, password=PASSWORD)
+    upcoming.refresh_from_db()
+    assert upcoming.status == "cancelled"
+    # The ledger stays on the tombstone, which names no one; the community's hours stay counted.
+    entry = PointsEntry.objects.get(user=town.a)
+    assert entry.user.username.startswith("deleted-") and entry.amount == 40
+    event = AuditEvent.objects.get(action="account.delete", actor=town.a)
+    assert event.details["erased"]["volunteering"]["points_entries_kept"] == 1
