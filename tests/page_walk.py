@@ -149,7 +149,6 @@ def build_world():
     world.correction = _correction(world)
     world.verification = _verification(world)
     world.volunteering = _volunteering(world)
-    world.volunteering = _volunteering(world)
     world.polls = _polls(world)
     return world
 
@@ -185,45 +184,6 @@ def _polls(world):
         opens_at=now - timedelta(days=2), closes_at=now - timedelta(hours=1)
     )
     return polls
-
-
-def _volunteering(world):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from participation.models import VolunteerActivity
-    from participation.points import redemption_create, redemption_item_create
-    from participation.volunteering import volunteer_activity_create, volunteer_hours_confirm, volunteer_sign_up
-
-    # The demo community's staff post two activities for the demo resident's community; the
-    # resident volunteered at the one already held, and spent the points on one of its items.
-    staff = world.users["community"]
-    resident = world.users["resident"]
-    community = resident.resident_profile.household.grid.parent
-    start = timezone.now() + timedelta(days=2)
-    activities = [
-        volunteer_activity_create(
-            actor=staff,
-            area=community,
-            title=f"页面检查 志愿活动 {n}",
-            place="社区活动室",
-            starts_at=start,
-            ends_at=start + timedelta(hours=2),
-            slots=5,
-            points_per_hour=10,
-        )
-        for n in (1, 2)
-    ]
-    held = activities[1]
-    signup = volunteer_sign_up(user=resident, activity=held)
-    VolunteerActivity.objects.filter(pk=held.pk).update(
-        starts_at=timezone.now() - timedelta(days=1), ends_at=timezone.now() - timedelta(days=1) + timedelta(hours=2)
-    )
-    volunteer_hours_confirm(actor=staff, signup=signup, hours="2")
-    item = redemption_item_create(actor=staff, community=community, name="页面检查 大米", points_cost=10, stock=5)
-    redemption_create(user=resident, item=item)
-    return SimpleNamespace(activity=activities[0], item=item)
 
 
 def _volunteering(world):
@@ -444,8 +404,6 @@ def path_values(world) -> dict[str, object]:
         "participation.poll_id": world.polls["open"].public_id,
         "participation:poll_edit.poll_id": world.polls["draft"].public_id,
         "participation:poll_export.poll_id": world.polls["closed"].public_id,
-        "participation:volunteer_activity.public_id": world.volunteering.activity.public_id,
-        "participation:points_item.public_id": world.volunteering.item.public_id,
         "participation:volunteer_activity.public_id": world.volunteering.activity.public_id,
         "participation:points_item.public_id": world.volunteering.item.public_id,
         # Volunteering and points: POST-only actions answer 405 to a GET before any lookup.
