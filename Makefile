@@ -13,7 +13,7 @@ PORT ?= 8000
 # must not ask for the PostgreSQL of `make run`, which is not running yet.
 NO_DATABASE := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:1/none}
 
-.PHONY: help install messages messages-update browser run test test-suite lint worker beat serve bench bench-open311 bench-exchange bench-exchange-import bench-dashboards reset-demo clean
+.PHONY: help install messages messages-update browser run test test-suite lint worker beat serve bench bench-open311 bench-exchange bench-exchange-import bench-dashboards bench-notices reset-demo clean
 
 help:
 	@echo "make run     - set up, load demo data and serve http://$(HOST):$(PORT) (development)"
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-exchange - extract, mask, sign and log a 100,000-resident roster (its own database; not part of make test)"
 	@echo "make bench-exchange-import - import a 100,000-row household-registration file (its own database; not part of make test)"
 	@echo "make bench-dashboards - the dashboards at 1,000,000 requests vs raw aggregate queries (its own database; not part of make test)"
+	@echo "make bench-notices - one urgent notice to 100,000 residents: publish, fan-out and SMS with 2 workers, reach page (its own database; not part of make test)"
 	@echo "make reset-demo - forget the demo database of make run (.data/); the next make run makes a fresh one"
 	@echo "make clean   - remove the virtualenv, the demo database and other build output"
 
@@ -120,6 +121,12 @@ bench-exchange-import: install
 # E.g. BENCH_DASH_ARGS="--period 30d --runs 30".
 bench-dashboards: install
 	$(PY) bench/dashboards.py $(BENCH_DASH_ARGS)
+
+# Also not part of `make test`: 100,000 verified residents in a database of its own (BENCH_NOTICES_DATABASE_URL,
+# default postgres://postgres@127.0.0.1:5432/portal_bench_notices; reused by later runs), 2 Celery workers on
+# Redis db 12 (BENCH_NOTICES_REDIS_URL); see bench/README.md. E.g. BENCH_NOTICES_ARGS="--residents 20000".
+bench-notices: install
+	$(PY) bench/notices.py $(BENCH_NOTICES_ARGS)
 
 # The data of `make run`'s PostgreSQL: refused while that server still runs on it.
 reset-demo:
