@@ -148,6 +148,7 @@ def build_world():
     world.display_link, world.display_token = _display_link(world)
     world.correction = _correction(world)
     world.verification = _verification(world)
+    world.notice, world.notice_waiting = _notices()
     world.volunteering = _volunteering(world)
     world.polls = _polls(world)
     return world
@@ -223,6 +224,17 @@ def _volunteering(world):
     item = redemption_item_create(actor=staff, community=community, name="页面检查 大米", points_cost=10, stock=5)
     redemption_create(user=resident, item=item)
     return SimpleNamespace(activity=activities[0], item=item)
+
+
+def _notices():
+    from participation.models import Notice, NoticeStatus
+
+    # The demo's urgent notice from the first community's staff, and the property company's notice
+    # waiting for that community's approval (demo/notices.py).
+    return (
+        Notice.objects.filter(is_urgent=True, status=NoticeStatus.PUBLISHED).order_by("pk").first(),
+        Notice.objects.filter(status=NoticeStatus.AWAITING_APPROVAL).order_by("pk").first(),
+    )
 
 
 def _verification(world):
@@ -391,6 +403,9 @@ def path_values(world) -> dict[str, object]:
         "residents.public_id": world.resident.public_id,
         "residents:correction_detail.public_id": world.correction.public_id,
         "residents:verification_detail.public_id": world.verification.public_id,
+        # Notices' pages: the published urgent notice, and for the approval page the waiting one.
+        "participation.public_id": world.notice.public_id,
+        "participation:notice_approval.public_id": world.notice_waiting.public_id,
         # Opening a message is a POST (405 to a GET, before any lookup): any id shows its headers.
         "notifications.public_id": NO_SUCH_ID,
         "exchange.public_id": world.agreement.public_id,

@@ -13,6 +13,10 @@ pytestmark = pytest.mark.django_db
 # Pages anyone may open: they show no resident's, worker's or organisation's data. The public
 # requests show only what residents agreed to publish (services/tests/test_public_list.py).
 PUBLIC = {"portal:home", "healthz", "set_language", "services:public_list", "services:public_detail"}
+# The notices page lists the notices for everyone in the area, like the board on the community's
+# wall; a notice's own page and attachment answer 404 to anyone who may not read it
+# (participation/tests/test_notice_views.py).
+PUBLIC |= {"participation:notice_list"}
 THIRD_PARTY_NAMESPACES = {"admin"}  # Django's admin has its own staff guard, probed separately
 
 
@@ -26,7 +30,17 @@ def _named_routes(resolver=None, namespace=""):
             yield f"{namespace}{entry.name}", entry
 
 
-OUR_APPS = {"portal", "security", "residents", "directory", "notifications", "services", "exchange", "dashboards"}
+OUR_APPS = {
+    "portal",
+    "security",
+    "residents",
+    "directory",
+    "notifications",
+    "services",
+    "exchange",
+    "dashboards",
+    "participation",
+}
 # A value of the right shape for each URL converter, naming nothing that exists.
 PROBE_VALUES = {"UUIDConverter": lambda: uuid.uuid4(), "IntConverter": lambda: 999999}
 
