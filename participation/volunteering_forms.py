@@ -23,7 +23,7 @@ class VolunteerActivityForm(forms.Form):
     )
     slots = forms.IntegerField(label=_("Places"), min_value=1, max_value=1000)
     points_per_hour = forms.IntegerField(label=_("Points per hour"), min_value=0, max_value=1000, initial=10)
-    description = forms.CharField(label=_("Description"), max_length=3000, required=False, widget=forms.Textarea)
+    description = forms.CharField(label=_("Details"), max_length=3000, required=False, widget=forms.Textarea)
 
     def __init__(self, *args, areas=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,7 +39,7 @@ class RedemptionItemForm(forms.Form):
     name = forms.CharField(label=_("Item"), max_length=100)
     points_cost = forms.IntegerField(label=_("Points"), min_value=1, max_value=100_000)
     stock = forms.IntegerField(label=_("In stock"), min_value=0, max_value=100_000)
-    description = forms.CharField(label=_("Description"), max_length=500, required=False)
+    description = forms.CharField(label=_("Details"), max_length=500, required=False)
 
 
 class RedemptionItemCreateForm(RedemptionItemForm):
