@@ -111,6 +111,7 @@ def export_verifications(user: User) -> list[dict]:
             "note": verification.note,
             "decided_at": verification.decided_at,
             "reason": verification.reason,
+            "grid_staff_told_at": verification.told_at,
         }
         for verification in ResidencyVerification.objects.filter(user=user).select_related("community")
     ]
@@ -221,6 +222,7 @@ def register() -> None:
             "note": _("Note"),
             "decided_at": _("Decided"),
             "reason": _("Reason"),
+            "grid_staff_told_at": _("Grid staff told of the failed try"),
         },
         kept_after_deletion=_(
             "Failed tries with a household number stay, without your note, so that household's grid "

@@ -119,3 +119,13 @@ def test_the_beat_task_delivers_and_its_result_survives_json(
 def test_the_beat_schedule_runs_it(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "notifications.tasks.verification_failures_deliver_task" in tasks
+
+
+def test_the_persons_export_says_when_the_grid_was_told(residents, coded, staff, make_user):
+    from residents.data_sections import export_verifications
+
+    guesser = make_user()
+    verification_by_code(user=guesser, household_code="HH-1", id_number=valid_id_card(777))
+    assert export_verifications(guesser)[0]["grid_staff_told_at"] is None
+    verification_failures_deliver()
+    assert export_verifications(guesser)[0]["grid_staff_told_at"] is not None
