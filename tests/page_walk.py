@@ -151,7 +151,35 @@ def build_world():
     world.notice, world.notice_waiting = _notices()
     world.volunteering = _volunteering(world)
     world.polls = _polls(world)
+    world.event = _event(world)
     return world
+
+
+def _event(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from participation.events import event_create, event_signup
+    from participation.models import EventKind
+
+    # The demo community's staff hold a council meeting for the demo resident's community this
+    # afternoon (check-in open), and the resident has a place: every event page has a row.
+    staff = world.users["community"]
+    resident = world.users["resident"]
+    start = timezone.now() + timedelta(hours=2)
+    event = event_create(
+        actor=staff,
+        area=resident.resident_profile.household.grid.parent,
+        kind=EventKind.COUNCIL,
+        title="页面检查 议事会",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        place="社区活动室",
+        capacity=10,
+    )
+    event_signup(user=resident, event=event)
+    return event
 
 
 def _polls(world):
@@ -421,6 +449,14 @@ def path_values(world) -> dict[str, object]:
         "participation:poll_export.poll_id": world.polls["closed"].public_id,
         "participation:volunteer_activity.public_id": world.volunteering.activity.public_id,
         "participation:points_item.public_id": world.volunteering.item.public_id,
+        # Meetings and events: the demo community's council meeting.
+        "participation:event_detail.public_id": world.event.public_id,
+        "participation:event_signup.public_id": world.event.public_id,
+        "participation:event_signup_cancel.public_id": world.event.public_id,
+        "participation:event_manage.public_id": world.event.public_id,
+        "participation:event_edit.public_id": world.event.public_id,
+        "participation:event_cancel.public_id": world.event.public_id,
+        "participation:event_minutes.public_id": world.event.public_id,
         # Volunteering and points: POST-only actions answer 405 to a GET before any lookup.
         "participation:volunteer_sign_up.public_id": NO_SUCH_ID,
         "participation:volunteer_sign_up_cancel.public_id": NO_SUCH_ID,
