@@ -245,3 +245,46 @@ def test_residents_turn_urgent_notice_texts_off_on_the_preferences_page(client, 
     assert NotificationPreference.objects.get(user=town.a).urgent_notice_sms is False
     client.post("/notifications/preferences/", {"email": "on", "urgent_notice_sms": "on"})
     assert NotificationPreference.objects.get(user=town.a).urgent_notice_sms is True
+
+
+def test_every_column_of_the_rows_the_fan_out_writes(people, tree, town, sms_file):
+    from django.db import transaction
+
+    from notifications.services import notify
+
+    notice = publish(actor=people.community, area=tree.c1, urgent=True)
+    run_fan_out(notice, deliver_sms=False)
+    key = f"notice:{notice.pk}:user:{town.a.pk}"
+    receipt = NoticeReceipt.objects.get(notice=notice, user=town.a)
+    assert (receipt.grid_id, receipt.read_at) == (town.a.resident_profile.household.grid_id, None)
+    in_app = OutboxMessage.objects.get(key=f"{key}:in_app")
+    sms = OutboxMessage.objects.get(key=f"{key}:sms")
+    inbox = Notification.objects.get(outbox_key=f"{key}:in_app")
+    for row in (in_app, sms, inbox):
+        assert (row.recipient_id, row.kind, row.title, row.link) == (
+            town.a.pk,
+            "notice",
+            notice.title,
+            f"/notices/{notice.public_id}/",
+        )
+        assert row.body == notice.body
+        assert row.created_at == receipt.delivered_at
+    assert (in_app.channel, in_app.status, in_app.attempts, in_app.sent_at, in_app.last_error) == (
+        "in_app",
+        "sent",
+        1,
+        receipt.delivered_at,
+        "",
+    )
+    assert (sms.channel, sms.status, sms.attempts, sms.sent_at, sms.next_attempt_at) == (
+        "sms",
+        "pending",
+        0,
+        None,
+        receipt.delivered_at,
+    )
+    assert inbox.public_id is not None and inbox.read_at is None
+    # An area alert for the same notice and person (notify with the same key) adds nothing.
+    with transaction.atomic():
+        rows = notify(recipient=town.a, kind="notice", title="x", body="y", key=key)
+    assert {r.pk for r in rows} == {in_app.pk, sms.pk}
