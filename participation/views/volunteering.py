@@ -25,8 +25,6 @@ from participation.volunteering_forms import (
 from security.decorators import role_required
 from security.scoping import has_role
 
-STAFF_ROLES = steps.VOLUNTEER_STAFF_ROLES | points_steps.REDEMPTION_STAFF_ROLES
-
 
 def _message(exc: ValidationError) -> str:
     return " ".join(str(message) for message in exc.messages)
@@ -150,7 +148,8 @@ def redeem(request, public_id):
 def manage_activities(request):
     activities = selectors.volunteer_activities_for_staff(user=request.user).select_related("created_by")
     page = Paginator(activities, 20).get_page(request.GET.get("page"))
-    return render(request, "participation/volunteering/manage_list.html", {"page": page})
+    context = {"page": page, "keeps_items": has_role(request.user, points_steps.REDEMPTION_STAFF_ROLES)}
+    return render(request, "participation/volunteering/manage_list.html", context)
 
 
 @role_required(steps.VOLUNTEER_STAFF_ROLES)
