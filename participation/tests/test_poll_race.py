@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import translation
 
 from participation import polls
 from participation.models import Ballot, BallotAnswer, PollVoter
@@ -33,7 +34,9 @@ def _race(monkeypatch, casts):
 
     def run(index, cast):
         try:
-            cast()
+            # A new thread has no active language of its own: speak the tests' English.
+            with translation.override("en"):
+                cast()
             outcomes[index] = "cast"
         except ValidationError as exc:
             outcomes[index] = exc.messages[0]

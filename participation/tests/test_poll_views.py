@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from participation.models import Ballot, Poll, PollQuestion, PollResultsShown, PollVoter
@@ -44,6 +45,12 @@ def _ballot_form(poll, **choice) -> dict:
 
 def _messages(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
+
+
+def _zh(message: str) -> str:
+    """`message` as a page shows it: pages speak Chinese by default (English until translated)."""
+    with translation.override("zh-hans"):
+        return gettext(message)
 
 
 # --- outsiders ------------------------------------------------------------------------------------
@@ -133,7 +140,7 @@ def test_a_resident_votes_once_from_the_page_and_cannot_vote_again(client, poll,
     assert b'id="ballot"' not in after.content
     again = client.post(_url(poll), _ballot_form(poll))
     assert again.status_code == 400
-    assert _messages(again) == ["You have already voted in this poll. Each resident votes once."]
+    assert _messages(again) == [_zh("You have already voted in this poll. Each resident votes once.")]
     assert Ballot.objects.filter(poll=poll).count() == 1
     listed = client.get(LIST)
     assert listed.context["rows"][0]["voted"]
@@ -156,7 +163,7 @@ def test_voting_before_opening_or_after_closing_from_the_page(client, poll, tree
     end_poll(poll)
     login(resident)
     response = client.post(_url(poll), _ballot_form(poll))
-    assert response.status_code == 400 and _messages(response) == ["This poll has closed."]
+    assert response.status_code == 400 and _messages(response) == [_zh("This poll has closed.")]
     assert not Ballot.objects.exists()
 
 

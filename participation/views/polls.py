@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from participation import polls as steps
@@ -41,7 +41,10 @@ class PollForm(forms.Form):
     area = forms.ModelChoiceField(label=gettext_lazy("For the residents of"), queryset=None)
     title = forms.CharField(label=gettext_lazy("Title"), max_length=steps.TITLE_MAX)
     description = forms.CharField(
-        label=gettext_lazy("Description"), max_length=steps.DESCRIPTION_MAX, required=False, widget=forms.Textarea
+        label=pgettext_lazy("poll", "Description"),
+        max_length=steps.DESCRIPTION_MAX,
+        required=False,
+        widget=forms.Textarea,
     )
     opens_at = forms.DateTimeField(
         label=gettext_lazy("Opens at"), widget=_DateTimeLocalInput(), input_formats=[_DATETIME_LOCAL]
