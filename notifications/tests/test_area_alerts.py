@@ -357,3 +357,10 @@ def test_export_and_deletion_cover_area_alerts(tree, make_user, catalogue, file_
     assert len(exported["waiting"]) == 1
     assert erase_area_alerts(user) == {"areas": 1, "settings": 1, "waiting": 1}
     assert export_area_alerts(user)["areas"] == []
+
+
+def test_notifications_imports_neither_services_nor_participation():
+    """services and participation call area alerts, never the other way (DESIGN's arrows)."""
+    from tests.test_layering import imported_apps
+
+    assert not {"services", "participation"} & set(imported_apps("notifications"))
