@@ -148,6 +148,7 @@ def build_world():
     world.display_link, world.display_token = _display_link(world)
     world.correction = _correction(world)
     world.verification = _verification(world)
+    world.public_event_id, world.moderation_report = _moderation(world)
     world.notice, world.notice_waiting = _notices()
     world.volunteering = _volunteering(world)
     world.polls = _polls(world)
@@ -273,6 +274,24 @@ def _verification(world):
     # verification queue's decision page has a row.
     person = user_create(username="page-walk-newcomer", password=None)
     return verification_request_in_person(user=person, community=world.resident.household.grid.parent)
+
+
+def _moderation(world):
+    from participation.moderation import report_file
+    from services.models import RequestEvent
+
+    # A message on the public request's public timeline (reportable), and an open report of the
+    # request, for the report pages and the moderator's decision page.
+    event = (
+        RequestEvent.objects.filter(request=world.public_request, is_public=True)
+        .exclude(to_status="")
+        .exclude(message="")
+        .order_by("pk")
+        .first()
+    )
+    reporter = world.users["resident"]
+    report = report_file(reporter=reporter, request=world.public_request, reason="other", note="页面检查")
+    return (event.pk if event else 0), report
 
 
 def _correction(world):
@@ -444,6 +463,13 @@ def path_values(world) -> dict[str, object]:
         "exchange:api_import_rejections.public_id": world.dataset_import.public_id,
         "api_work_order.public_id": world.partner_request.public_id,
         "services:public_detail.public_id": world.public_request.public_id,
+        "services:public_photo.public_id": world.public_request.public_id,
+        # Moderation: reporting the public request or a message on it, and deciding the report.
+        "participation:report_request.public_id": world.public_request.public_id,
+        "participation:report_comment.public_id": world.public_request.public_id,
+        "participation:report_comment.event_id": world.public_event_id,
+        "participation:moderation_photos.public_id": world.public_request.public_id,
+        "participation:moderation_decide.public_id": world.moderation_report.public_id,
         "participation.poll_id": world.polls["open"].public_id,
         "participation:poll_edit.poll_id": world.polls["draft"].public_id,
         "participation:poll_export.poll_id": world.polls["closed"].public_id,
