@@ -329,3 +329,20 @@ def test_every_event_action_has_a_label():
         "event.remind",
     ):
         assert code in ACTION_LABELS
+
+
+def test_account_deletion_through_the_residents_service_deletes_sign_ups(tree, town):
+    from residents.data_rights import sections
+    from residents.services import account_delete
+    from tests.factories import PASSWORD
+
+    assert "event_signups" in [section.name for section in sections()]
+    event = make_event(actor=town.organiser, area=tree.c1, capacity=1)
+    steps.event_signup(user=town.a, event=event)
+    waiting = steps.event_signup(user=town.b, event=event)
+    account_delete(user=town.a, password=PASSWORD)
+    assert not EventSignup.objects.filter(user=town.a).exists()
+    waiting.refresh_from_db()
+    assert waiting.status == S.CONFIRMED
+    erased = AuditEvent.objects.get(action="account.delete").details["erased"]["event_signups"]
+    assert erased == {"signups": 1, "places_passed_on": 1}
