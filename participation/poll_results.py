@@ -121,6 +121,12 @@ class PollResults:
     questions: list[QuestionResult] = field(default_factory=list)
     texts_shown: bool = False
 
+    @property
+    def others_shown(self) -> bool:
+        """Whether the small communities together get a column: only beside communities shown on
+        their own, and only once together they reach the threshold."""
+        return bool(self.communities) and self.others_ballots >= MIN_BALLOTS_SHOWN
+
 
 def results_visible(poll: Poll, ballots: int, now=None) -> tuple[bool, str]:
     state = poll_state(poll, now)
@@ -212,7 +218,7 @@ def poll_results(*, user: User, poll: Poll) -> PollResults:
 def _export_rows(results: PollResults) -> list[list]:
     """One row per option: the total, then each community with at least MIN_BALLOTS_SHOWN ballots,
     then the other communities together when they too reach it; free-text answers after."""
-    others = results.communities and results.others_ballots >= MIN_BALLOTS_SHOWN
+    others = results.others_shown
     header = [_("Question"), _("Option"), _("All ballots"), *[area.name for area, _n in results.communities]]
     ballots = [_("Ballots"), "", results.ballots, *[n for _area, n in results.communities]]
     if others:

@@ -29,7 +29,7 @@ from residents.services import account_delete, verification_by_code
 from security import personal_data
 from security.audit_actions import ACTION_LABELS
 from security.models import AuditEvent, Role, User
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, AreaFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -380,3 +380,20 @@ def test_every_poll_action_has_a_label():
         "poll.results_export",
     ):
         assert code in ACTION_LABELS
+
+
+def test_small_communities_get_a_column_together_once_they_reach_10(tree, make_user):
+    c3 = AreaFactory(code="C3", kind="community", parent=tree.s2)
+    g3 = AreaFactory(code="G3", kind="grid", parent=c3)
+    leader = make_user(Role.DISTRICT_LEADER, tree.d)
+    poll = open_poll(make_poll(actor=leader, area=tree.d, text_question=False))
+    _vote(poll, tree.g1, 10, single=0)
+    _vote(poll, tree.g2, 5, single=1)
+    _vote(poll, g3, 4, single=1)
+    partly = poll_results(user=leader, poll=poll)
+    assert not partly.others_shown and partly.others_ballots == 9
+    _vote(poll, g3, 1, single=0)
+    results = poll_results(user=leader, poll=poll)
+    assert results.others_shown and results.others_ballots == 10
+    agree, disagree = results.questions[0].options
+    assert (agree.by_community, agree.others, disagree.by_community, disagree.others) == ([10], 1, [0], 9)

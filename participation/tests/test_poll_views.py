@@ -264,3 +264,17 @@ def test_the_results_page_costs_the_same_whatever_the_ballots(client, tree, staf
     with django_assert_num_queries(len(few.captured_queries) + 1):  # + the free text, shown after closing
         page = client.get(_url(poll))
     assert page.context["results"].ballots == 15
+
+
+def test_the_own_data_page_lists_the_poll_but_not_the_choice(client, poll, tree, login):
+    open_poll(poll)
+    voter = verified_resident(tree.g1)
+    ballot_cast(user=voter, poll=poll, answers=answers_for(poll, single=1, text="只有我知道"))
+    login(voter)
+    page = client.get("/residents/me/data/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert poll.title in body
+    assert "只有我知道" not in body
+    download = client.get("/residents/me/data/download/").content.decode()
+    assert poll.title in download and "只有我知道" not in download
