@@ -204,11 +204,9 @@ def notice_fan_out_batch(*, notice_id: int, first_user_id: int, last_user_id: in
     if not texted:
         return []
     sms_keys = [f"{notice_event_key(notice_id=notice_id, user_id=user_id)}:{Channel.SMS}" for user_id in texted]
-    return list(
-        OutboxMessage.objects.filter(key__in=sms_keys, status=OutboxStatus.PENDING)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    # By key alone (the unique index), the status checked here: see LeasedOutbox.claim_many.
+    written = OutboxMessage.objects.filter(key__in=sms_keys).order_by("pk").values_list("pk", "status")
+    return [pk for pk, status in written if status == OutboxStatus.PENDING]
 
 
 def _insert_batch_rows(

@@ -315,7 +315,7 @@ def test_preferences_store_the_number_encrypted_and_masked_and_are_audited(recip
     assert PHONE not in stored.sms_phone_encrypted
     assert personal_data.decrypt(stored.sms_phone_encrypted) == PHONE
     event = AuditEvent.objects.get(action="notification_preference.update")
-    assert event.details == {"email": False, "sms": True, "sms_phone": "changed"}
+    assert event.details == {"email": False, "sms": True, "sms_phone": "changed", "urgent_notice_sms": True}
     assert PHONE not in json.dumps(event.details) and preference.pk == stored.pk
 
 
