@@ -150,7 +150,7 @@ def manage_edit(request, public_id):
     form = _event_form(request, request.POST or None, initial=initial)
     if event.area_id not in form.areas:  # seen through a wider role than the one that organises
         form.areas[event.area_id] = event.area
-        form.fields["area"].choices.append((event.area_id, event.area.name))
+        form.fields["area"].choices = [*form.fields["area"].choices, (event.area_id, event.area.name)]
     if request.method == "POST" and form.is_valid():
         try:
             steps.event_update(actor=request.user, event=event, **form.service_arguments())
