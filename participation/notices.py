@@ -25,14 +25,17 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from directory.models import Area, Organisation
+from directory.selectors import area_ancestor_paths
+from notifications.services import notify
 from participation.models import Notice, NoticeAudience, NoticeCategory, NoticeStatus
 from participation.notice_delivery import notice_fan_out_queue
 from security.audit import audit_record
-from security.models import User
+from security.models import RoleAssignment, User
 from security.roles import NOTICE_APPROVER_ROLES, NOTICE_PUBLISHER_ROLES
 from security.scoping import covers_area, organisation_ids
 from services.photos import photos_clean
@@ -173,6 +176,54 @@ def _detach(notice: Notice) -> None:
 
 def _locked(notice: Notice) -> Notice:
     return Notice.objects.select_for_update(of=("self",)).select_related("area").get(pk=notice.pk)
+
+
+def _manage_link(notice: Notice) -> str:
+    return reverse("participation:notice_manage", kwargs={"public_id": notice.public_id})
+
+
+def _tell_approvers(notice: Notice) -> None:
+    """The community staff over the notice's area: a notice waits in their approval queue."""
+    user_ids = RoleAssignment.objects.filter(
+        role__in=NOTICE_APPROVER_ROLES, area__path__in=area_ancestor_paths(area=notice.area)
+    ).values("user_id")
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("A notice is waiting for your approval: %(title)s") % {"title": notice.title}
+        body = _("From %(organisation)s, for %(area)s.") % {
+            "organisation": notice.organisation.name,
+            "area": notice.area.name,
+        }
+    link = reverse("participation:notice_approval", kwargs={"public_id": notice.public_id})
+    submitted = timezone.now().strftime("%Y%m%d%H%M%S%f")
+    for approver in User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk"):
+        notify(
+            recipient=approver,
+            kind="notice.awaiting_approval",
+            title=title,
+            body=body,
+            link=link,
+            key=f"notice:{notice.pk}:submitted:{submitted}:approver:{approver.pk}",
+        )
+
+
+def _tell_author(notice: Notice, *, approved: bool) -> None:
+    if not notice.author.is_active:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        if approved:
+            title = _("Your notice is approved and published: %(title)s") % {"title": notice.title}
+            body = ""
+        else:
+            title = _("Your notice was not approved: %(title)s") % {"title": notice.title}
+            body = _("Reason: %(reason)s") % {"reason": notice.refusal_reason}
+    notify(
+        recipient=notice.author,
+        kind="notice.decided",
+        title=title,
+        body=body,
+        link=_manage_link(notice),
+        key=f"notice:{notice.pk}:decided:{notice.decided_at:%Y%m%d%H%M%S%f}",
+    )
 
 
 # --- writes ------------------------------------------------------------------------------------
@@ -321,6 +372,7 @@ def notice_submit(*, actor: User, notice: Notice) -> Notice:
     notice.decided_by = None
     notice.decided_at = None
     notice.save(update_fields=["status", "organisation", "refusal_reason", "decided_by", "decided_at", "updated_at"])
+    _tell_approvers(notice)
     audit_record(
         actor=actor,
         action="notice.submit",
@@ -356,6 +408,7 @@ def notice_approve(*, actor: User, notice: Notice) -> Notice:
     notice.decided_by = actor
     notice.decided_at = now
     _release(notice, now, also=("decided_by", "decided_at"))
+    _tell_author(notice, approved=True)
     audit_record(
         actor=actor,
         action="notice.approve",
@@ -380,6 +433,7 @@ def notice_refuse(*, actor: User, notice: Notice, reason: str) -> Notice:
     notice.decided_by = actor
     notice.decided_at = timezone.now()
     notice.save(update_fields=["status", "refusal_reason", "decided_by", "decided_at", "updated_at"])
+    _tell_author(notice, approved=False)
     audit_record(
         actor=actor,
         action="notice.refuse",

@@ -322,3 +322,31 @@ def test_attachment_can_be_replaced_and_removed_on_a_draft(people, tree):
     notice = steps.notice_update(**arguments | {"notice": notice}, remove_attachment=True)
     assert not notice.attachment
     assert notice.attachment_size == 0
+
+
+# --- telling people --------------------------------------------------------------------------------
+
+
+def test_approvers_are_told_of_a_waiting_notice_and_the_author_of_the_decision(
+    people, tree, catalogue, fan_outs, make_user
+):
+    from notifications.models import OutboxMessage
+    from security.models import Role
+
+    colleague = make_user(Role.COMMUNITY_STAFF, tree.c1)
+    notice = steps.notice_submit(actor=people.partner, notice=draft(people.partner, tree.g1, title="电梯年检"))
+    told = set(OutboxMessage.objects.filter(kind="notice.awaiting_approval").values_list("recipient_id", flat=True))
+    assert told == {people.community.pk, colleague.pk}  # not another community's staff, nor grid workers
+    message = OutboxMessage.objects.filter(kind="notice.awaiting_approval").first()
+    assert "电梯年检" in message.title
+    assert message.link == f"/notices/approvals/{notice.public_id}/"
+
+    steps.notice_refuse(actor=people.community, notice=notice, reason="请写明停运时间")
+    refusal = OutboxMessage.objects.get(kind="notice.decided", recipient=people.partner, channel="in_app")
+    assert "请写明停运时间" in refusal.body
+    assert refusal.link == f"/notices/manage/{notice.public_id}/"
+
+    notice = steps.notice_submit(actor=people.partner, notice=notice)
+    steps.notice_approve(actor=colleague, notice=notice)
+    assert OutboxMessage.objects.filter(kind="notice.decided", recipient=people.partner, channel="in_app").count() == 2
+    assert OutboxMessage.objects.filter(kind="notice.awaiting_approval", recipient=people.community).count() >= 2
