@@ -348,6 +348,7 @@ def test_publisher_page_shows_fan_out_progress(client, people, tree, verified, l
     assert response.context["notice"].recipients_total == 2
     assert response.context["notice"].recipients_done == 2
     assert 'value="2"' in response.content.decode()
+    assert f'href="/notices/manage/{notice.public_id}/reach/"' in response.content.decode()
 
 
 def test_withdraw_from_the_publisher_page(client, people, tree, login):
@@ -359,6 +360,18 @@ def test_withdraw_from_the_publisher_page(client, people, tree, login):
     client.post(f"{manage_url(notice)}withdraw/", {"withdraw-reason": "时间写错"})
     notice.refresh_from_db()
     assert notice.status == NoticeStatus.WITHDRAWN
+
+
+def test_navigation_links_readers_publishers_and_approvers(client, people, tree, login):
+    def nav(user):
+        login(user)
+        return [href for href, _label in client.get("/").context["nav_links"]]
+
+    assert "/notices/" in nav(people.resident)
+    for publisher in (people.worker, people.partner, people.leader):
+        assert MANAGE in nav(publisher)
+        assert APPROVALS not in nav(publisher)
+    assert {MANAGE, APPROVALS} <= set(nav(people.community))
 
 
 # --- approvals -------------------------------------------------------------------------------------
