@@ -231,3 +231,12 @@ def test_activity_page_query_count_does_not_grow_with_volunteers(
         volunteer_sign_up(user=verified_resident(grid=tree.g1, staff=town.staff), activity=activity)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(_page(activity))
+
+
+def test_navigation_links_for_residents_and_staff(client, login, town):
+    login(town.a)
+    links = [href for href, _label in client.get(LIST).context["nav_links"]]
+    assert "/volunteering/" in links and "/points/" in links
+    login(town.worker)
+    links = [href for href, _label in client.get(MANAGE).context["nav_links"]]
+    assert MANAGE in links and "/points/" not in links
