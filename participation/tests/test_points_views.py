@@ -163,3 +163,15 @@ def test_manage_page_query_count_does_not_grow(client, login, town, tree, django
         redemption_create(user=person, item=item)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(MANAGE)
+
+
+def test_the_residents_data_page_and_download_show_volunteering(client, login, town, tree):
+    earn(person=town.a, staff=town.staff, area=tree.c1, points=30)
+    item = make_item(actor=town.staff, community=tree.c1, name="洗衣液", points_cost=10, stock=1)
+    redemption_create(user=town.a, item=item)
+    login(town.a)
+    page = client.get("/residents/me/data/")
+    assert page.status_code == 200
+    assert "清理小区绿地" in page.content.decode() and "洗衣液" in page.content.decode()
+    download = client.get("/residents/me/data/download/").json()
+    assert download["volunteering"]["points_balance"] == 20
