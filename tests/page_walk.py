@@ -453,6 +453,9 @@ def path_values(world) -> dict[str, object]:
         # Notices' pages: the published urgent notice, and for the approval page the waiting one.
         "participation.public_id": world.notice.public_id,
         "participation:notice_approval.public_id": world.notice_waiting.public_id,
+        # The elderly list's "told them" action (POST only): the urgent notice and a registered resident.
+        "participation:notice_elderly_informed.notice_public_id": world.notice.public_id,
+        "participation:notice_elderly_informed.resident_public_id": world.resident.public_id,
         # Opening a message is a POST (405 to a GET, before any lookup): any id shows its headers.
         "notifications.public_id": NO_SUCH_ID,
         "exchange.public_id": world.agreement.public_id,
