@@ -7,12 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from directory.models import Area
+from notifications.services import notify
 from participation.models import VolunteerActivity, VolunteerSignup
 from participation.points import points_earn_for_signup
 from residents.selectors import resident_own_profile
@@ -29,6 +32,17 @@ MAX_POINTS_PER_HOUR = 1000
 MAX_LENGTH_HOURS = 24
 # The places that count against the slots: a cancelled sign-up frees its place.
 TAKING_A_PLACE = (VolunteerSignup.Status.SIGNED_UP, VolunteerSignup.Status.CONFIRMED)
+
+
+def _tell(*, signup: VolunteerSignup, activity: VolunteerActivity, kind: str, title: str, body: str) -> None:
+    notify(
+        recipient=signup.user,
+        kind=kind,
+        title=title,
+        body=body,
+        link=reverse("participation:volunteer_activity", kwargs={"public_id": activity.public_id}),
+        key=f"volunteer:{activity.pk}:signup:{signup.pk}:{kind}",
+    )
 
 
 def _check_activity_fields(
@@ -106,7 +120,20 @@ def volunteer_activity_cancel(*, actor: User, activity: VolunteerActivity) -> Vo
         raise ValidationError(_("Hours have been confirmed for this activity; it cannot be cancelled."))
     activity.status = VolunteerActivity.Status.CANCELLED
     activity.save(update_fields=["status", "updated_at"])
-    audit_record(actor=actor, action="volunteer.activity_cancel", target=activity, details={})
+    # Everyone holding a place is told (in the outbox, in this transaction); their places stay as
+    # they were, so "My volunteering" shows what they had signed up for.
+    signed_up = list(activity.signups.filter(status=VolunteerSignup.Status.SIGNED_UP).select_related("user"))
+    with translation.override(settings.LANGUAGE_CODE):
+        for signup in signed_up:
+            _tell(
+                signup=signup,
+                activity=activity,
+                kind="volunteer.cancelled",
+                title=_("Volunteer activity cancelled: %(title)s") % {"title": activity.title},
+                body=_("The activity on %(when)s at %(place)s will not take place. Thank you for signing up.")
+                % {"when": timezone.localtime(activity.starts_at).strftime("%Y-%m-%d %H:%M"), "place": activity.place},
+            )
+    audit_record(actor=actor, action="volunteer.activity_cancel", target=activity, details={"told": len(signed_up)})
     return activity
 
 
@@ -203,6 +230,15 @@ def volunteer_hours_confirm(*, actor: User, signup: VolunteerSignup, hours) -> V
     signup.save(update_fields=["status", "hours", "confirmed_by", "confirmed_at", "updated_at"])
     points = int((hours * activity.points_per_hour).to_integral_value(rounding=ROUND_HALF_UP))
     entry = points_earn_for_signup(signup=signup, points=points, actor=actor)
+    with translation.override(settings.LANGUAGE_CODE):
+        _tell(
+            signup=signup,
+            activity=activity,
+            kind="volunteer.hours_confirmed",
+            title=_("Volunteer hours confirmed: %(title)s") % {"title": activity.title},
+            body=_("%(hours)s hours confirmed, %(points)s points earned. Thank you!")
+            % {"hours": hours, "points": points},
+        )
     audit_record(
         actor=actor,
         action="volunteer.hours_confirm",

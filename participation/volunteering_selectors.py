@@ -61,8 +61,15 @@ def volunteer_activity_get(*, user: User, public_id) -> tuple[VolunteerActivity,
         staff = volunteer_activities_for_staff(user=user).filter(public_id=public_id).first()
         if staff is not None:
             return staff, True
+        # A resident reads any activity of their area, also a cancelled or past one they signed up for.
         grid = resident_grid(user=user)
-        found = volunteer_activities_for_resident(user=user, grid=grid).filter(public_id=public_id).first()
+        found = (
+            _with_taken(VolunteerActivity.objects.filter(area__path__in=area_ancestor_paths(area=grid)))
+            .filter(public_id=public_id)
+            .first()
+            if grid is not None
+            else None
+        )
     except ValidationError:
         raise Http404 from None
     if found is None:

@@ -237,3 +237,25 @@ def test_parallel_sign_ups_never_exceed_the_places(tree, residents, make_user):
     assert outcomes.count("ok") == 3
     assert outcomes.count("This activity is full.") == 5
     assert activity.signups.count() == 3
+
+
+def test_volunteers_are_told_of_a_cancellation_and_of_their_confirmed_hours(
+    town, tree, django_capture_on_commit_callbacks
+):
+    from notifications.models import OutboxMessage
+
+    cancelled = make_activity(actor=town.staff, area=tree.c1)
+    volunteer_sign_up(user=town.a, activity=cancelled)
+    gone = volunteer_sign_up(user=town.b, activity=cancelled)
+    volunteer_sign_up_cancel(user=town.b, signup=gone)
+    volunteer_activity_cancel(actor=town.staff, activity=cancelled)
+    told = OutboxMessage.objects.filter(key__startswith=f"volunteer:{cancelled.pk}:")
+    assert set(told.values_list("recipient_id", flat=True)) == {town.a.pk}
+    assert AuditEvent.objects.get(action="volunteer.activity_cancel").details == {"told": 1}
+
+    held_activity = make_activity(actor=town.staff, area=tree.c1, points_per_hour=10)
+    signup = volunteer_sign_up(user=town.a, activity=held_activity)
+    held(held_activity)
+    volunteer_hours_confirm(actor=town.staff, signup=signup, hours="1.5")
+    message = OutboxMessage.objects.filter(key__startswith=f"volunteer:{held_activity.pk}:").first()
+    assert message.recipient_id == town.a.pk and "15" in message.body

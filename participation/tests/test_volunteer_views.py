@@ -240,3 +240,18 @@ def test_navigation_links_for_residents_and_staff(client, login, town):
     login(town.worker)
     links = [href for href, _label in client.get(MANAGE).context["nav_links"]]
     assert MANAGE in links and "/points/" not in links
+
+
+def test_a_volunteer_still_opens_a_cancelled_activity_they_signed_up_for(client, login, town, tree):
+    from participation.volunteering import volunteer_activity_cancel
+
+    activity = make_activity(actor=town.staff, area=tree.c1)
+    volunteer_sign_up(user=town.a, activity=activity)
+    volunteer_activity_cancel(actor=town.staff, activity=activity)
+    login(town.a)
+    assert activity not in client.get(LIST).context["page"]
+    assert client.get(_page(activity)).status_code == 200
+    assert client.post(_page(activity) + "sign-up/").status_code == 302
+    assert activity.signups.count() == 1
+    login(town.outsider)
+    assert client.get(_page(activity)).status_code == 404
