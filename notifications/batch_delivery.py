@@ -22,6 +22,8 @@ from notifications.models import Channel, OutboxMessage, OutboxStatus
 from notifications.services import outbox
 
 SMS_BATCH_SIZE = 500
+# What sending and ending a row read: a batch loads only these.
+MESSAGE_FIELDS = ("id", "key", "recipient", "channel", "kind", "title", "body", "link", "status", "attempts")
 
 
 def outbox_deliver_sms_batch(*, message_ids: list[int]) -> dict[str, int]:
@@ -34,7 +36,12 @@ def outbox_deliver_sms_batch(*, message_ids: list[int]) -> dict[str, int]:
     counts = {"sent": 0, "failed": 0, "retry": 0}
     if not claimed:
         return counts
-    messages = list(OutboxMessage.objects.filter(pk__in=claimed).select_related("recipient").order_by("pk"))
+    messages = list(
+        OutboxMessage.objects.filter(pk__in=claimed)
+        .select_related("recipient")
+        .only(*MESSAGE_FIELDS, "recipient__is_active")
+        .order_by("pk")
+    )
     phones: dict[int, str] = {}
     by_kind: dict[str, list[OutboxMessage]] = {}
     for message in messages:

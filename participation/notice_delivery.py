@@ -297,7 +297,12 @@ def notice_sms_phones(messages: list[OutboxMessage]) -> dict[int, str]:
     is on, else the register phone of their resident profile; nobody who turned urgent-notice texts
     off. Read when sending (not copied into the outbox), so a later opt-out or change holds."""
     user_ids = {m.recipient_id for m in messages}
-    preferences = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=user_ids)}
+    preferences = {
+        user_id: (urgent_notice_sms, sms and token)
+        for user_id, urgent_notice_sms, sms, token in NotificationPreference.objects.filter(
+            user_id__in=user_ids
+        ).values_list("user_id", "urgent_notice_sms", "sms", "sms_phone_encrypted")
+    }
     register = dict(
         ResidentProfile.objects.filter(user_id__in=user_ids)
         .exclude(phone_encrypted="")
@@ -305,13 +310,10 @@ def notice_sms_phones(messages: list[OutboxMessage]) -> dict[int, str]:
     )
     phones: dict[int, str] = {}
     for message in messages:
-        preference = preferences.get(message.recipient_id)
-        if preference is not None and not preference.urgent_notice_sms:
+        wanted, own_number = preferences.get(message.recipient_id, (True, ""))
+        if not wanted:
             continue
-        if preference is not None and preference.sms and preference.sms_phone_encrypted:
-            token = preference.sms_phone_encrypted
-        else:
-            token = register.get(message.recipient_id)
+        token = own_number or register.get(message.recipient_id)
         if not token:
             continue
         try:
