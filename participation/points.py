@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from directory.models import Area
@@ -85,7 +86,9 @@ def points_earn_for_signup(*, signup: VolunteerSignup, points: int, actor: User)
     if points <= 0:
         return None
     account = _account_locked(signup.user)
-    reason = _("Volunteering: %(title)s, %(hours)s h") % {"title": signup.activity.title, "hours": signup.hours}
+    # The reason is stored, so in the site's language whatever language the staff member reads.
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("Volunteering: %(title)s, %(hours)s h") % {"title": signup.activity.title, "hours": signup.hours}
     return _ledger_append(
         account=account, amount=points, kind=PointsEntry.Kind.EARNED, reason=reason, actor=actor, signup=signup
     )
@@ -214,6 +217,8 @@ def redemption_create(*, user: User, item: RedemptionItem) -> Redemption:
             _("Not enough points: you have %(balance)d, this needs %(needed)d.")
             % {"balance": account.balance, "needed": item.points_cost}
         )
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("Redeemed: %(item)s") % {"item": item.name}
     redemption = Redemption.objects.create(
         item=item,
         user=user,
@@ -227,7 +232,7 @@ def redemption_create(*, user: User, item: RedemptionItem) -> Redemption:
         account=account,
         amount=-item.points_cost,
         kind=PointsEntry.Kind.SPENT,
-        reason=_("Redeemed: %(item)s") % {"item": item.name},
+        reason=reason,
         actor=user,
         redemption=redemption,
     )
