@@ -567,7 +567,7 @@ def event_reminders_send(*, now: datetime | None = None) -> int:
                         event=event,
                         kind="event.reminder",
                         key=f"event:{event.pk}:signup:{signup.pk}:reminder",
-                        title=_("Tomorrow: %(title)s") % {"title": event.title},
+                        title=_("Reminder: %(title)s") % {"title": event.title},
                         body=_("%(when)s at %(place)s. Show your check-in code %(code)s at the door.")
                         % {"when": _local(event.starts_at), "place": event.place, "code": signup.code},
                     )
