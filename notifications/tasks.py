@@ -35,6 +35,14 @@ def security_alerts_deliver_task() -> int:
     return security_alerts_deliver()
 
 
+@shared_task(soft_time_limit=DELIVERY_SOFT_TIME_LIMIT, time_limit=DELIVERY_TIME_LIMIT)
+def outbox_deliver_sms_batch_task(message_ids: list[int]) -> dict:
+    """Deliver a batch of SMS outbox rows (a fan-out's); returns counts by outcome."""
+    from notifications.batch_delivery import outbox_deliver_sms_batch
+
+    return outbox_deliver_sms_batch(message_ids=message_ids)
+
+
 # Beat runs it every minute; one run must end before the next is due.
 @shared_task(soft_time_limit=45, time_limit=55)
 def verification_failures_deliver_task() -> int:
@@ -42,14 +50,6 @@ def verification_failures_deliver_task() -> int:
     from notifications.services import verification_failures_deliver
 
     return verification_failures_deliver()
-
-
-@shared_task(soft_time_limit=DELIVERY_SOFT_TIME_LIMIT, time_limit=DELIVERY_TIME_LIMIT)
-def outbox_deliver_sms_batch_task(message_ids: list[int]) -> dict:
-    """Deliver a batch of SMS outbox rows (a fan-out's); returns counts by outcome."""
-    from notifications.batch_delivery import outbox_deliver_sms_batch
-
-    return outbox_deliver_sms_batch(message_ids=message_ids)
 
 
 # --- area alerts ----------------------------------------------------------------------------------

@@ -11,11 +11,6 @@ urlpatterns = [
     path("notices/manage/new/", notices.manage_new, name="notice_new"),
     path("notices/manage/<uuid:public_id>/", notices.manage_detail, name="notice_manage"),
     path("notices/manage/<uuid:public_id>/withdraw/", notices.manage_withdraw, name="notice_withdraw"),
-    path("notices/approvals/", notices.approval_queue, name="notice_approvals"),
-    path("notices/approvals/<uuid:public_id>/", notices.approval_detail, name="notice_approval"),
-    path("notices/<uuid:public_id>/", notices.notice_detail, name="notice_detail"),
-    path("notices/<uuid:public_id>/attachment/", notices.notice_attachment, name="notice_attachment"),
-    # Reach of a notice (its publisher and area staff) and the living-alone elderly not yet reached.
     path("notices/manage/<uuid:public_id>/reach/", reach.reach, name="notice_reach"),
     path("notices/elderly/", reach.elderly_list, name="notice_elderly"),
     path(
@@ -23,6 +18,10 @@ urlpatterns = [
         reach.elderly_informed,
         name="notice_elderly_informed",
     ),
+    path("notices/approvals/", notices.approval_queue, name="notice_approvals"),
+    path("notices/approvals/<uuid:public_id>/", notices.approval_detail, name="notice_approval"),
+    path("notices/<uuid:public_id>/", notices.notice_detail, name="notice_detail"),
+    path("notices/<uuid:public_id>/attachment/", notices.notice_attachment, name="notice_attachment"),
     # Moderation: residents report, the staff over the area decide.
     path("report/request/<str:public_id>/", moderation.report_request, name="report_request"),
     path("report/comment/<str:public_id>/<int:event_id>/", moderation.report_comment, name="report_comment"),
@@ -30,13 +29,6 @@ urlpatterns = [
     path("moderation/", moderation.queue, name="moderation_queue"),
     path("moderation/photos/<str:public_id>/", moderation.photos, name="moderation_photos"),
     path("moderation/<uuid:public_id>/", moderation.decide, name="moderation_decide"),
-    # Polls (民意调查): residents vote once in secret; staff of the area run them.
-    path("polls/", polls.poll_list, name="poll_list"),
-    path("polls/new/", polls.poll_create, name="poll_create"),
-    path("polls/<uuid:poll_id>/", polls.poll_detail, name="poll_detail"),
-    path("polls/<uuid:poll_id>/edit/", polls.poll_edit, name="poll_edit"),
-    path("polls/<uuid:poll_id>/close/", polls.poll_close, name="poll_close"),
-    path("polls/<uuid:poll_id>/results.<str:file_format>", polls.poll_export, name="poll_export"),
     # Meetings and events (议事会、社区活动): residents sign up; staff organise under "manage/".
     path("events/", events.event_list, name="event_list"),
     path("events/manage/", events.manage_list, name="event_manage_list"),
@@ -48,6 +40,13 @@ urlpatterns = [
     path("events/<uuid:public_id>/", events.event_detail, name="event_detail"),
     path("events/<uuid:public_id>/signup/", events.event_signup, name="event_signup"),
     path("events/<uuid:public_id>/cancel-signup/", events.event_signup_cancel, name="event_signup_cancel"),
+    # Polls (民意调查): residents vote once in secret; staff of the area run them.
+    path("polls/", polls.poll_list, name="poll_list"),
+    path("polls/new/", polls.poll_create, name="poll_create"),
+    path("polls/<uuid:poll_id>/", polls.poll_detail, name="poll_detail"),
+    path("polls/<uuid:poll_id>/edit/", polls.poll_edit, name="poll_edit"),
+    path("polls/<uuid:poll_id>/close/", polls.poll_close, name="poll_close"),
+    path("polls/<uuid:poll_id>/results.<str:file_format>", polls.poll_export, name="poll_export"),
     # Volunteering and points (志愿服务、积分).
     path("volunteering/", volunteer.activity_list, name="volunteer_list"),
     path("volunteering/mine/", volunteer.my_volunteering, name="volunteer_mine"),

@@ -61,7 +61,6 @@ ACTION_LABELS = {
     "verification.approve": _("Residency verified by the community"),
     "verification.refuse": _("Residency verification refused"),
     "verification.end": _("Residency verification ended (moved out)"),
-    "notice.informed": _("Resident told of an urgent notice in person or by phone"),
     # Notices (通知公告)
     "notice.create": _("Notice drafted"),
     "notice.update": _("Notice draft changed"),
@@ -70,6 +69,7 @@ ACTION_LABELS = {
     "notice.approve": _("Notice approved and published"),
     "notice.refuse": _("Notice refused"),
     "notice.withdraw": _("Notice withdrawn"),
+    "notice.informed": _("Resident told of an urgent notice in person or by phone"),
     # Service requests: filing, steps (request.<status>) and the rest
     "request.file": _("Request filed"),
     "request.accepted": _("Request accepted"),
