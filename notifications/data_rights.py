@@ -37,6 +37,7 @@ def export_notifications(user: User) -> dict:
             "sms_phone": personal_data.decrypt(preference.sms_phone_encrypted)
             if preference.sms_phone_encrypted
             else "",
+            "urgent_notice_sms": preference.urgent_notice_sms,
         },
         "deliveries": [
             {"at": message.created_at, "channel": message.get_channel_display(), "title": message.title}
@@ -126,6 +127,7 @@ def register() -> None:
             "email": _("E-mail"),
             "sms": _("SMS"),
             "sms_phone": _("SMS number"),
+            "urgent_notice_sms": _("Urgent notices by text message"),
             "deliveries": _("Sent by e-mail or SMS"),
             "channel": _("Channel"),
         },
