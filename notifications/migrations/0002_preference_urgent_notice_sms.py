@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_inbox_and_outbox'),
+        ("notifications", "0001_inbox_and_outbox"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notificationpreference',
-            name='urgent_notice_sms',
-            field=models.BooleanField(default=True, verbose_name='urgent notices by text message'),
+            model_name="notificationpreference",
+            name="urgent_notice_sms",
+            field=models.BooleanField(default=True, verbose_name="urgent notices by text message"),
         ),
     ]

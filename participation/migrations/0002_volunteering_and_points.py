@@ -8,199 +8,408 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0001_area_and_organisation'),
-        ('participation', '0001_notices_and_moderation'),
+        ("directory", "0001_area_and_organisation"),
+        ("participation", "0001_notices_and_moderation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PointsAccount',
+            name="PointsAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('balance', models.IntegerField(default=0)),
-                ('last_sequence', models.PositiveIntegerField(default=0)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='points_account', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("balance", models.IntegerField(default=0)),
+                ("last_sequence", models.PositiveIntegerField(default=0)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="points_account",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RedemptionItem',
+            name="RedemptionItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('description', models.CharField(blank=True, max_length=500, verbose_name='description')),
-                ('points_cost', models.PositiveIntegerField(verbose_name='points')),
-                ('stock', models.PositiveIntegerField(verbose_name='in stock')),
-                ('is_active', models.BooleanField(default=True, verbose_name='offered')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='directory.area', verbose_name='community')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("description", models.CharField(blank=True, max_length=500, verbose_name="description")),
+                ("points_cost", models.PositiveIntegerField(verbose_name="points")),
+                ("stock", models.PositiveIntegerField(verbose_name="in stock")),
+                ("is_active", models.BooleanField(default=True, verbose_name="offered")),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="directory.area",
+                        verbose_name="community",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['community_id', 'points_cost', 'id'],
+                "ordering": ["community_id", "points_cost", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Redemption',
+            name="Redemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('points', models.PositiveIntegerField()),
-                ('pickup_code', models.CharField(max_length=8)),
-                ('status', models.CharField(choices=[('awaiting_pickup', 'To be collected'), ('handed_over', 'Collected')], default='awaiting_pickup', max_length=16)),
-                ('created_at', models.DateTimeField()),
-                ('handed_over_at', models.DateTimeField(blank=True, null=True)),
-                ('handed_over_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to='participation.redemptionitem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("points", models.PositiveIntegerField()),
+                ("pickup_code", models.CharField(max_length=8)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("awaiting_pickup", "To be collected"), ("handed_over", "Collected")],
+                        default="awaiting_pickup",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("handed_over_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "handed_over_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemptions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemptions",
+                        to="participation.redemptionitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='VolunteerActivity',
+            name="VolunteerActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(max_length=120, verbose_name='title')),
-                ('description', models.TextField(blank=True, max_length=3000, verbose_name='description')),
-                ('place', models.CharField(max_length=200, verbose_name='place')),
-                ('starts_at', models.DateTimeField(verbose_name='starts')),
-                ('ends_at', models.DateTimeField(verbose_name='ends')),
-                ('slots', models.PositiveIntegerField(verbose_name='places')),
-                ('points_per_hour', models.PositiveIntegerField(verbose_name='points per hour')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('cancelled', 'Cancelled')], default='open', max_length=16, verbose_name='status')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='directory.area', verbose_name='area')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(max_length=120, verbose_name="title")),
+                ("description", models.TextField(blank=True, max_length=3000, verbose_name="description")),
+                ("place", models.CharField(max_length=200, verbose_name="place")),
+                ("starts_at", models.DateTimeField(verbose_name="starts")),
+                ("ends_at", models.DateTimeField(verbose_name="ends")),
+                ("slots", models.PositiveIntegerField(verbose_name="places")),
+                ("points_per_hour", models.PositiveIntegerField(verbose_name="points per hour")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("cancelled", "Cancelled")],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="directory.area",
+                        verbose_name="area",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'volunteer activity',
-                'verbose_name_plural': 'volunteer activities',
-                'ordering': ['-starts_at', '-id'],
+                "verbose_name": "volunteer activity",
+                "verbose_name_plural": "volunteer activities",
+                "ordering": ["-starts_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='VolunteerSignup',
+            name="VolunteerSignup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('status', models.CharField(choices=[('signed_up', 'Signed up'), ('cancelled', 'Cancelled'), ('confirmed', 'Hours confirmed')], default='signed_up', max_length=16, verbose_name='status')),
-                ('hours', models.DecimalField(blank=True, decimal_places=1, max_digits=5, null=True, verbose_name='hours')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signups', to='participation.volunteeractivity')),
-                ('confirmed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='directory.area')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='volunteer_signups', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("signed_up", "Signed up"),
+                            ("cancelled", "Cancelled"),
+                            ("confirmed", "Hours confirmed"),
+                        ],
+                        default="signed_up",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "hours",
+                    models.DecimalField(blank=True, decimal_places=1, max_digits=5, null=True, verbose_name="hours"),
+                ),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "activity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signups",
+                        to="participation.volunteeractivity",
+                    ),
+                ),
+                (
+                    "confirmed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="directory.area"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="volunteer_signups",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['activity_id', 'created_at', 'id'],
+                "ordering": ["activity_id", "created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PointsEntry',
+            name="PointsEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.PositiveIntegerField()),
-                ('amount', models.IntegerField()),
-                ('kind', models.CharField(choices=[('earned', 'Earned'), ('spent', 'Spent'), ('adjusted', 'Adjusted')], max_length=16)),
-                ('reason', models.CharField(max_length=200)),
-                ('balance_after', models.IntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='points_entries', to=settings.AUTH_USER_MODEL)),
-                ('redemption', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='participation.redemption')),
-                ('signup', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='participation.volunteersignup')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sequence", models.PositiveIntegerField()),
+                ("amount", models.IntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("earned", "Earned"), ("spent", "Spent"), ("adjusted", "Adjusted")], max_length=16
+                    ),
+                ),
+                ("reason", models.CharField(max_length=200)),
+                ("balance_after", models.IntegerField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="points_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "redemption",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="participation.redemption",
+                    ),
+                ),
+                (
+                    "signup",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="participation.volunteersignup",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['user_id', '-sequence'],
+                "ordering": ["user_id", "-sequence"],
             },
         ),
         migrations.AddConstraint(
-            model_name='pointsaccount',
-            constraint=models.CheckConstraint(condition=models.Q(('balance__gte', 0)), name='points_account_not_negative'),
+            model_name="pointsaccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("balance__gte", 0)), name="points_account_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='redemptionitem',
-            constraint=models.CheckConstraint(condition=models.Q(('points_cost__gte', 1)), name='redemption_item_cost_positive'),
+            model_name="redemptionitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("points_cost__gte", 1)), name="redemption_item_cost_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='redemptionitem',
-            constraint=models.CheckConstraint(condition=models.Q(('stock__gte', 0)), name='redemption_item_stock_not_negative'),
+            model_name="redemptionitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("stock__gte", 0)), name="redemption_item_stock_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='redemptionitem',
-            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='redemption_item_name_not_empty'),
+            model_name="redemptionitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("name", ""), _negated=True), name="redemption_item_name_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='redemption',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['awaiting_pickup', 'handed_over'])), name='redemption_status_valid'),
+            model_name="redemption",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["awaiting_pickup", "handed_over"])), name="redemption_status_valid"
+            ),
         ),
         migrations.AddIndex(
-            model_name='volunteeractivity',
-            index=models.Index(fields=['area', 'starts_at'], name='volunteer_area_starts_idx'),
+            model_name="volunteeractivity",
+            index=models.Index(fields=["area", "starts_at"], name="volunteer_area_starts_idx"),
         ),
         migrations.AddConstraint(
-            model_name='volunteeractivity',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='volunteer_ends_after_start'),
+            model_name="volunteeractivity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="volunteer_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='volunteeractivity',
-            constraint=models.CheckConstraint(condition=models.Q(('slots__gte', 1), ('slots__lte', 1000)), name='volunteer_slots_range'),
+            model_name="volunteeractivity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("slots__gte", 1), ("slots__lte", 1000)), name="volunteer_slots_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='volunteeractivity',
-            constraint=models.CheckConstraint(condition=models.Q(('points_per_hour__lte', 1000)), name='volunteer_rate_range'),
+            model_name="volunteeractivity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("points_per_hour__lte", 1000)), name="volunteer_rate_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='volunteeractivity',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['open', 'cancelled'])), name='volunteer_status_valid'),
+            model_name="volunteeractivity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["open", "cancelled"])), name="volunteer_status_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='volunteeractivity',
-            constraint=models.CheckConstraint(condition=models.Q(('title', ''), _negated=True), name='volunteer_title_not_empty'),
+            model_name="volunteeractivity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("title", ""), _negated=True), name="volunteer_title_not_empty"
+            ),
         ),
         migrations.AddIndex(
-            model_name='volunteersignup',
-            index=models.Index(fields=['user', 'status'], name='volunteer_signup_user_idx'),
+            model_name="volunteersignup",
+            index=models.Index(fields=["user", "status"], name="volunteer_signup_user_idx"),
         ),
         migrations.AddConstraint(
-            model_name='volunteersignup',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), fields=('activity', 'user'), name='volunteer_signup_once'),
+            model_name="volunteersignup",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "cancelled"), _negated=True),
+                fields=("activity", "user"),
+                name="volunteer_signup_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='volunteersignup',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['signed_up', 'cancelled', 'confirmed'])), name='volunteer_signup_status_valid'),
+            model_name="volunteersignup",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["signed_up", "cancelled", "confirmed"])),
+                name="volunteer_signup_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='volunteersignup',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('confirmed_at__isnull', False), ('confirmed_by__isnull', False), ('hours__gt', 0), ('status', 'confirmed')), models.Q(models.Q(('status', 'confirmed'), _negated=True), ('hours__isnull', True)), _connector='OR'), name='volunteer_signup_hours_when_confirmed'),
+            model_name="volunteersignup",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("confirmed_at__isnull", False),
+                        ("confirmed_by__isnull", False),
+                        ("hours__gt", 0),
+                        ("status", "confirmed"),
+                    ),
+                    models.Q(models.Q(("status", "confirmed"), _negated=True), ("hours__isnull", True)),
+                    _connector="OR",
+                ),
+                name="volunteer_signup_hours_when_confirmed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsentry',
-            constraint=models.UniqueConstraint(fields=('user', 'sequence'), name='points_entry_sequence_unique'),
+            model_name="pointsentry",
+            constraint=models.UniqueConstraint(fields=("user", "sequence"), name="points_entry_sequence_unique"),
         ),
         migrations.AddConstraint(
-            model_name='pointsentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'earned')), fields=('signup',), name='points_entry_earned_once'),
+            model_name="pointsentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "earned")), fields=("signup",), name="points_entry_earned_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsentry',
-            constraint=models.CheckConstraint(condition=models.Q(('balance_after__gte', 0)), name='points_entry_balance_not_negative'),
+            model_name="pointsentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("balance_after__gte", 0)), name="points_entry_balance_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsentry',
-            constraint=models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='points_entry_amount_not_zero'),
+            model_name="pointsentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount", 0), _negated=True), name="points_entry_amount_not_zero"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('amount__gt', 0), ('kind', 'earned'), ('redemption__isnull', True), ('signup__isnull', False)), models.Q(('amount__lt', 0), ('kind', 'spent'), ('redemption__isnull', False), ('signup__isnull', True)), models.Q(('kind', 'adjusted'), ('redemption__isnull', True), ('signup__isnull', True), models.Q(('reason', ''), _negated=True)), _connector='OR'), name='points_entry_kind_consistent'),
+            model_name="pointsentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("amount__gt", 0), ("kind", "earned"), ("redemption__isnull", True), ("signup__isnull", False)
+                    ),
+                    models.Q(
+                        ("amount__lt", 0), ("kind", "spent"), ("redemption__isnull", False), ("signup__isnull", True)
+                    ),
+                    models.Q(
+                        ("kind", "adjusted"),
+                        ("redemption__isnull", True),
+                        ("signup__isnull", True),
+                        models.Q(("reason", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="points_entry_kind_consistent",
+            ),
         ),
     ]

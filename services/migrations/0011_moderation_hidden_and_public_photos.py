@@ -4,35 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('services', '0010_drop_received_requests'),
+        ("services", "0010_drop_received_requests"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='requestevent',
-            name='hidden_at',
+            model_name="requestevent",
+            name="hidden_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='requestevent',
-            name='hidden_reason',
-            field=models.TextField(blank=True, max_length=1000, verbose_name='reason for hiding'),
+            model_name="requestevent",
+            name="hidden_reason",
+            field=models.TextField(blank=True, max_length=1000, verbose_name="reason for hiding"),
         ),
         migrations.AddField(
-            model_name='requestphoto',
-            name='public_fit_at',
+            model_name="requestphoto",
+            name="public_fit_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='servicerequest',
-            name='public_text_hidden_at',
+            model_name="servicerequest",
+            name="public_text_hidden_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='servicerequest',
-            name='public_text_hidden_reason',
-            field=models.TextField(blank=True, max_length=1000, verbose_name='reason for hiding'),
+            model_name="servicerequest",
+            name="public_text_hidden_reason",
+            field=models.TextField(blank=True, max_length=1000, verbose_name="reason for hiding"),
         ),
     ]
