@@ -1,11 +1,14 @@
 """The points ledger: append-only, never negative (also under parallel spends), redemption of a
 community's items with stock, staff corrections and hand-over."""
 
+import os
 import threading
 
+import psycopg2
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, InternalError, connections, transaction
+from django.core.management import call_command
+from django.db import IntegrityError, InternalError, connection, connections, transaction
 
 from participation.models import PointsAccount, PointsEntry, Redemption, RedemptionItem
 from participation.points import points_adjust, redemption_create, redemption_hand_over, redemption_item_update
@@ -247,3 +250,36 @@ def test_the_residents_export_and_account_deletion_include_volunteering(town, tr
     assert entry.user.username.startswith("deleted-") and entry.amount == 40
     event = AuditEvent.objects.get(action="account.delete", actor=town.a)
     assert event.details["erased"]["volunteering"]["points_entries_kept"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_portals_production_role_may_only_read_and_add_to_the_ledger(tree, residents, make_user):
+    staff = make_user(Role.COMMUNITY_STAFF, tree.c1)
+    person = verified_resident(grid=tree.g1, staff=staff, profile=residents.r1)
+    earn(person=person, staff=staff, area=tree.c1, points=10)
+    role = f"portal_app_ledger_{os.getpid()}"
+    call_command("database_roles", role=role, database="default")
+    settings_dict = connection.settings_dict
+    portal = psycopg2.connect(
+        host=settings_dict["HOST"], port=settings_dict["PORT"], dbname=settings_dict["NAME"], user=role
+    )
+    portal.autocommit = True
+    try:
+        with portal.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM participation_pointsentry")
+            assert cursor.fetchone() == (1,)
+            for statement in (
+                "UPDATE participation_pointsentry SET amount = 1000",
+                "DELETE FROM participation_pointsentry",
+                "TRUNCATE participation_pointsentry",
+            ):
+                with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                    cursor.execute(statement)
+            # The account row, which is the lock, stays the portal's to update.
+            cursor.execute("UPDATE participation_pointsaccount SET balance = balance WHERE false")
+    finally:
+        portal.close()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP OWNED BY {role}")
+            cursor.execute(f"DROP ROLE {role}")
+    assert PointsEntry.objects.get(user=person).amount == 10
