@@ -204,3 +204,27 @@ def test_photos_of_a_private_request_cannot_be_made_public(client, login, people
         == 404
     )
     assert not private.photos.filter(public_fit_at__isnull=False).exists()
+
+
+def test_the_decision_page_shows_each_kind_of_target(client, login, people, public_message, published_notice):
+    request = public_message.request
+    reports = [
+        moderation.report_file(reporter=people.other_resident, request=request, reason="spam"),
+        moderation.report_file(reporter=people.other_resident, request=request, comment=public_message, reason="spam"),
+        moderation.report_file(reporter=people.other_resident, notice=published_notice, reason="false"),
+    ]
+    login(people.subdistrict)
+    quoted = ["张三", "明天去看", "骗子"]
+    for report, text in zip(reports, quoted, strict=True):
+        page = client.get(f"/moderation/{report.public_id}/")
+        assert page.status_code == 200 and text in page.content.decode()
+    assert 'value="hide_photos"' in client.get(f"/moderation/{reports[0].public_id}/").content.decode()
+    assert 'value="hide_photos"' not in client.get(f"/moderation/{reports[2].public_id}/").content.decode()
+    assert published_notice.title in client.get(QUEUE).content.decode()
+
+
+def test_a_notice_page_links_to_its_report_form(client, login, people, published_notice):
+    login(people.resident)
+    page = client.get(f"/notices/{published_notice.public_id}/")
+    assert page.status_code == 200
+    assert f"/report/notice/{published_notice.public_id}/" in page.content.decode()
