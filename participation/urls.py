@@ -58,6 +58,7 @@ urlpatterns = [
     path("volunteering/<uuid:public_id>/cancel-sign-up/", volunteer.sign_up_cancel, name="volunteer_sign_up_cancel"),
     path("volunteering/<uuid:public_id>/cancel/", volunteer.manage_cancel, name="volunteer_cancel"),
     path("volunteering/signups/<uuid:public_id>/hours/", volunteer.confirm_hours, name="volunteer_hours_confirm"),
+    path("volunteering/signups/<uuid:public_id>/adjust/", volunteer.adjust_points, name="volunteer_points_adjust"),
     path("points/", volunteer.my_points, name="my_points"),
     path("points/items/<uuid:public_id>/redeem/", volunteer.redeem, name="points_redeem"),
     path("points/manage/", volunteer.manage_items, name="points_manage"),

@@ -35,6 +35,11 @@ class HoursForm(forms.Form):
     hours = forms.CharField(label=_("Hours served"), max_length=10)
 
 
+class AdjustForm(forms.Form):
+    amount = forms.IntegerField(label=_("Points to add (negative to take away)"), min_value=-10_000, max_value=10_000)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
 class RedemptionItemForm(forms.Form):
     name = forms.CharField(label=_("Item"), max_length=100)
     points_cost = forms.IntegerField(label=_("Points"), min_value=1, max_value=100_000)

@@ -491,6 +491,7 @@ def path_values(world) -> dict[str, object]:
         "participation:volunteer_sign_up_cancel.public_id": NO_SUCH_ID,
         "participation:volunteer_cancel.public_id": NO_SUCH_ID,
         "participation:volunteer_hours_confirm.public_id": NO_SUCH_ID,
+        "participation:volunteer_points_adjust.public_id": NO_SUCH_ID,
         "participation:points_redeem.public_id": NO_SUCH_ID,
         "participation:points_hand_over.public_id": NO_SUCH_ID,
         "account_confirm_email.key": EmailConfirmationHMAC(email).key,

@@ -255,3 +255,24 @@ def test_a_volunteer_still_opens_a_cancelled_activity_they_signed_up_for(client,
     assert activity.signups.count() == 1
     login(town.outsider)
     assert client.get(_page(activity)).status_code == 404
+
+
+def test_staff_correct_a_volunteers_points_and_outsiders_cannot(client, login, town, tree):
+    activity = make_activity(actor=town.staff, area=tree.c1, hours=2, points_per_hour=10)
+    signup = volunteer_sign_up(user=town.a, activity=activity)
+    held(activity)
+    volunteer_hours_confirm(actor=town.staff, signup=signup, hours="2")
+    url = f"/volunteering/signups/{signup.public_id}/adjust/"
+    assert client.post(url, {"amount": "-5", "reason": "x"})["Location"].startswith("/accounts/login/")
+    login(town.staff_c2)
+    assert client.post(url, {"amount": "-5", "reason": "多记了"}).status_code == 404
+    login(town.a)
+    assert client.post(url, {"amount": "50", "reason": "给自己加"}).status_code == 403
+    login(town.staff)
+    for bad in ({"amount": "0", "reason": "x"}, {"amount": "-5", "reason": ""}, {"amount": "-21", "reason": "x"}):
+        response = client.post(url, bad)
+        assert response.status_code == 302 and _messages(response)
+    assert PointsEntry.objects.filter(user=town.a).count() == 1
+    client.post(url, {"amount": "-5", "reason": "时长多记了半小时"})
+    entry = PointsEntry.objects.filter(user=town.a).order_by("-sequence").first()
+    assert (entry.kind, entry.amount, entry.balance_after, entry.created_by) == ("adjusted", -5, 15, town.staff)

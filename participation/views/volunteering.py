@@ -15,6 +15,7 @@ from participation import points as points_steps
 from participation import volunteering as steps
 from participation import volunteering_selectors as selectors
 from participation.volunteering_forms import (
+    AdjustForm,
     HoursForm,
     PickupForm,
     RedemptionItemCreateForm,
@@ -209,6 +210,29 @@ def confirm_hours(request, public_id):
             messages.error(request, _message(exc))
         else:
             messages.success(request, _("Hours confirmed; the points are credited."))
+    return redirect("participation:volunteer_activity", public_id=signup.activity.public_id)
+
+
+@require_POST
+@role_required(steps.VOLUNTEER_STAFF_ROLES)
+def adjust_points(request, public_id):
+    """Staff correct a volunteer's points (e.g. hours confirmed wrongly) with an adjusting entry."""
+    signup = selectors.volunteer_signup_get_for_staff(user=request.user, public_id=public_id)
+    form = AdjustForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter a number of points other than 0, at most 10,000 either way, and why."))
+    else:
+        try:
+            points_steps.points_adjust(
+                actor=request.user,
+                user=signup.user,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _message(exc))
+        else:
+            messages.success(request, _("The points are corrected."))
     return redirect("participation:volunteer_activity", public_id=signup.activity.public_id)
 
 
