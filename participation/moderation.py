@@ -21,8 +21,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.throttle import take_call
+from notifications.area_alerts import area_alert_withdraw
 from notifications.services import notify
 from participation.models import ModerationReport, Notice, NoticeStatus
+from participation.notice_delivery import notice_alert_key
 from security.audit import audit_record
 from security.models import User
 from security.roles import REQUEST_HANDLER_ROLES
@@ -304,6 +306,7 @@ def report_decide(*, report: ModerationReport, actor: User, decision: str, reaso
         notice.hidden_at = notice.hidden_at or timezone.now()
         notice.hidden_reason = reason
         notice.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
+        area_alert_withdraw(key=notice_alert_key(notice))
     now = timezone.now()
     hidden = decision != Decision.DISMISS
     for each in reports:

@@ -46,6 +46,11 @@ def notice_event_key(*, notice_id: int, user_id: int) -> str:
     return f"notice:{notice_id}:user:{user_id}"
 
 
+def notice_alert_key(notice: Notice) -> str:
+    """The key of the notice's alert to the followers of its area (notifications.area_alerts)."""
+    return f"notice:{notice.pk}"
+
+
 def _notice_link(notice: Notice) -> str:
     try:
         return reverse("participation:notice_detail", kwargs={"public_id": notice.public_id})
@@ -138,7 +143,7 @@ def notice_fan_out_start(*, notice_id: int, resume: bool = False) -> list[tuple[
                 title=notice.title,
                 body=Truncator(notice.body).chars(SMS_BODY_LENGTH),
                 link=_notice_link(notice),
-                key=f"notice:{notice.pk}",
+                key=notice_alert_key(notice),
             )
     recipients = notice_recipients(notice=notice)
     served = NoticeReceipt.objects.filter(notice_id=notice_id, user_id=OuterRef("user_id"))

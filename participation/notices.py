@@ -31,9 +31,10 @@ from django.utils.translation import gettext as _
 
 from directory.models import Area, Organisation
 from directory.selectors import area_ancestor_paths
+from notifications.area_alerts import area_alert_withdraw
 from notifications.services import notify
 from participation.models import Notice, NoticeAudience, NoticeCategory, NoticeStatus
-from participation.notice_delivery import notice_fan_out_queue
+from participation.notice_delivery import notice_alert_key, notice_fan_out_queue
 from security.audit import audit_record
 from security.models import RoleAssignment, User
 from security.roles import NOTICE_APPROVER_ROLES, NOTICE_PUBLISHER_ROLES
@@ -460,6 +461,8 @@ def notice_withdraw(*, actor: User, notice: Notice, reason: str) -> Notice:
         raise ValidationError({"reason": _("Keep it under 1,000 characters.")})
     notice.status = NoticeStatus.WITHDRAWN
     notice.save(update_fields=["status", "updated_at"])
+    # Digests not yet sent leave it out: it is no longer on any resident's page.
+    area_alert_withdraw(key=notice_alert_key(notice))
     audit_record(
         actor=actor,
         action="notice.withdraw",

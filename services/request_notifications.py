@@ -71,6 +71,11 @@ def request_filed(*, request: ServiceRequest, event: RequestEvent) -> None:
         )
 
 
+def request_alert_key(request: ServiceRequest) -> str:
+    """The key of a public request's alert to the followers of its grid (notifications.area_alerts)."""
+    return f"request:{request.pk}:public"
+
+
 def _tell_followers(request: ServiceRequest) -> None:
     """People following the request's grid or community hear of it (notifications.area_alerts):
     one row now, the followers after commit. Only public fields, and the public page's link."""
@@ -86,7 +91,7 @@ def _tell_followers(request: ServiceRequest) -> None:
         title=title,
         body=request.description[:200],
         link=reverse("services:public_detail", kwargs={"public_id": request.public_id}),
-        key=f"request:{request.pk}:public",
+        key=request_alert_key(request),
         exclude_user_ids=[pk for pk in (request.requester_id, request.filed_by_id) if pk],
     )
 

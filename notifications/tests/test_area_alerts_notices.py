@@ -7,7 +7,9 @@ import pytest
 from notifications.area_alerts import area_alert_fan_out, area_alert_setting_update, area_follow
 from notifications.models import AlertMode, AreaAlert, AreaDigestItem, Notification, OutboxMessage, OutboxStatus
 from notifications.services import outbox_deliver
+from participation.moderation import report_decide, report_file
 from participation.notice_delivery import notice_fan_out_batch, notice_fan_out_start
+from participation.notices import notice_withdraw
 from participation.tests.notice_helpers import publish, run_fan_out
 from tests.factories import HouseholdFactory, ResidentFactory, UserFactory
 
@@ -90,3 +92,21 @@ def test_notices_for_elderly_households_are_not_sent_to_followers(people, tree, 
     fan_out_alerts()
     assert not AreaAlert.objects.exists()
     assert inbox_entries(outsider_follower, notice) == []
+
+
+def test_a_withdrawn_or_hidden_notice_leaves_the_digests_not_yet_sent(people, tree, make_user):
+    far = make_user()
+    area_follow(user=far, area_id=tree.c1.pk)  # daily digest, the default
+    withdrawn = publish(actor=people.community, area=tree.c1, title="撤回的通知")
+    hidden = publish(actor=people.community, area=tree.c1, title="被隐藏的通知")
+    kept = publish(actor=people.community, area=tree.c1, title="保留的通知")
+    for notice in (withdrawn, hidden, kept):
+        run_fan_out(notice)
+    fan_out_alerts()
+    assert AreaDigestItem.objects.filter(user=far).count() == 3
+
+    notice_withdraw(actor=people.community, notice=withdrawn, reason="时间改了")
+    report = report_file(reporter=far, notice=hidden, reason="false")
+    report_decide(actor=people.community, report=report, decision="hide_text", reason="内容有误")
+
+    assert list(AreaDigestItem.objects.filter(user=far).values_list("alert__key", flat=True)) == [f"notice:{kept.pk}"]

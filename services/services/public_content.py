@@ -12,11 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications.area_alerts import area_alert_withdraw
 from security.audit import audit_record
 from security.models import User
 from security.roles import REQUEST_HANDLER_ROLES
 from security.scoping import covers_area
 from services.models import RequestEvent, ServiceRequest
+from services.request_notifications import request_alert_key
 from services.services.rules import _locked
 
 MAX_REASON = 1000
@@ -57,6 +59,8 @@ def request_public_text_hide(*, request: ServiceRequest, actor: User, reason: st
     request.public_text_hidden_at = request.public_text_hidden_at or timezone.now()
     request.public_text_hidden_reason = reason
     request.save(update_fields=["public_text_hidden_at", "public_text_hidden_reason", "updated_at"])
+    # Digests not yet sent leave it out (an alert sent at once cannot be called back).
+    area_alert_withdraw(key=request_alert_key(request))
     audit_record(actor=actor, action="request.public_text_hide", target=request, details={"reason": reason})
     return request
 

@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from notifications.area_alerts import area_alert_fan_out, area_follow
+from notifications.models import AreaDigestItem
 from security.models import AuditEvent
 from services import services as steps
 from services.selectors import nearby_open_requests, request_public_get
@@ -66,3 +68,18 @@ def test_a_reason_is_required_and_private_requests_are_refused(file_request, peo
     request.refresh_from_db()
     private.refresh_from_db()
     assert request.public_text_hidden_at is None and private.public_text_hidden_at is None
+
+
+def test_hidden_text_leaves_the_area_digests_not_yet_sent(file_request, people, tree, make_user):
+    follower = make_user()
+    area_follow(user=follower, area_id=tree.c1.pk)  # daily digest, the default
+    hidden, kept = file_request(description="隔壁王五偷电"), file_request(description="路灯坏了")
+    for request in (hidden, kept):
+        area_alert_fan_out(key=f"request:{request.pk}:public")
+    assert AreaDigestItem.objects.filter(user=follower).count() == 2
+
+    request_public_text_hide(request=hidden, actor=people.worker, reason="指名道姓")
+
+    assert list(AreaDigestItem.objects.filter(user=follower).values_list("alert__key", flat=True)) == [
+        f"request:{kept.pk}:public"
+    ]
