@@ -5,6 +5,7 @@ are left out: a test may use any app to set up its world."""
 
 import ast
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,13 @@ def imported_apps(app: str) -> dict[str, set[str]]:
 
 def test_every_app_of_ours_is_checked():
     assert {"portal", "core", "directory", "security", "services", "dashboards", "demo"} <= set(APPS)
+
+
+def test_every_app_of_ours_is_tested_and_linted_as_ours():
+    """A new app left out of pytest's testpaths has its tests silently skipped by `make test`."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert set(APPS) <= set(config["tool"]["pytest"]["ini_options"]["testpaths"])
+    assert set(APPS) <= set(config["tool"]["ruff"]["lint"]["isort"]["known-first-party"])
 
 
 def test_the_reader_finds_imports_of_every_kind(tmp_path, monkeypatch):

@@ -259,12 +259,14 @@ def test_home_page_tells_a_new_account_how_to_get_verified_and_no_one_else(
     login(person)
     assert PROMPT_LINK in client.get("/").content.decode()
     assert PROMPT_LINK in client.get("/residents/me/").content.decode()
+    assert PROMPT_LINK in client.get("/requests/mine/").content.decode()  # where a later sign-in lands
     verification_request_in_person(user=person, community=tree.c1)
     assert tree.c1.name_zh in client.get("/").content.decode()  # their request is waiting there
     verified = make_user()
     verification_by_code(user=verified, household_code="HH-1", id_number=coded)
     login(verified)
     assert PROMPT_LINK not in client.get("/").content.decode()
+    assert PROMPT_LINK not in client.get("/requests/mine/").content.decode()
     login(make_user(Role.COMMUNITY_STAFF, tree.c1))
     assert PROMPT_LINK not in client.get("/").content.decode()
 
