@@ -58,7 +58,7 @@ REQUEST_COLUMNS = (
     "contact_name", "contact_phone_encrypted", "contact_phone_masked", "channel", "is_public", "submission_key",
     "status", "accept_due_at", "resolve_due_at", "accepted_at", "resolved_at", "closed_at", "escalation_level",
     "is_overdue", "rating", "rating_comment", "assignee_id", "filed_by_id", "grid_id", "handling_organisation_id",
-    "requester_id", "service_id", "merged_into_id",
+    "requester_id", "service_id", "merged_into_id", "public_text_hidden_reason",
 )  # fmt: skip
 EVENT_COLUMNS = (
     "request_id",
@@ -70,6 +70,7 @@ EVENT_COLUMNS = (
     "data",
     "created_at",
     "actor_id",
+    "hidden_reason",
 )
 
 ACCEPT_NOTES = ["", "", "已受理，尽快安排处理。", "已联系居民，了解情况。"]
@@ -347,12 +348,14 @@ class RequestMaker:
                 NULL if requester is None else str(requester),
                 str(service.pk),
                 NULL,
+                "",  # no moderator hid its text
             )
         )
         rid = str(request_id)
         events = [
             f"{rid}\t{kind}\t{from_}\t{to}\t{message}\t{'f' if kind == K.ESCALATION else 't'}\t{data}\t{clock(t)}\t"
             + (NULL if actor is None else str(actor))
+            + "\t"  # hidden_reason: no moderator hid it
             for t, kind, from_, to, actor, message, data in kept
         ]
         return row, events

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, InternalError, connection, connections, transaction
+from django.utils import translation
 
 from participation.models import PointsAccount, PointsEntry, Redemption, RedemptionItem
 from participation.points import points_adjust, redemption_create, redemption_hand_over, redemption_item_update
@@ -177,6 +178,7 @@ def test_parallel_spends_never_take_the_balance_below_zero(tree, residents, make
     outcomes = []
 
     def spend():
+        translation.activate("en")  # a thread starts in the portal's language; the messages below are English
         try:
             barrier.wait()
             redemption_create(user=person, item=item)
@@ -213,6 +215,7 @@ def test_parallel_redemptions_of_the_last_units_never_oversell(tree, residents, 
     outcomes = []
 
     def redeem(person):
+        translation.activate("en")  # a thread starts in the portal's language; the messages below are English
         try:
             barrier.wait()
             redemption_create(user=person, item=item)

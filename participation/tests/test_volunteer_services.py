@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from participation.models import PointsAccount, PointsEntry, VolunteerActivity, VolunteerSignup
 from participation.tests.volunteering_support import held, make_activity, town_fixture, verified_resident  # noqa: F401
@@ -220,6 +220,7 @@ def test_parallel_sign_ups_never_exceed_the_places(tree, residents, make_user):
     outcomes = []
 
     def sign_up(person):
+        translation.activate("en")  # a thread starts in the portal's language; the messages below are English
         try:
             barrier.wait()
             volunteer_sign_up(user=person, activity=activity)
