@@ -19,7 +19,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Greatest
 from django.urls import NoReverseMatch, reverse
@@ -38,8 +38,6 @@ FAN_OUT_BATCH_SIZE = 2000
 FAN_OUT_STALLED_AFTER = timedelta(minutes=5)
 NOTICE_KIND = "notice"
 SMS_BODY_LENGTH = 200
-# A fan-out this large refreshes the receipts table's planner statistics when it finishes.
-ANALYZE_AFTER_RECIPIENTS = 10_000
 
 
 def notice_event_key(*, notice_id: int, user_id: int) -> str:
@@ -219,50 +217,53 @@ def notice_fan_out_batch(*, notice_id: int, first_user_id: int, last_user_id: in
 def _insert_batch_rows(
     *, notice_id: int, user_ids: list[int], grid_ids: list[int], texted: list[int], message: dict, now
 ) -> None:
-    """One INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING per table: receipts, in-app outbox
-    rows (already sent), inbox entries and SMS outbox rows (pending).
-
-    Plain SQL rather than bulk_create because at 100,000 recipients building and compiling 400,000
-    model instances was most of the fan-out's CPU; the rows, keys and conflict handling are the same
-    as bulk_create(ignore_conflicts=True) would write (the tests check every column). Every
-    column is named, so a new NOT NULL column without a database default fails here loudly.
-    """
-    quote = connection.ops.quote_name
-    receipts = quote(NoticeReceipt._meta.db_table)
-    outbox = quote(OutboxMessage._meta.db_table)
-    inbox = quote(Notification._meta.db_table)
-    prefix = f"notice:{notice_id}:user:"
-    common = [message["kind"], message["title"], message["body"], message["link"]]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {receipts} (notice_id, user_id, grid_id, delivered_at, read_at) "  # noqa: S608 - names from _meta
-            "SELECT %s, u.id, u.grid_id, %s, NULL FROM unnest(%s::bigint[], %s::bigint[]) AS u(id, grid_id) "
-            "ON CONFLICT DO NOTHING",
-            [notice_id, now, user_ids, grid_ids],
-        )
-        outbox_columns = (
-            "key, recipient_id, channel, kind, title, body, link, status, attempts, last_error, "
-            "next_attempt_at, created_at, sent_at"
-        )
-        cursor.execute(
-            f"INSERT INTO {outbox} ({outbox_columns}) "  # noqa: S608 - names from _meta
-            "SELECT %s || u.id || %s, u.id, %s, %s, %s, %s, %s, %s, 1, '', %s, %s, %s "
-            "FROM unnest(%s::bigint[]) AS u(id) ON CONFLICT DO NOTHING",
-            [prefix, f":{Channel.IN_APP}", Channel.IN_APP, *common, OutboxStatus.SENT, now, now, now, user_ids],
-        )
-        cursor.execute(
-            f"INSERT INTO {inbox} (public_id, recipient_id, kind, title, body, link, outbox_key, created_at, read_at) "  # noqa: S608 - names from _meta
-            "SELECT gen_random_uuid(), u.id, %s, %s, %s, %s, %s || u.id || %s, %s, NULL "
-            "FROM unnest(%s::bigint[]) AS u(id) ON CONFLICT DO NOTHING",
-            [*common, prefix, f":{Channel.IN_APP}", now, user_ids],
-        )
-        if texted:
-            cursor.execute(
-                f"INSERT INTO {outbox} ({outbox_columns}) "  # noqa: S608 - names from _meta
-                "SELECT %s || u.id || %s, u.id, %s, %s, %s, %s, %s, %s, 0, '', %s, %s, NULL "
-                "FROM unnest(%s::bigint[]) AS u(id) ON CONFLICT DO NOTHING",
-                [prefix, f":{Channel.SMS}", Channel.SMS, *common, OutboxStatus.PENDING, now, now, texted],
+    """Receipts, in-app outbox rows (already sent), inbox entries and SMS outbox rows (pending), each
+    table in one INSERT that skips rows already there (a batch run twice writes nothing new)."""
+    keys = {user_id: notice_event_key(notice_id=notice_id, user_id=user_id) for user_id in user_ids}
+    in_app, sms = Channel.IN_APP.value, Channel.SMS.value
+    NoticeReceipt.objects.bulk_create(
+        [
+            NoticeReceipt(notice_id=notice_id, user_id=user_id, grid_id=grid_id, delivered_at=now)
+            for user_id, grid_id in zip(user_ids, grid_ids, strict=True)
+        ],
+        ignore_conflicts=True,
+    )
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                key=f"{keys[user_id]}:{in_app}",
+                recipient_id=user_id,
+                channel=in_app,
+                status=OutboxStatus.SENT,
+                attempts=1,
+                created_at=now,
+                next_attempt_at=now,
+                sent_at=now,
+                **message,
             )
+            for user_id in user_ids
+        ]
+        + [
+            OutboxMessage(
+                key=f"{keys[user_id]}:{sms}",
+                recipient_id=user_id,
+                channel=sms,
+                status=OutboxStatus.PENDING,
+                created_at=now,
+                next_attempt_at=now,
+                **message,
+            )
+            for user_id in texted
+        ],
+        ignore_conflicts=True,
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient_id=user_id, outbox_key=f"{keys[user_id]}:{in_app}", created_at=now, **message)
+            for user_id in user_ids
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _progress(notice_id: int) -> None:
@@ -273,16 +274,9 @@ def _progress(notice_id: int) -> None:
     Notice.objects.filter(pk=notice_id).update(
         recipients_done=Greatest(F("recipients_done"), Subquery(served)), updated_at=now
     )
-    finished = Notice.objects.filter(
+    Notice.objects.filter(
         pk=notice_id, fan_out_finished_at__isnull=True, recipients_done__gte=F("recipients_total")
     ).update(fan_out_finished_at=now)
-    if finished and Notice.objects.filter(pk=notice_id, recipients_total__gte=ANALYZE_AFTER_RECIPIENTS).exists():
-        # The reach page's per-grid count plans with the planner's statistics, which know nothing of
-        # the rows just written until autovacuum's next analyse (a minute or more): with an estimate
-        # of one row it sorted 100,000 on disk. Refreshing them (a sample, ~0.1 s) once per large
-        # fan-out keeps the first looks at reach fast.
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(NoticeReceipt._meta.db_table)}")
 
 
 def notices_release_due() -> list[tuple[int, bool]]:

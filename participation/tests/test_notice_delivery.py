@@ -288,14 +288,3 @@ def test_every_column_of_the_rows_the_fan_out_writes(people, tree, town, sms_fil
     with transaction.atomic():
         rows = notify(recipient=town.a, kind="notice", title="x", body="y", key=key)
     assert {r.pk for r in rows} == {in_app.pk, sms.pk}
-
-
-def test_a_large_fan_out_refreshes_the_receipts_statistics(people, tree, town, monkeypatch):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    monkeypatch.setattr("participation.notice_delivery.ANALYZE_AFTER_RECIPIENTS", 3)
-    notice = publish(actor=people.community, area=tree.c1)
-    with CaptureQueriesContext(connection) as queries:
-        run_fan_out(notice)
-    assert [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")] == ['ANALYZE "participation_noticereceipt"']
