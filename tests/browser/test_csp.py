@@ -15,7 +15,6 @@ from django.test import Client
 
 from tests import page_walk
 from tests.browser.conftest import PHONE
-from tests.browser.test_map_picker import tile_server  # noqa: F401 (a fixture used below)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,7 +83,7 @@ def world():
 
 
 @pytest.fixture
-def map_on(settings, tile_server):  # noqa: F811
+def map_on(settings, tile_server):
     """A tile server set as in production: MAP_TILE_URL and the policy's img-src that follows it."""
     origin, asked = tile_server
     settings.MAP_TILE_URL = origin + "/{z}/{x}/{y}.png"

@@ -2,11 +2,7 @@
 stand-in), everything else from the portal; tapping the map places the request without a grid."""
 
 import re
-import struct
-import threading
-import zlib
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -17,42 +13,6 @@ from tests.browser.test_phone_journeys import fits_the_screen, sign_in
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CENTRE = (Decimal("30.795600"), Decimal("106.092500"))  # where the map opens
-
-
-def _png_1x1() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1×1, 8-bit RGB
-    pixels = zlib.compress(b"\x00\xe8\xe4\xd8")  # filter byte, one beige pixel
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-
-
-@pytest.fixture
-def tile_server():
-    """A tile server on loopback answering every path with a tiny PNG; records what was asked."""
-    png, asked = _png_1x1(), []
-
-    class Tiles(BaseHTTPRequestHandler):
-        def do_GET(self):
-            asked.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(png)))
-            self.end_headers()
-            self.wfile.write(png)
-
-        def log_message(self, format, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
-    yield origin, asked
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 
 from directory.models import Area
 from participation.tests.notice_helpers import publish, run_fan_out
-from tests.browser.test_map_picker import tile_server  # noqa: F401 (a fixture used below)
 from tests.browser.test_phone_journeys import fits_the_screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,7 +42,7 @@ def test_with_a_tile_server_the_map_draws_the_grid_and_the_list_opens_a_request(
     phone,
     settings,
     tile_server,
-    neighbourhood,  # noqa: F811
+    neighbourhood,
 ):
     origin, asked = tile_server
     settings.MAP_TILE_URL = origin + "/{z}/{x}/{y}.png"
