@@ -18,6 +18,7 @@ from django.db import transaction
 from demo.casework import build_catalogue, build_demo_requests
 from demo.exchange import exchange_demo_seed
 from demo.notices import build_demo_notices
+from demo.participation import build_demo_participation
 from directory.models import Area, Organisation
 from directory.services import area_create, organisation_create
 from residents.models import Household, ResidentProfile
@@ -259,4 +260,5 @@ def build_demo(*, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     build_demo_requests(resident=demo_resident, grid_worker=User.objects.get(username="demo_grid"))
     exchange_demo_seed()
     build_demo_notices(community=first_community, grid=first_grid, district=district)
+    build_demo_participation(community=first_community)
     return logins
