@@ -77,11 +77,6 @@ class AgreementForm(forms.Form):
         day = self.cleaned_data[name] + (timedelta(days=1) if end else timedelta(0))
         return timezone.make_aware(datetime.combine(day, time.min))
 
-    def add_service_errors(self, message_dict: dict) -> None:
-        for key, messages in message_dict.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)
-
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.forms import form_add_service_errors
 from directory.models import Organisation
 from exchange.forms import AgreementForm, ReasonForm
 from exchange.models import Delivery
@@ -81,7 +82,7 @@ def agreement_new(request, dataset):
                 valid_to=form.moment("valid_to", end=True),
             )
         except ValidationError as exc:
-            form.add_service_errors(exc.message_dict)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("The draft is saved. Submit it when it is complete."))
             return redirect("exchange:agreement_detail", agreement.public_id)

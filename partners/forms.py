@@ -50,9 +50,3 @@ class ApiKeyForm(forms.Form):
     def expires_at(self) -> datetime:
         """The key stops working as the chosen day begins (local time)."""
         return timezone.make_aware(datetime.combine(self.cleaned_data["expires_on"], time.min))
-
-    def add_service_errors(self, message_dict: dict) -> None:
-        for key, messages in message_dict.items():
-            field = {"expires_at": "expires_on"}.get(key, key)
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)

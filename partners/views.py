@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.forms import form_add_service_errors
 from partners.forms import ApiKeyForm
 from partners.selectors import api_key_get_for_user, api_keys_for_user, partner_organisations_for_user
 from security.api_keys import KEY_MANAGER_ROLES, api_key_create, api_key_revoke
@@ -56,7 +57,7 @@ def api_keys(request):
                 expires_at=form.expires_at(),
             )
         except ValidationError as exc:
-            form.add_service_errors(exc.message_dict)
+            form_add_service_errors(form, exc, field_names={"expires_at": "expires_on"})
         else:
             return render(
                 request,

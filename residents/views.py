@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.forms import form_add_service_errors
 from residents.data_rights import consent_purposes
 from residents.data_rights import sections as data_sections
 from residents.forms import (
@@ -142,7 +143,7 @@ def resident_reveal(request, public_id):
     try:
         revealed = resident_identity_reveal(actor=request.user, profile=profile, **form.arguments())
     except ValidationError as exc:
-        _add_errors(form, exc)
+        form_add_service_errors(form, exc)
         context = {"profile": profile, "can_reveal": True, "reveal_form": form}
         return render(request, "residents/resident_detail.html", context, status=400)
     return render(
@@ -188,7 +189,7 @@ def my_corrections(request):
         try:
             correction_request_file(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("Your request is sent to your community. Its answer will appear here."))
             return redirect("residents:my_corrections")
@@ -230,7 +231,7 @@ def account_delete_view(request):
         try:
             account_delete(user=request.user, password=form.cleaned_data["password"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             # Not logout(): its signal would record the sign-out under the old name, which the
             # deletion has just erased. Other sessions end on their next request (see account_delete).
@@ -240,14 +241,6 @@ def account_delete_view(request):
             return redirect("portal:home")
     kept = [(section.title, section.kept_after_deletion) for section in data_sections() if section.kept_after_deletion]
     return render(request, "residents/account_delete.html", {"form": form, "deletable": deletable, "kept": kept})
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # --- staff: the correction queue ----------------------------------------------------------------
@@ -276,7 +269,7 @@ def correction_detail(request, public_id):
             try:
                 decide(actor=request.user, correction=correction, reason=form.cleaned_data["reason"])
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, _("Your decision is recorded; the resident sees it on their page."))
                 return redirect("residents:correction_queue")
@@ -305,7 +298,7 @@ def my_verification(request):
                 id_number=code_form.cleaned_data["id_number"],
             )
         except ValidationError as exc:
-            _add_errors(code_form, exc)
+            form_add_service_errors(code_form, exc)
         else:
             if verification.status == verification.Status.APPROVED:
                 messages.success(request, _("You are verified as a resident of your household."))
@@ -317,7 +310,7 @@ def my_verification(request):
         try:
             verification_request_in_person(user=request.user, community=chosen, note=person_form.cleaned_data["note"])
         except ValidationError as exc:
-            _add_errors(person_form, exc)
+            form_add_service_errors(person_form, exc)
         else:
             messages.success(request, _("Your community office has your request. Bring your ID card when you visit."))
             return redirect("residents:my_verification")
@@ -413,7 +406,7 @@ def verification_detail(request, public_id):
             else:
                 raise ValidationError(_("Choose to verify the person or not."))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("Your decision is recorded; the person sees it on their page."))
             return redirect("residents:verification_queue")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.forms import form_add_service_errors
 from participation import events as steps
 from participation.event_forms import CheckInForm, EventCancelForm, EventForm, MinutesForm
 from participation.event_selectors import (
@@ -28,14 +29,6 @@ from participation.models import EventSignupStatus, EventStatus
 from residents.selectors import resident_own_profile
 from security.decorators import role_required
 from security.scoping import has_role
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _message(exc: ValidationError) -> str:
@@ -125,7 +118,7 @@ def manage_new(request):
         try:
             event = steps.event_create(actor=request.user, **form.service_arguments())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("The event is published; residents of its area can sign up."))
             return redirect("participation:event_manage", public_id=event.public_id)
@@ -155,7 +148,7 @@ def manage_edit(request, public_id):
         try:
             steps.event_update(actor=request.user, event=event, **form.service_arguments())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("The event is changed."))
             return redirect("participation:event_manage", public_id=event.public_id)
@@ -172,7 +165,7 @@ def manage_detail(request, public_id):
         try:
             signup = steps.event_check_in(actor=request.user, event=event, code=form.cleaned_data["code"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("Checked in: %(code)s") % {"code": signup.code})
             return redirect("participation:event_manage", public_id=event.public_id)
@@ -197,7 +190,7 @@ def manage_cancel(request, public_id):
         try:
             steps.event_cancel(actor=request.user, event=event, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("The event is cancelled; everyone signed up is told."))
             return redirect("participation:event_manage", public_id=event.public_id)
@@ -218,7 +211,7 @@ def manage_minutes(request, public_id):
                 outcomes=form.cleaned_data["outcomes"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("The minutes are published for the residents of the area."))
             return redirect("participation:event_manage", public_id=event.public_id)

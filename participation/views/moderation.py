@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.forms import form_add_service_errors
 from participation import moderation
 from participation.models import ModerationReport
 from security.decorators import role_required
@@ -49,14 +50,6 @@ class DecisionForm(forms.Form):
         self.fields["decision"].choices = [(d, _DECISION_LABELS[d]) for d in moderation.DECISIONS[target]]
 
 
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def _report(request, *, target_label, back_url, context, target: dict):
     form = ReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -65,7 +58,7 @@ def _report(request, *, target_label, back_url, context, target: dict):
                 reporter=request.user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"], **target
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("Thank you. The community's staff will look at your report."))
             return redirect(back_url)
@@ -138,7 +131,7 @@ def decide(request, public_id):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         except PermissionDenied:
             raise Http404 from None
         else:

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.forms import form_add_service_errors
 from participation import notices as steps
 from participation.forms import ManageFilterForm, NoticeFilterForm, NoticeForm, ReasonForm
 from participation.models import NoticeStatus
@@ -28,14 +29,6 @@ from security.decorators import role_required
 from security.roles import NOTICE_APPROVER_ROLES, NOTICE_PUBLISHER_ROLES, ORGANISATION_ROLES
 
 MANAGER_ROLES = NOTICE_PUBLISHER_ROLES | ORGANISATION_ROLES
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # --- residents ------------------------------------------------------------------------------------
@@ -102,7 +95,7 @@ def manage_new(request):
         try:
             notice = steps.notice_create(actor=request.user, **form.service_arguments())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             if request.POST.get("action") == "send":
                 return _send(request, notice)
@@ -153,7 +146,7 @@ def manage_detail(request, public_id):
                     **form.service_arguments(),
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_service_errors(form, exc)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
@@ -225,7 +218,7 @@ def approval_detail(request, public_id):
             else:
                 raise ValidationError(_("Choose to approve or refuse the notice."))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             if decision == "approve":
                 messages.success(request, _("The notice is approved and published."))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.forms import form_add_service_errors
 from participation import polls as steps
 from participation.models import PollQuestionKind, PollResultsShown
 from participation.poll_results import (
@@ -84,14 +85,6 @@ class QuestionForm(forms.Form):
     )
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def _manager_areas(user):
     return visible_areas(user, steps.POLL_MANAGER_ROLES).order_by("path")
 
@@ -129,7 +122,7 @@ def poll_create(request):
         try:
             poll = steps.poll_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("The poll is saved as a draft. Now add its questions."))
             return redirect("participation:poll_edit", poll_id=poll.public_id)
@@ -238,9 +231,9 @@ def poll_edit(request, poll_id):
             return redirect("participation:poll_edit", poll_id=poll.public_id)
     except ValidationError as exc:
         if action == "details":
-            _add_errors(details, exc)
+            form_add_service_errors(details, exc)
         elif action == "question":
-            _add_errors(question_form, exc)
+            form_add_service_errors(question_form, exc)
         else:
             for message in exc.messages:
                 messages.error(request, message)

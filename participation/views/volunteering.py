@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.forms import form_add_service_errors
 from participation import points as points_steps
 from participation import volunteering as steps
 from participation import volunteering_selectors as selectors
@@ -29,14 +30,6 @@ from security.scoping import has_role
 
 def _message(exc: ValidationError) -> str:
     return " ".join(str(message) for message in exc.messages)
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # --- residents ------------------------------------------------------------------------------------
@@ -172,7 +165,7 @@ def manage_new(request):
                 description=data["description"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("The activity is posted."))
             return redirect("participation:volunteer_activity", public_id=activity.public_id)
@@ -261,7 +254,7 @@ def manage_items(request):
                 description=data["description"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("The item is added."))
             return redirect("participation:points_manage")
@@ -299,7 +292,7 @@ def manage_item(request, public_id):
                 description=data["description"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("The item is saved."))
             return redirect("participation:points_manage")
