@@ -8,30 +8,23 @@ class ParticipationConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications.channels import sms_phone_finder_register
-        from participation import poll_results
+        from participation import (
+            event_data_rights,
+            moderation_data_rights,
+            notice_data_rights,
+            poll_results,
+            volunteering_data_rights,
+        )
         from participation.notice_delivery import NOTICE_KIND, notice_sms_phones
 
         # Urgent notices text the register phone of residents without an SMS number of their own.
         sms_phone_finder_register(kind=NOTICE_KIND, finder=notice_sms_phones)
-        # A person's export lists the notices delivered to them and read; deletion deletes the receipts.
-        from participation import data_rights
-
-        data_rights.register_data_rights()
-
-        # A person's export lists the polls they voted in (never how); deletion unlinks them.
+        # Each feature's section of a person's export and what account deletion does with it (the
+        # module of each says why): notice receipts are deleted; polls voted in are listed (never how)
+        # and unlinked; event sign-ups are deleted and their places passed on; the points ledger and
+        # confirmed hours stay on the anonymous leftover account; moderation reports are deleted.
+        notice_data_rights.register_data_rights()
         poll_results.register_data_rights()
-
-        # A person's export lists their event sign-ups; deletion deletes them and passes places on.
-        from participation import event_data_rights
-
         event_data_rights.register_data_rights()
-
-        # A person's export lists their volunteering and points; deletion keeps the ledger (see the module).
-        from participation import volunteering_data_rights
-
         volunteering_data_rights.register_data_rights()
-
-        # A person's export lists their moderation reports and the decisions; deletion deletes them.
-        from participation import moderation_data_rights
-
         moderation_data_rights.register_data_rights()

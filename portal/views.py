@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from participation.selectors import notices_latest_for_reader
+from participation.notice_selectors import notices_latest_for_reader
 from portal.health import health_report
 from security.decorators import role_required
 from security.models import Role

@@ -12,7 +12,7 @@ from PIL import ExifTags, Image
 
 from participation import notices as steps
 from participation.models import Notice, NoticeCategory, NoticeStatus
-from participation.selectors import notice_publishable_areas, notices_for_reader
+from participation.notice_selectors import notice_publishable_areas, notices_for_reader
 from security.models import AuditEvent
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_POST
 
 from core.forms import form_add_service_errors
 from participation import notices as steps
-from participation.forms import ManageFilterForm, NoticeFilterForm, NoticeForm, ReasonForm
 from participation.models import NoticeStatus
 from participation.notice_delivery import notice_receipt_read
-from participation.selectors import (
+from participation.notice_forms import ManageFilterForm, NoticeFilterForm, NoticeForm, ReasonForm
+from participation.notice_selectors import (
     notice_get_for_approver,
     notice_get_for_manager,
     notice_get_for_reader,

@@ -16,7 +16,7 @@ from participation.notice_reach import (
     notice_informed_record,
     notice_reach,
 )
-from participation.selectors import notice_get_for_manager
+from participation.notice_selectors import notice_get_for_manager
 from security.decorators import role_required
 
 
