@@ -1,0 +1,67 @@
+"""Residents taking part, one module per feature; every model is importable from here, as Django expects."""
+
+from participation.models.events import (
+    Event,
+    EventKind,
+    EventSignup,
+    EventSignupStatus,
+    EventStatus,
+)
+from participation.models.moderation import (
+    ModerationReport,
+)
+from participation.models.notices import (
+    Notice,
+    NoticeAudience,
+    NoticeCategory,
+    NoticeInformed,
+    NoticeReceipt,
+    NoticeStatus,
+)
+from participation.models.polls import (
+    Ballot,
+    BallotAnswer,
+    Poll,
+    PollOption,
+    PollQuestion,
+    PollQuestionKind,
+    PollResultsShown,
+    PollVoter,
+)
+from participation.models.volunteering import (
+    PointsAccount,
+    PointsEntry,
+    Redemption,
+    RedemptionItem,
+    VolunteerActivity,
+    VolunteerSignup,
+)
+
+__all__ = [
+    "Ballot",
+    "BallotAnswer",
+    "Event",
+    "EventKind",
+    "EventSignup",
+    "EventSignupStatus",
+    "EventStatus",
+    "ModerationReport",
+    "Notice",
+    "NoticeAudience",
+    "NoticeCategory",
+    "NoticeInformed",
+    "NoticeReceipt",
+    "NoticeStatus",
+    "PointsAccount",
+    "PointsEntry",
+    "Poll",
+    "PollOption",
+    "PollQuestion",
+    "PollQuestionKind",
+    "PollResultsShown",
+    "PollVoter",
+    "Redemption",
+    "RedemptionItem",
+    "VolunteerActivity",
+    "VolunteerSignup",
+]
