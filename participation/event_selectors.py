@@ -12,10 +12,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from directory.models import Area, Organisation
-from participation.events import EVENT_STAFF_ROLES, TAKEN
+from participation.events import TAKEN
 from participation.models import Event, EventSignup, EventSignupStatus, EventStatus
 from residents.selectors import resident_own_profile
 from security.models import User
+from security.roles import PARTICIPATION_ORGANISER_ROLES
 from security.scoping import restrict, role_assignments, visible_areas
 
 
@@ -30,7 +31,7 @@ def _with_counts(events: QuerySet[Event]) -> QuerySet[Event]:
 # --- staff ---------------------------------------------------------------------------------------
 def events_for_staff(*, user: User) -> QuerySet[Event]:
     """Events of the user's subtrees, newest start first, with their counts."""
-    events = restrict(Event.objects.all(), user, area_path="area__path", area_roles=EVENT_STAFF_ROLES)
+    events = restrict(Event.objects.all(), user, area_path="area__path", area_roles=PARTICIPATION_ORGANISER_ROLES)
     return _with_counts(events).order_by("-starts_at", "-id")
 
 
@@ -64,12 +65,14 @@ def event_attendees(*, event: Event) -> QuerySet[EventSignup]:
 
 
 def event_area_choices(*, user: User) -> QuerySet[Area]:
-    return visible_areas(user, EVENT_STAFF_ROLES).order_by("path")
+    return visible_areas(user, PARTICIPATION_ORGANISER_ROLES).order_by("path")
 
 
 def event_organiser_choices(*, user: User) -> QuerySet[Organisation]:
     own = [a.organisation_id for a in role_assignments(user) if a.organisation_id]
-    in_area = restrict(Organisation.objects.all(), user, area_path="area__path", area_roles=EVENT_STAFF_ROLES)
+    in_area = restrict(
+        Organisation.objects.all(), user, area_path="area__path", area_roles=PARTICIPATION_ORGANISER_ROLES
+    )
     return Organisation.objects.filter(Q(pk__in=in_area.values("pk")) | Q(pk__in=own), is_active=True).order_by(
         "name_zh"
     )

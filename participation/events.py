@@ -28,11 +28,11 @@ from notifications.services import notify
 from participation.models import Event, EventKind, EventSignup, EventSignupStatus, EventStatus
 from residents.selectors import resident_own_profile
 from security.audit import audit_record
-from security.models import Role, User
+from security.models import User
+from security.roles import PARTICIPATION_ORGANISER_ROLES
 from security.scoping import covers_area, role_assignments
 
 # Staff who organise events for their area's subtree and check people in.
-EVENT_STAFF_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER})
 TAKEN = (EventSignupStatus.CONFIRMED, EventSignupStatus.ATTENDED)
 ACTIVE = (EventSignupStatus.CONFIRMED, EventSignupStatus.WAITING, EventSignupStatus.ATTENDED)
 MAX_CAPACITY = 2000
@@ -48,11 +48,11 @@ CODE_DIGITS = 4
 
 # --- who may do what ---------------------------------------------------------------------------
 def can_manage_event(*, actor: User, event: Event) -> bool:
-    return covers_area(actor, event.area, EVENT_STAFF_ROLES)
+    return covers_area(actor, event.area, PARTICIPATION_ORGANISER_ROLES)
 
 
 def _check_manager(actor: User, area: Area) -> None:
-    if not covers_area(actor, area, EVENT_STAFF_ROLES):
+    if not covers_area(actor, area, PARTICIPATION_ORGANISER_ROLES):
         raise PermissionDenied(_("Only the staff of the event's area manage it."))
 
 
@@ -61,7 +61,7 @@ def organiser_allowed(*, actor: User, organiser: Organisation) -> bool:
     if not organiser.is_active:
         return False
     own = {a.organisation_id for a in role_assignments(actor) if a.organisation_id}
-    return organiser.pk in own or covers_area(actor, organiser.area, EVENT_STAFF_ROLES)
+    return organiser.pk in own or covers_area(actor, organiser.area, PARTICIPATION_ORGANISER_ROLES)
 
 
 def _resident_grid(user: User, event: Event) -> Area:

@@ -13,7 +13,7 @@ from participation.models import Notice, NoticeAudience, NoticeReceipt, NoticeSt
 from participation.notices import ORGANISATION_AREA_KINDS, can_manage
 from residents.selectors import resident_own_profile
 from security.models import User
-from security.roles import AREA_ROLES, NOTICE_APPROVER_ROLES, NOTICE_PUBLISHER_ROLES
+from security.roles import AREA_ROLES, NOTICE_APPROVER_ROLES, PARTICIPATION_ORGANISER_ROLES
 from security.scoping import covers_area, organisation_ids, restrict, visible_areas
 from services.selectors import areas_routed_to
 
@@ -118,7 +118,7 @@ def notices_for_manager(*, user: User, status: str = "") -> QuerySet[Notice]:
         area_path="area__path",
         organisation="organisation",
         owner="author",
-        area_roles=NOTICE_PUBLISHER_ROLES,
+        area_roles=PARTICIPATION_ORGANISER_ROLES,
     )
     if status:
         notices = notices.filter(status=status)
@@ -157,7 +157,7 @@ def notice_publishable_areas(*, user: User) -> list[tuple[Area, bool]]:
     """The areas `user` may address, each with whether a notice there waits for approval: their
     own subtree (at once), then the communities and grids their organisation's routing rules
     cover (approved by the community's staff)."""
-    own = list(visible_areas(user, NOTICE_PUBLISHER_ROLES).order_by("path"))
+    own = list(visible_areas(user, PARTICIPATION_ORGANISER_ROLES).order_by("path"))
     choices = [(area, False) for area in own]
     ids = organisation_ids(user)
     if ids:

@@ -2,7 +2,7 @@
 refusing, withdrawing.
 
 Who may address an area:
-- staff (security.roles.NOTICE_PUBLISHER_ROLES) address any area in their own subtree and their
+- staff (security.roles.PARTICIPATION_ORGANISER_ROLES) address any area in their own subtree and their
   notices are published when they send them;
 - a department officer or partner operator addresses a community, or a grid in one, inside the
   areas their organisation's routing rules cover (a water company announcing an outage where it
@@ -37,7 +37,7 @@ from participation.models import Notice, NoticeAudience, NoticeCategory, NoticeS
 from participation.notice_delivery import notice_alert_key, notice_fan_out_queue
 from security.audit import audit_record
 from security.models import RoleAssignment, User
-from security.roles import NOTICE_APPROVER_ROLES, NOTICE_PUBLISHER_ROLES
+from security.roles import NOTICE_APPROVER_ROLES, PARTICIPATION_ORGANISER_ROLES
 from security.scoping import covers_area, organisation_ids
 from services.photos import photos_clean
 from services.selectors import areas_routed_to
@@ -63,7 +63,7 @@ def notice_route(*, actor: User, area: Area) -> Organisation | None:
     organisation whose notice it is (waiting for approval). ValidationError when neither."""
     if area is None:
         raise ValidationError({"area": _("Choose the area the notice is for.")})
-    if covers_area(actor, area, NOTICE_PUBLISHER_ROLES):
+    if covers_area(actor, area, PARTICIPATION_ORGANISER_ROLES):
         return None
     if area.kind in ORGANISATION_AREA_KINDS:
         # Usually one organisation; the first whose routing covers the area is the notice's.
@@ -83,7 +83,7 @@ def can_manage(*, actor: User, notice: Notice) -> bool:
         return True
     if notice.organisation_id is not None and notice.organisation_id in organisation_ids(actor):
         return True
-    return covers_area(actor, notice.area, NOTICE_PUBLISHER_ROLES)
+    return covers_area(actor, notice.area, PARTICIPATION_ORGANISER_ROLES)
 
 
 def can_decide(*, actor: User, notice: Notice) -> bool:
@@ -386,7 +386,7 @@ def notice_submit(*, actor: User, notice: Notice) -> Notice:
 
 def notice_send(*, actor: User, notice: Notice) -> Notice:
     """Publish a staff notice, or submit an organisation's for approval: whichever applies."""
-    if notice.organisation_id is None and covers_area(actor, notice.area, NOTICE_PUBLISHER_ROLES):
+    if notice.organisation_id is None and covers_area(actor, notice.area, PARTICIPATION_ORGANISER_ROLES):
         return notice_publish(actor=actor, notice=notice)
     return notice_submit(actor=actor, notice=notice)
 

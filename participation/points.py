@@ -23,15 +23,10 @@ from directory.models import Area
 from participation.models import PointsAccount, PointsEntry, Redemption, RedemptionItem, VolunteerSignup
 from residents.selectors import resident_own_profile
 from security.audit import audit_record
-from security.models import Role, User
+from security.models import User
+from security.roles import PARTICIPATION_ORGANISER_ROLES, REDEMPTION_STAFF_ROLES
 from security.scoping import covers_area
 
-# Who manages a community's redemption items and hands them over: its staff and those above.
-REDEMPTION_STAFF_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER})
-# Who may correct a person's points with an "adjusted" entry: staff over the person's grid.
-POINTS_ADJUST_ROLES = frozenset(
-    {Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER}
-)
 MAX_ITEM_COST = 100_000
 MAX_ITEM_STOCK = 100_000
 MAX_ADJUSTMENT = 10_000
@@ -104,7 +99,7 @@ def points_adjust(*, actor: User, user: User, amount: int, reason: str) -> Point
     """Staff correct a person's points (a mistake, a lost item given back) with a new entry."""
     reason = (reason or "").strip()
     grid = _resident_grid(user)
-    if grid is None or not covers_area(actor, grid, POINTS_ADJUST_ROLES):
+    if grid is None or not covers_area(actor, grid, PARTICIPATION_ORGANISER_ROLES):
         raise ValidationError(_("This person is not a verified resident of your area."))
     if not isinstance(amount, int) or amount == 0 or abs(amount) > MAX_ADJUSTMENT:
         raise ValidationError({"amount": _("Enter a number of points other than 0, at most 10,000 either way.")})

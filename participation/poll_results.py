@@ -25,12 +25,12 @@ from openpyxl import Workbook
 from core.spreadsheet import spreadsheet_safe
 from directory.models import Area
 from participation.models import Ballot, BallotAnswer, Poll, PollQuestionKind, PollResultsShown, PollVoter
-from participation.polls import POLL_MANAGER_ROLES, poll_state
+from participation.polls import poll_state
 from residents.data_rights import register_section
 from residents.selectors import resident_own_profile
 from security.audit import audit_record
 from security.models import User
-from security.roles import AREA_ROLES
+from security.roles import AREA_ROLES, PARTICIPATION_ORGANISER_ROLES
 from security.scoping import area_q, covers_area, has_role
 
 MIN_BALLOTS_SHOWN = 10
@@ -237,7 +237,7 @@ def _export_rows(results: PollResults) -> list[list]:
 def poll_results_export(*, user: User, poll: Poll, file_format: str) -> tuple[bytes, str]:
     """The results as CSV or XLSX for the poll's managers, as much as may be shown now; recorded.
     Every text cell passes core.spreadsheet (a resident's free text could start with "=")."""
-    if file_format not in EXPORT_FORMATS or not covers_area(user, poll.area, POLL_MANAGER_ROLES):
+    if file_format not in EXPORT_FORMATS or not covers_area(user, poll.area, PARTICIPATION_ORGANISER_ROLES):
         raise Http404
     results = poll_results(user=user, poll=poll)
     if not results.shown:

@@ -31,11 +31,11 @@ from participation.models import (
 from residents.models import ResidentProfile
 from residents.selectors import resident_own_profile
 from security.audit import audit_record
-from security.models import Role, User
+from security.models import User
+from security.roles import PARTICIPATION_ORGANISER_ROLES
 from security.scoping import covers_area
 
 # Staff who run polls for their own area's subtree.
-POLL_MANAGER_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER})
 TITLE_MAX = 120
 DESCRIPTION_MAX = 5000
 QUESTION_MAX = 500
@@ -48,7 +48,7 @@ ALREADY_VOTED = "poll_voter_once"
 
 
 def can_manage_poll(*, actor: User, poll: Poll) -> bool:
-    return covers_area(actor, poll.area, POLL_MANAGER_ROLES)
+    return covers_area(actor, poll.area, PARTICIPATION_ORGANISER_ROLES)
 
 
 def poll_state(poll: Poll, now: datetime | None = None) -> str:
@@ -66,7 +66,7 @@ def _locked(poll: Poll) -> Poll:
 
 
 def _check_manager(actor: User, area: Area | None) -> None:
-    if area is None or not covers_area(actor, area, POLL_MANAGER_ROLES):
+    if area is None or not covers_area(actor, area, PARTICIPATION_ORGANISER_ROLES):
         raise PermissionDenied(_("You can run polls only in your own area."))
 
 

@@ -20,13 +20,10 @@ from participation.models import VolunteerActivity, VolunteerSignup
 from participation.points import points_earn_for_signup
 from residents.selectors import resident_own_profile
 from security.audit import audit_record
-from security.models import Role, User
+from security.models import User
+from security.roles import PARTICIPATION_ORGANISER_ROLES
 from security.scoping import covers_area
 
-# Staff who post volunteer activities for their area's subtree and confirm the hours.
-VOLUNTEER_STAFF_ROLES = frozenset(
-    {Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER}
-)
 MAX_SLOTS = 1000
 MAX_POINTS_PER_HOUR = 1000
 MAX_LENGTH_HOURS = 24
@@ -84,7 +81,7 @@ def volunteer_activity_create(
     description: str = "",
 ) -> VolunteerActivity:
     title, place, description = (title or "").strip(), (place or "").strip(), (description or "").strip()
-    if area is None or not covers_area(actor, area, VOLUNTEER_STAFF_ROLES):
+    if area is None or not covers_area(actor, area, PARTICIPATION_ORGANISER_ROLES):
         raise ValidationError({"area": _("Choose an area of your own.")})
     _check_activity_fields(
         title=title, place=place, starts_at=starts_at, ends_at=ends_at, slots=slots, points_per_hour=points_per_hour
@@ -112,7 +109,7 @@ def volunteer_activity_create(
 @transaction.atomic
 def volunteer_activity_cancel(*, actor: User, activity: VolunteerActivity) -> VolunteerActivity:
     activity = VolunteerActivity.objects.select_for_update().select_related("area").get(pk=activity.pk)
-    if not covers_area(actor, activity.area, VOLUNTEER_STAFF_ROLES):
+    if not covers_area(actor, activity.area, PARTICIPATION_ORGANISER_ROLES):
         raise ValidationError(_("This activity is outside your area."))
     if activity.status == VolunteerActivity.Status.CANCELLED:
         raise ValidationError(_("This activity is already cancelled."))
@@ -207,7 +204,7 @@ def volunteer_hours_confirm(*, actor: User, signup: VolunteerSignup, hours) -> V
     hours = parse_hours(hours)
     signup = VolunteerSignup.objects.select_for_update().select_related("activity__area", "user").get(pk=signup.pk)
     activity = signup.activity
-    if not covers_area(actor, activity.area, VOLUNTEER_STAFF_ROLES):
+    if not covers_area(actor, activity.area, PARTICIPATION_ORGANISER_ROLES):
         raise ValidationError(_("This activity is outside your area."))
     if signup.status == VolunteerSignup.Status.CONFIRMED:
         raise ValidationError(_("These hours are already confirmed."))

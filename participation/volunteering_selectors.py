@@ -19,10 +19,10 @@ from participation.models import (
     VolunteerActivity,
     VolunteerSignup,
 )
-from participation.points import REDEMPTION_STAFF_ROLES
-from participation.volunteering import TAKING_A_PLACE, VOLUNTEER_STAFF_ROLES
+from participation.volunteering import TAKING_A_PLACE
 from residents.selectors import resident_own_profile
 from security.models import User
+from security.roles import PARTICIPATION_ORGANISER_ROLES, REDEMPTION_STAFF_ROLES
 from security.scoping import restrict
 
 
@@ -50,7 +50,9 @@ def volunteer_activities_for_resident(*, user: User, grid: Area | None) -> Query
 
 def volunteer_activities_for_staff(*, user: User) -> QuerySet[VolunteerActivity]:
     return _with_taken(
-        restrict(VolunteerActivity.objects.all(), user, area_path="area__path", area_roles=VOLUNTEER_STAFF_ROLES)
+        restrict(
+            VolunteerActivity.objects.all(), user, area_path="area__path", area_roles=PARTICIPATION_ORGANISER_ROLES
+        )
     ).order_by("-starts_at", "-id")
 
 
@@ -96,7 +98,7 @@ def volunteer_signup_get_for_staff(*, user: User, public_id) -> VolunteerSignup:
         VolunteerSignup.objects.select_related("activity__area", "user"),
         user,
         area_path="activity__area__path",
-        area_roles=VOLUNTEER_STAFF_ROLES,
+        area_roles=PARTICIPATION_ORGANISER_ROLES,
     )
     try:
         return queryset.get(public_id=public_id)
@@ -130,7 +132,7 @@ def volunteer_hours_report(*, user: User, year: int, limit: int = 200) -> dict:
         VolunteerSignup.objects.filter(status=VolunteerSignup.Status.CONFIRMED, activity__starts_at__year=year),
         user,
         area_path="grid__path",
-        area_roles=VOLUNTEER_STAFF_ROLES,
+        area_roles=PARTICIPATION_ORGANISER_ROLES,
     )
     by_community = list(
         confirmed.values("grid__parent_id", "grid__parent__name_zh", "grid__parent__name_en")
@@ -225,4 +227,6 @@ def staff_communities(*, user: User) -> QuerySet[Area]:
 
 def staff_activity_areas(*, user: User) -> QuerySet[Area]:
     """The areas the user may post activities for: their subtrees, grids included."""
-    return restrict(Area.objects.all(), user, area_path="path", area_roles=VOLUNTEER_STAFF_ROLES).order_by("path")
+    return restrict(Area.objects.all(), user, area_path="path", area_roles=PARTICIPATION_ORGANISER_ROLES).order_by(
+        "path"
+    )

@@ -1,8 +1,6 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from participation.events import EVENT_STAFF_ROLES
-from participation.volunteering import VOLUNTEER_STAFF_ROLES
 from security.models import Role
 from security.roles import (
     AREA_ROLES,
@@ -10,8 +8,8 @@ from security.roles import (
     DASHBOARD_ROLES,
     EXCHANGE_ROLES,
     NOTICE_APPROVER_ROLES,
-    NOTICE_PUBLISHER_ROLES,
     ORGANISATION_ROLES,
+    PARTICIPATION_ORGANISER_ROLES,
     REQUEST_HANDLER_ROLES,
     RESIDENT_REGISTRAR_ROLES,
     SCORECARD_ROLES,
@@ -27,7 +25,7 @@ def navigation(request):
         return {"nav_links": []}
     links = [(reverse("services:mine"), _("My requests")), (reverse("residents:my_profile"), _("My profile"))]
     # Notices (通知公告): everyone reads them; staff, departments and partners publish them.
-    if has_role(user, NOTICE_PUBLISHER_ROLES | ORGANISATION_ROLES):
+    if has_role(user, PARTICIPATION_ORGANISER_ROLES | ORGANISATION_ROLES):
         links.append((reverse("participation:notice_manage_list"), _("Publish notices")))
     else:
         links.append((reverse("participation:notice_list"), _("Notices")))
@@ -38,7 +36,7 @@ def navigation(request):
     if has_role(user, AREA_ROLES | {Role.RESIDENT}):
         links.append((reverse("participation:poll_list"), _("Polls")))
     # Meetings and events (社区活动): residents sign up, staff of an area organise them.
-    if has_role(user, EVENT_STAFF_ROLES):
+    if has_role(user, PARTICIPATION_ORGANISER_ROLES):
         links.append((reverse("participation:event_manage_list"), _("Community events")))
     elif has_role(user, {Role.RESIDENT}):
         links.append((reverse("participation:event_list"), _("Community events")))
@@ -60,7 +58,7 @@ def navigation(request):
     if has_role(user, ORGANISATION_ROLES):
         links.append((reverse("portal:organisation_home"), _("My organisation")))
     # Volunteering and points (志愿服务、积分): residents sign up and redeem, staff post and confirm hours.
-    if has_role(user, VOLUNTEER_STAFF_ROLES):
+    if has_role(user, PARTICIPATION_ORGANISER_ROLES):
         links.append((reverse("participation:volunteer_manage"), _("Volunteering")))
     elif has_role(user, {Role.RESIDENT}):
         links.append((reverse("participation:volunteer_list"), _("Volunteering")))

@@ -33,12 +33,16 @@ EXCHANGE_OVERSIGHT_ROLES = frozenset({Role.DISTRICT_LEADER, Role.AUDITOR, Role.A
 EXCHANGE_ROLES = EXCHANGE_OVERSIGHT_ROLES | {Role.DEPARTMENT_OFFICER}
 # Roles that triage and work on service requests placed in their area.
 REQUEST_HANDLER_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER})
-# Roles that publish notices (通知公告) to their own area's subtree at once. A department officer or
-# partner operator publishes to the communities their organisation's routing rules cover, once
-# the community staff of the notice's community approve (participation/notices.py).
-NOTICE_PUBLISHER_ROLES = frozenset(
+# Roles that run participation for their area's subtree: publish notices, run polls, events and
+# volunteer activities, confirm volunteers' hours and correct their points.
+PARTICIPATION_ORGANISER_ROLES = frozenset(
     {Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER}
 )
+# Roles that keep a community's redemption items and hand them over (not grid workers: the counter
+# is at the community office).
+REDEMPTION_STAFF_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER})
+# Roles that approve or refuse a department's or partner's notice to their community; those notices
+# may address only what the organisation's routing rules cover (participation/notices.py).
 NOTICE_APPROVER_ROLES = frozenset({Role.COMMUNITY_STAFF})
 # Roles that read the audit log.
 AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})

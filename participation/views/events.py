@@ -44,7 +44,7 @@ def event_list(request):
         "profile": profile,
         "upcoming": list(events_upcoming_for_resident(user=request.user)[:50]),
         "past": Paginator(events_past_for_resident(user=request.user), 20).get_page(request.GET.get("page")),
-        "is_staff": has_role(request.user, steps.EVENT_STAFF_ROLES),
+        "is_staff": has_role(request.user, steps.PARTICIPATION_ORGANISER_ROLES),
     }
     return render(request, "participation/events/list.html", context)
 
@@ -96,7 +96,7 @@ def event_signup_cancel(request, public_id):
 
 
 # --- staff ----------------------------------------------------------------------------------------
-@role_required(steps.EVENT_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def manage_list(request):
     page = Paginator(events_for_staff(user=request.user), 20).get_page(request.GET.get("page"))
     return render(request, "participation/events/manage_list.html", {"page": page})
@@ -111,7 +111,7 @@ def _event_form(request, data=None, initial=None):
     )
 
 
-@role_required(steps.EVENT_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def manage_new(request):
     form = _event_form(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -126,7 +126,7 @@ def manage_new(request):
     return render(request, "participation/events/form.html", {"form": form, "event": None}, status=status)
 
 
-@role_required(steps.EVENT_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def manage_edit(request, public_id):
     event = event_get_for_staff(user=request.user, public_id=public_id)
     initial = {
@@ -156,7 +156,7 @@ def manage_edit(request, public_id):
     return render(request, "participation/events/form.html", {"form": form, "event": event}, status=status)
 
 
-@role_required(steps.EVENT_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def manage_detail(request, public_id):
     """The organiser's page: counts, check-in by code or from the list, the people signed up."""
     event = event_get_for_staff(user=request.user, public_id=public_id)
@@ -182,7 +182,7 @@ def manage_detail(request, public_id):
     return render(request, "participation/events/manage_detail.html", context, status=status)
 
 
-@role_required(steps.EVENT_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def manage_cancel(request, public_id):
     event = event_get_for_staff(user=request.user, public_id=public_id)
     form = EventCancelForm(request.POST or None)
@@ -198,7 +198,7 @@ def manage_cancel(request, public_id):
     return render(request, "participation/events/cancel.html", {"event": event, "form": form}, status=status)
 
 
-@role_required(steps.EVENT_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def manage_minutes(request, public_id):
     event = event_get_for_staff(user=request.user, public_id=public_id)
     form = MinutesForm(request.POST or None, initial={"minutes": event.minutes, "outcomes": event.outcomes})

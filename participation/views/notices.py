@@ -26,9 +26,9 @@ from participation.notice_selectors import (
     notices_for_reader,
 )
 from security.decorators import role_required
-from security.roles import NOTICE_APPROVER_ROLES, NOTICE_PUBLISHER_ROLES, ORGANISATION_ROLES
+from security.roles import NOTICE_APPROVER_ROLES, ORGANISATION_ROLES, PARTICIPATION_ORGANISER_ROLES
 
-MANAGER_ROLES = NOTICE_PUBLISHER_ROLES | ORGANISATION_ROLES
+MANAGER_ROLES = PARTICIPATION_ORGANISER_ROLES | ORGANISATION_ROLES
 
 
 # --- residents ------------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ class QuestionForm(forms.Form):
 
 
 def _manager_areas(user):
-    return visible_areas(user, steps.POLL_MANAGER_ROLES).order_by("path")
+    return visible_areas(user, steps.PARTICIPATION_ORGANISER_ROLES).order_by("path")
 
 
 def _managed_poll(request, poll_id):
@@ -109,12 +109,12 @@ def poll_list(request):
     context = {
         "page": page,
         "rows": rows,
-        "can_create": has_role(request.user, steps.POLL_MANAGER_ROLES),
+        "can_create": has_role(request.user, steps.PARTICIPATION_ORGANISER_ROLES),
     }
     return render(request, "participation/polls/list.html", context)
 
 
-@role_required(steps.POLL_MANAGER_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def poll_create(request):
     areas = _manager_areas(request.user)
     form = PollForm(request.POST or None, areas=areas)
@@ -184,7 +184,7 @@ def poll_detail(request, poll_id):
     return render(request, "participation/polls/detail.html", context, status=status)
 
 
-@role_required(steps.POLL_MANAGER_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def poll_edit(request, poll_id):
     """A draft's details and questions; once the poll has opened, nothing changes here."""
     poll = _managed_poll(request, poll_id)
@@ -247,7 +247,7 @@ def poll_edit(request, poll_id):
 
 
 @require_POST
-@role_required(steps.POLL_MANAGER_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def poll_close(request, poll_id):
     poll = _managed_poll(request, poll_id)
     try:
@@ -260,7 +260,7 @@ def poll_close(request, poll_id):
     return redirect("participation:poll_detail", poll_id=poll.public_id)
 
 
-@role_required(steps.POLL_MANAGER_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def poll_export(request, poll_id, file_format):
     poll = _managed_poll(request, poll_id)
     try:

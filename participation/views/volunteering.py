@@ -43,7 +43,7 @@ def activity_list(request):
         ends_at__gt=timezone.now()
     )
     page = Paginator(activities, 20).get_page(request.GET.get("page"))
-    context = {"page": page, "grid": grid, "is_staff": has_role(request.user, steps.VOLUNTEER_STAFF_ROLES)}
+    context = {"page": page, "grid": grid, "is_staff": has_role(request.user, steps.PARTICIPATION_ORGANISER_ROLES)}
     return render(request, "participation/volunteering/list.html", context)
 
 
@@ -138,7 +138,7 @@ def redeem(request, public_id):
 # --- staff ----------------------------------------------------------------------------------------
 
 
-@role_required(steps.VOLUNTEER_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def manage_activities(request):
     activities = selectors.volunteer_activities_for_staff(user=request.user).select_related("created_by")
     page = Paginator(activities, 20).get_page(request.GET.get("page"))
@@ -146,7 +146,7 @@ def manage_activities(request):
     return render(request, "participation/volunteering/manage_list.html", context)
 
 
-@role_required(steps.VOLUNTEER_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def manage_new(request):
     areas = selectors.staff_activity_areas(user=request.user)
     form = VolunteerActivityForm(request.POST or None, areas=areas)
@@ -174,7 +174,7 @@ def manage_new(request):
 
 
 @require_POST
-@role_required(steps.VOLUNTEER_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def manage_cancel(request, public_id):
     activity, manages = selectors.volunteer_activity_get(user=request.user, public_id=public_id)
     if not manages:
@@ -190,7 +190,7 @@ def manage_cancel(request, public_id):
 
 
 @require_POST
-@role_required(steps.VOLUNTEER_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def confirm_hours(request, public_id):
     signup = selectors.volunteer_signup_get_for_staff(user=request.user, public_id=public_id)
     form = HoursForm(request.POST)
@@ -207,7 +207,7 @@ def confirm_hours(request, public_id):
 
 
 @require_POST
-@role_required(steps.VOLUNTEER_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def adjust_points(request, public_id):
     """Staff correct a volunteer's points (e.g. hours confirmed wrongly) with an adjusting entry."""
     signup = selectors.volunteer_signup_get_for_staff(user=request.user, public_id=public_id)
@@ -229,7 +229,7 @@ def adjust_points(request, public_id):
     return redirect("participation:volunteer_activity", public_id=signup.activity.public_id)
 
 
-@role_required(steps.VOLUNTEER_STAFF_ROLES)
+@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def hours_report(request):
     """Confirmed hours in a year per community and per resident, in the staff member's area."""
     form = YearForm(request.GET or None, initial={"year": timezone.localdate().year})
