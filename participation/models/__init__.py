@@ -28,6 +28,13 @@ from participation.models.polls import (
     PollResultsShown,
     PollVoter,
 )
+from participation.models.proposals import (
+    CommunityProposalSetting,
+    Proposal,
+    ProposalCategory,
+    ProposalStatus,
+    ProposalSupport,
+)
 from participation.models.volunteering import (
     PointsAccount,
     PointsEntry,
@@ -39,6 +46,7 @@ from participation.models.volunteering import (
 
 __all__ = [
     "Ballot",
+    "CommunityProposalSetting",
     "BallotAnswer",
     "Event",
     "EventKind",
@@ -60,6 +68,10 @@ __all__ = [
     "PollQuestionKind",
     "PollResultsShown",
     "PollVoter",
+    "Proposal",
+    "ProposalCategory",
+    "ProposalStatus",
+    "ProposalSupport",
     "Redemption",
     "RedemptionItem",
     "VolunteerActivity",

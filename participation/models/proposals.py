@@ -1,0 +1,124 @@
+"""Residents' proposals (居民提议): a verified resident proposes something for their community, neighbours
+support it, and once enough have (the threshold fixed when it was published) the community must answer
+within 15 days. See docs/participation.md, "Proposals"."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from directory.models import Area, Organisation
+from security.models import User
+
+
+class ProposalStatus(models.TextChoices):
+    PUBLISHED = "published", _("Gathering support")
+    THRESHOLD_REACHED = "threshold_reached", _("Awaiting an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    NOT_ACCEPTED = "not_accepted", _("Not accepted")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+
+
+class ProposalCategory(models.TextChoices):
+    ENVIRONMENT = "environment", _("Environment and greenery")
+    FACILITIES = "facilities", _("Facilities and repairs")
+    SAFETY = "safety", _("Safety")
+    TRAFFIC = "traffic", _("Traffic and parking")
+    ACTIVITIES = "activities", _("Activities and services")
+    OTHER = "other", _("Other")
+
+
+class CommunityProposalSetting(TimeStampedModel):
+    """The number of supporters a proposal in `community` needs, set by its community staff. Without
+    a row the default applies (participation.proposals.default_threshold)."""
+
+    community = models.OneToOneField(Area, on_delete=models.CASCADE, related_name="+", verbose_name=_("community"))
+    support_threshold = models.PositiveIntegerField(_("supporters needed"))
+    set_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("proposal setting")
+        verbose_name_plural = _("proposal settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(support_threshold__gte=1), name="proposal_setting_threshold_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id}: {self.support_threshold}"
+
+
+class Proposal(TimeStampedModel):
+    """A proposal in one community. `support_count` is kept in step with the ProposalSupport rows
+    under a lock on this row; `support_threshold` is fixed at publication. `author` is cleared when
+    the author's account is deleted: the proposal belongs to the community by then."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    community = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("community"))
+    author = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="proposals", verbose_name=_("author")
+    )
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("proposal"), max_length=5000)
+    category = models.CharField(_("category"), max_length=16, choices=ProposalCategory.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ProposalStatus.choices, default=ProposalStatus.PUBLISHED
+    )
+    support_threshold = models.PositiveIntegerField(_("supporters needed"))
+    support_count = models.PositiveIntegerField(_("supporters"), default=0)
+    threshold_reached_at = models.DateTimeField(_("threshold reached"), null=True, blank=True)
+    answer_due_at = models.DateTimeField(_("answer due"), null=True, blank=True)
+    is_overdue = models.BooleanField(_("overdue"), default=False)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    answer = models.TextField(_("answer"), max_length=5000, blank=True)
+    plan = models.TextField(_("plan"), max_length=5000, blank=True)
+    responsible_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("responsible organisation"),
+    )
+    answered_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    progress_note = models.TextField(_("progress"), max_length=5000, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="proposal_title_not_empty"),
+            models.CheckConstraint(condition=Q(status__in=ProposalStatus.values), name="proposal_status_valid"),
+            models.CheckConstraint(condition=Q(category__in=ProposalCategory.values), name="proposal_category_valid"),
+            models.CheckConstraint(condition=Q(support_threshold__gte=1), name="proposal_threshold_positive"),
+            models.CheckConstraint(
+                condition=Q(status="published") | Q(answer_due_at__isnull=False), name="proposal_due_once_reached"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["community", "status"], name="proposal_community_status_idx"),
+            models.Index(fields=["status", "answer_due_at"], name="proposal_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProposalSupport(TimeStampedModel):
+    """That `user` supports `proposal`: counted in public, never shown by name."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="proposal_supports")
+
+    class Meta:
+        ordering = ["proposal_id", "created_at"]
+        constraints = [models.UniqueConstraint(fields=["proposal", "user"], name="proposal_support_once")]
+        indexes = [models.Index(fields=["user"], name="proposal_support_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} · {self.user_id}"
