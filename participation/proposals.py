@@ -1,0 +1,399 @@
+"""Writing residents' proposals (居民提议): a verified resident proposes something for their community,
+verified neighbours support it, and when the support reaches the threshold fixed at publication the
+community's staff must answer within ANSWER_DAYS (accepted with a plan and a responsible organisation,
+or not accepted with reasons), then mark it in progress and done. An unanswered proposal past its
+deadline is marked overdue by `proposals_sweep_overdue` and the subdistrict's officers are told.
+
+Support and its withdrawal lock the proposal row, so however many supports race, the count stays in
+step with the rows and exactly one of them reaches the threshold. See docs/participation.md, "Proposals".
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from directory.models import Area, Organisation
+from notifications.services import notify
+from participation.models import (
+    CommunityProposalSetting,
+    Proposal,
+    ProposalCategory,
+    ProposalStatus,
+    ProposalSupport,
+)
+from residents.models import ResidentProfile
+from residents.selectors import resident_own_profile
+from security.audit import audit_record
+from security.models import Role, RoleAssignment, User
+from security.scoping import covers_area
+
+TITLE_MAX = 120
+BODY_MAX = 5000
+ANSWER_MAX = 5000
+ANSWER_DAYS = 15
+# The default threshold: 5 % of the community's verified residents, rounded up, but never above this.
+DEFAULT_THRESHOLD_CAP = 30
+THRESHOLD_SHARE = 0.05
+THRESHOLD_MAX = 10000
+# Who answers a community's proposals and sets its threshold.
+PROPOSAL_STAFF_ROLES = frozenset({Role.COMMUNITY_STAFF})
+
+
+# --- who may do what ---------------------------------------------------------------------------
+def can_answer_proposal(*, actor: User, proposal: Proposal) -> bool:
+    return covers_area(actor, proposal.community, PROPOSAL_STAFF_ROLES)
+
+
+def _check_staff(actor: User, community: Area) -> None:
+    if not covers_area(actor, community, PROPOSAL_STAFF_ROLES):
+        raise PermissionDenied(_("Only this community's staff can do this."))
+
+
+def _resident_of(user: User, community: Area) -> ResidentProfile:
+    """The user's register entry if they are a verified resident of `community`, else PermissionDenied."""
+    if not user.is_authenticated or not user.is_active:
+        raise PermissionDenied(_("Sign in first."))
+    profile = resident_own_profile(user=user)
+    if profile is None:
+        raise PermissionDenied(_("Only verified residents can do this. Verify your residence first."))
+    if not profile.household.grid.is_within(community):
+        raise PermissionDenied(_("This proposal is for residents of another community."))
+    return profile
+
+
+def community_of(user: User) -> Area | None:
+    """The community of a verified resident (their grid's parent), or None."""
+    profile = resident_own_profile(user=user)
+    return profile.household.grid.parent if profile else None
+
+
+# --- the threshold -----------------------------------------------------------------------------
+def default_threshold(community: Area) -> int:
+    verified = ResidentProfile.objects.filter(user__isnull=False, household__grid__path__startswith=community.path)
+    return max(1, min(math.ceil(verified.count() * THRESHOLD_SHARE), DEFAULT_THRESHOLD_CAP))
+
+
+def community_threshold(community: Area) -> int:
+    setting = CommunityProposalSetting.objects.filter(community=community).first()
+    return setting.support_threshold if setting else default_threshold(community)
+
+
+@transaction.atomic
+def proposal_threshold_set(*, actor: User, community: Area, threshold) -> CommunityProposalSetting:
+    """Set the supporters a new proposal in `community` needs; proposals already published keep theirs."""
+    _check_staff(actor, community)
+    if community.kind != Area.Kind.COMMUNITY:
+        raise ValidationError(_("A threshold is set for a community."))
+    try:
+        threshold = int(threshold)
+    except (TypeError, ValueError):
+        raise ValidationError({"threshold": _("Give a whole number of supporters.")}) from None
+    if not 1 <= threshold <= THRESHOLD_MAX:
+        raise ValidationError({"threshold": _("Give a number of supporters between 1 and 10000.")})
+    setting, _created = CommunityProposalSetting.objects.update_or_create(
+        community=community, defaults={"support_threshold": threshold, "set_by": actor}
+    )
+    audit_record(
+        actor=actor,
+        action="proposal.threshold_set",
+        target=setting,
+        details={"community": community.code, "threshold": threshold},
+    )
+    return setting
+
+
+# --- telling people ----------------------------------------------------------------------------
+def proposal_link(proposal: Proposal) -> str:
+    return f"/proposals/{proposal.public_id}/"
+
+
+def _tell_everyone(proposal: Proposal, *, kind: str, key: str, title: str, body: str) -> None:
+    """Tell the author and every supporter (each once) about a change, in the proposal's transaction."""
+    recipients = {support.user_id: support.user for support in proposal.supports.select_related("user")}
+    if proposal.author_id:
+        recipients.setdefault(proposal.author_id, proposal.author)
+    with translation.override(settings.LANGUAGE_CODE):
+        for user in recipients.values():
+            if user.is_active:
+                notify(
+                    recipient=user,
+                    kind=kind,
+                    title=title,
+                    body=body,
+                    link=proposal_link(proposal),
+                    key=f"{key}:to:{user.pk}",
+                )
+
+
+def _locked(proposal: Proposal) -> Proposal:
+    return Proposal.objects.select_related("community", "author").select_for_update(of=("self",)).get(pk=proposal.pk)
+
+
+# --- residents: propose, support, withdraw -----------------------------------------------------
+@transaction.atomic
+def proposal_create(*, actor: User, title: str, body: str, category: str) -> Proposal:
+    """Publish a proposal in the author's own community, with the community's threshold of the moment."""
+    community = community_of(actor) if actor.is_authenticated else None
+    if community is None:
+        raise PermissionDenied(_("Only verified residents can make a proposal. Verify your residence first."))
+    errors: dict[str, list[str]] = {}
+    title = (title or "").strip()
+    body = (body or "").strip()
+    if not title:
+        errors.setdefault("title", []).append(_("Give the proposal a title."))
+    elif len(title) > TITLE_MAX:
+        errors.setdefault("title", []).append(_("The title is too long."))
+    if not body:
+        errors.setdefault("body", []).append(_("Say what you propose."))
+    elif len(body) > BODY_MAX:
+        errors.setdefault("body", []).append(_("The proposal is too long."))
+    if category not in ProposalCategory.values:
+        errors.setdefault("category", []).append(_("Choose a category."))
+    if errors:
+        raise ValidationError(errors)
+    proposal = Proposal.objects.create(
+        community=community,
+        author=actor,
+        title=title,
+        body=body,
+        category=category,
+        support_threshold=community_threshold(community),
+    )
+    audit_record(actor=actor, action="proposal.create", target=proposal, details={"community": community.code})
+    return proposal
+
+
+@transaction.atomic
+def proposal_support(*, actor: User, proposal: Proposal) -> Proposal:
+    """Add `actor`'s support. The row lock makes concurrent supports count one by one, so exactly one
+    of them reaches the threshold and tells people."""
+    proposal = _locked(proposal)
+    _resident_of(actor, proposal.community)
+    if proposal.status != ProposalStatus.PUBLISHED:
+        raise ValidationError(_("This proposal no longer gathers support."))
+    if proposal.author_id == actor.pk:
+        raise ValidationError(_("Your own proposal counts you already."))
+    if ProposalSupport.objects.filter(proposal=proposal, user=actor).exists():
+        raise ValidationError(_("You already support this proposal."))
+    ProposalSupport.objects.create(proposal=proposal, user=actor)
+    proposal.support_count += 1
+    fields = ["support_count", "updated_at"]
+    reached = proposal.support_count >= proposal.support_threshold
+    now = timezone.now()
+    if reached:
+        proposal.status = ProposalStatus.THRESHOLD_REACHED
+        proposal.threshold_reached_at = now
+        proposal.answer_due_at = now + timedelta(days=ANSWER_DAYS)
+        fields += ["status", "threshold_reached_at", "answer_due_at"]
+    proposal.save(update_fields=fields)
+    audit_record(actor=actor, action="proposal.support", target=proposal)
+    if reached:
+        audit_record(
+            actor=None,
+            action="proposal.threshold_reached",
+            target=proposal,
+            details={"supporters": proposal.support_count},
+        )
+        with translation.override(settings.LANGUAGE_CODE):
+            title = _("Enough support: %(title)s") % {"title": proposal.title}
+            body = _("The proposal has %(count)d supporters. The community will answer by %(due)s.") % {
+                "count": proposal.support_count,
+                "due": timezone.localtime(proposal.answer_due_at).strftime("%Y-%m-%d"),
+            }
+        _tell_everyone(
+            proposal, kind="proposal.threshold_reached", key=f"proposal:{proposal.pk}:reached", title=title, body=body
+        )
+    return proposal
+
+
+@transaction.atomic
+def proposal_support_withdraw(*, actor: User, proposal: Proposal) -> Proposal:
+    """Withdraw `actor`'s support, while the proposal still gathers support."""
+    proposal = _locked(proposal)
+    if proposal.status != ProposalStatus.PUBLISHED:
+        raise ValidationError(_("Support can be withdrawn only while the proposal gathers support."))
+    deleted, _rows = ProposalSupport.objects.filter(proposal=proposal, user=actor).delete()
+    if not deleted:
+        raise ValidationError(_("You do not support this proposal."))
+    proposal.support_count -= 1
+    proposal.save(update_fields=["support_count", "updated_at"])
+    audit_record(actor=actor, action="proposal.support_withdraw", target=proposal)
+    return proposal
+
+
+# --- staff: answer, in progress, done ----------------------------------------------------------
+def _checked_text(value: str, field: str, missing: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: [missing]})
+    if len(value) > ANSWER_MAX:
+        raise ValidationError({field: [_("This text is too long.")]})
+    return value
+
+
+@transaction.atomic
+def proposal_answer(
+    *,
+    actor: User,
+    proposal: Proposal,
+    accepted: bool,
+    answer: str,
+    plan: str = "",
+    organisation: Organisation | None = None,
+) -> Proposal:
+    """The community's answer to a proposal that reached its threshold: accepted with a plan and the
+    organisation responsible, or not accepted with the reasons in `answer`."""
+    proposal = _locked(proposal)
+    _check_staff(actor, proposal.community)
+    if proposal.status != ProposalStatus.THRESHOLD_REACHED:
+        raise ValidationError(_("Only a proposal with enough support that is not yet answered can be answered."))
+    errors: dict[str, list[str]] = {}
+    answer = (answer or "").strip()
+    plan = (plan or "").strip()
+    if not answer:
+        errors.setdefault("answer", []).append(
+            _("Give the answer.") if accepted else _("Give the reasons the proposal is not accepted.")
+        )
+    elif len(answer) > ANSWER_MAX:
+        errors.setdefault("answer", []).append(_("This text is too long."))
+    if accepted:
+        if not plan:
+            errors.setdefault("plan", []).append(_("Say how and when it will be done."))
+        elif len(plan) > ANSWER_MAX:
+            errors.setdefault("plan", []).append(_("This text is too long."))
+        if organisation is None:
+            errors.setdefault("organisation", []).append(_("Choose the organisation responsible."))
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    proposal.status = ProposalStatus.ACCEPTED if accepted else ProposalStatus.NOT_ACCEPTED
+    proposal.answer = answer
+    proposal.plan = plan if accepted else ""
+    proposal.responsible_organisation = organisation if accepted else None
+    proposal.answered_by, proposal.answered_at = actor, now
+    proposal.save(
+        update_fields=[
+            "status",
+            "answer",
+            "plan",
+            "responsible_organisation",
+            "answered_by",
+            "answered_at",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        actor=actor,
+        action="proposal.answer",
+        target=proposal,
+        details={
+            "accepted": accepted,
+            "organisation": organisation.code if accepted else None,
+            "late": now > proposal.answer_due_at,
+        },
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        title = (_("Accepted: %(title)s") if accepted else _("Not accepted: %(title)s")) % {"title": proposal.title}
+        _tell_everyone(
+            proposal, kind="proposal.answered", key=f"proposal:{proposal.pk}:answered", title=title, body=answer
+        )
+    return proposal
+
+
+@transaction.atomic
+def proposal_start(*, actor: User, proposal: Proposal, note: str = "") -> Proposal:
+    """An accepted proposal's work has begun."""
+    proposal = _locked(proposal)
+    _check_staff(actor, proposal.community)
+    if proposal.status != ProposalStatus.ACCEPTED:
+        raise ValidationError(_("Only an accepted proposal can be put in progress."))
+    note = (note or "").strip()
+    if len(note) > ANSWER_MAX:
+        raise ValidationError({"note": [_("This text is too long.")]})
+    proposal.status = ProposalStatus.IN_PROGRESS
+    proposal.progress_note = note
+    proposal.save(update_fields=["status", "progress_note", "updated_at"])
+    audit_record(actor=actor, action="proposal.start", target=proposal)
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Work has begun: %(title)s") % {"title": proposal.title}
+        _tell_everyone(
+            proposal,
+            kind="proposal.in_progress",
+            key=f"proposal:{proposal.pk}:in_progress",
+            title=title,
+            body=note or proposal.plan,
+        )
+    return proposal
+
+
+@transaction.atomic
+def proposal_done(*, actor: User, proposal: Proposal, note: str) -> Proposal:
+    """A proposal in progress is done; `note` says what was done."""
+    proposal = _locked(proposal)
+    _check_staff(actor, proposal.community)
+    if proposal.status != ProposalStatus.IN_PROGRESS:
+        raise ValidationError(_("Only a proposal in progress can be marked done."))
+    note = _checked_text(note, "note", _("Say what was done."))
+    proposal.status = ProposalStatus.DONE
+    proposal.progress_note = note
+    proposal.done_at = timezone.now()
+    proposal.save(update_fields=["status", "progress_note", "done_at", "updated_at"])
+    audit_record(actor=actor, action="proposal.done", target=proposal)
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Done: %(title)s") % {"title": proposal.title}
+        _tell_everyone(proposal, kind="proposal.done", key=f"proposal:{proposal.pk}:done", title=title, body=note)
+    return proposal
+
+
+# --- the overdue sweep -------------------------------------------------------------------------
+@transaction.atomic
+def proposal_mark_overdue(*, proposal: Proposal, now: datetime | None = None) -> bool:
+    """Mark one unanswered proposal past its deadline overdue and tell the subdistrict's officers.
+    Safe to run twice: the second run finds it marked. Returns whether it marked it."""
+    now = now or timezone.now()
+    proposal = _locked(proposal)
+    if proposal.status != ProposalStatus.THRESHOLD_REACHED or proposal.is_overdue or proposal.answer_due_at > now:
+        return False
+    proposal.is_overdue, proposal.escalated_at = True, now
+    proposal.save(update_fields=["is_overdue", "escalated_at", "updated_at"])
+    audit_record(actor=None, action="proposal.overdue", target=proposal, details={"community": proposal.community.code})
+    officers = (
+        RoleAssignment.objects.filter(
+            role=Role.SUBDISTRICT_OFFICER, area_id=proposal.community.parent_id, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user_id")
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Proposal not answered in time: %(title)s") % {"title": proposal.title}
+        body = _("A proposal in %(community)s reached its support on %(reached)s and was due an answer by %(due)s.") % {
+            "community": proposal.community.name,
+            "reached": timezone.localtime(proposal.threshold_reached_at).strftime("%Y-%m-%d"),
+            "due": timezone.localtime(proposal.answer_due_at).strftime("%Y-%m-%d"),
+        }
+        for assignment in officers:
+            notify(
+                recipient=assignment.user,
+                kind="proposal.overdue",
+                title=title,
+                body=body,
+                link=proposal_link(proposal),
+                key=f"proposal:{proposal.pk}:overdue:{assignment.user_id}",
+            )
+    return True
+
+
+def proposals_sweep_overdue(now: datetime | None = None) -> int:
+    """Mark every unanswered proposal past its deadline overdue (the beat task). Returns how many."""
+    now = now or timezone.now()
+    due = Proposal.objects.filter(
+        status=ProposalStatus.THRESHOLD_REACHED, is_overdue=False, answer_due_at__lte=now
+    ).values_list("pk", flat=True)
+    return sum(proposal_mark_overdue(proposal=Proposal(pk=pk), now=now) for pk in list(due))
