@@ -50,3 +50,13 @@ def event_reminders_send_task() -> int:
     from participation.events import event_reminders_send
 
     return event_reminders_send()
+
+
+# --- Proposals -----------------------------------------------------------------------------------
+# Beat runs it hourly; a proposal is marked overdue once (the sweep skips marked ones).
+@shared_task(soft_time_limit=600, time_limit=660)
+def proposals_sweep_overdue_task() -> int:
+    """Mark unanswered proposals past their answer deadline overdue and tell the subdistrict's officers."""
+    from participation.proposals import proposals_sweep_overdue
+
+    return proposals_sweep_overdue()

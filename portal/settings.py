@@ -180,6 +180,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "participation.tasks.event_reminders_send_task",
         "schedule": 60 * 60,
     },
+    # Marks proposals unanswered 15 days after reaching their support overdue, tells the subdistrict.
+    "participation-proposals-overdue": {
+        "task": "participation.tasks.proposals_sweep_overdue_task",
+        "schedule": 60 * 60,
+    },
     "verify-audit-chain-nightly": {
         "task": "security.tasks.audit_chain_verify_task",
         "schedule": 24 * 60 * 60,

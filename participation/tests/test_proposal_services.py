@@ -241,3 +241,12 @@ def test_every_proposal_action_has_a_label():
         "proposal.threshold_set",
     ):
         assert action in ACTION_LABELS
+
+
+def test_the_beat_task_runs_the_sweep(tree, staff, author):
+    from participation.tasks import proposals_sweep_overdue_task
+
+    proposal = _reached(tree, staff, author)
+    Proposal.objects.filter(pk=proposal.pk).update(answer_due_at=timezone.now() - timedelta(minutes=1))
+    assert proposals_sweep_overdue_task() == 1
+    assert proposals_sweep_overdue_task() == 0
