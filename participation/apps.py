@@ -13,6 +13,7 @@ class ParticipationConfig(AppConfig):
             moderation_data_rights,
             notice_data_rights,
             poll_results,
+            proposal_data_rights,
             volunteering_data_rights,
         )
         from participation.notice_delivery import NOTICE_KIND, notice_sms_phones
@@ -28,3 +29,5 @@ class ParticipationConfig(AppConfig):
         event_data_rights.register_data_rights()
         volunteering_data_rights.register_data_rights()
         moderation_data_rights.register_data_rights()
+        # Proposals stay without their author; supports are deleted (proposal_data_rights says why).
+        proposal_data_rights.register_data_rights()

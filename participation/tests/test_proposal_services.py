@@ -250,3 +250,26 @@ def test_the_beat_task_runs_the_sweep(tree, staff, author):
     Proposal.objects.filter(pk=proposal.pk).update(answer_due_at=timezone.now() - timedelta(minutes=1))
     assert proposals_sweep_overdue_task() == 1
     assert proposals_sweep_overdue_task() == 0
+
+
+def test_the_export_lists_proposals_made_and_supported_and_deletion_keeps_proposals_without_the_author(
+    tree, staff, author
+):
+    from participation.proposal_data_rights import export_proposals
+    from residents.data_rights import sections
+    from residents.services import account_delete
+
+    _with_threshold(staff, tree, 5)
+    gathering = _proposal(author)
+    neighbours_proposal = _proposal(verified_resident(tree.g1b), title="楼道照明")
+    proposal_support(actor=author, proposal=neighbours_proposal)
+    exported = export_proposals(author)
+    assert [row["proposal"] for row in exported] == [gathering.title, "楼道照明"]
+    assert "proposals" in [section.name for section in sections()]
+
+    account_delete(user=author, password=PASSWORD)
+    gathering.refresh_from_db()
+    neighbours_proposal.refresh_from_db()
+    assert gathering.author is None and gathering.status == ProposalStatus.PUBLISHED
+    assert neighbours_proposal.support_count == 0
+    assert not ProposalSupport.objects.exists()
