@@ -117,13 +117,27 @@ def service_rows(figures: Figures) -> list[Row]:
     return sorted(rows, key=lambda row: (-row.measures.new, row.label))
 
 
-def organisation_rows(figures: Figures, *, partners: bool) -> list[Row]:
-    """A league table: departments (and offices) or enterprise partners, best SLA compliance first."""
+# The league tables: which kinds of organisation each one ranks against each other.
+LEAGUE_GROUPS = {
+    "departments": {
+        Organisation.Kind.DEPARTMENT,
+        Organisation.Kind.SUBDISTRICT_OFFICE,
+        Organisation.Kind.COMMUNITY_COMMITTEE,
+    },
+    "partners": {Organisation.Kind.PARTNER},
+    "social": {Organisation.Kind.SOCIAL_ORGANISATION},
+}
+
+
+def organisation_rows(figures: Figures, *, group: str) -> list[Row]:
+    """A league table of one of LEAGUE_GROUPS (departments and offices, enterprise partners or
+    social organisations), best SLA compliance first."""
+    kinds = LEAGUE_GROUPS[group]
     organisations = Organisation.objects.in_bulk([pk for pk in figures.by_organisation if pk is not None])
     rows = []
     for pk, measures in figures.by_organisation.items():
         organisation = organisations.get(pk)
-        if organisation is None or (organisation.kind == Organisation.Kind.PARTNER) != partners:
+        if organisation is None or organisation.kind not in kinds:
             continue
         rows.append(Row(label=organisation.name, measures=measures, obj=organisation))
 

@@ -140,13 +140,19 @@ def _league_tables(request, page: Page) -> tuple[list[tables.Table], dict]:
         tables.league_table(
             "departments",
             _("Departments"),
-            selectors.organisation_rows(page.figures, partners=False),
+            selectors.organisation_rows(page.figures, group="departments"),
             figure_link=link,
         ),
         tables.league_table(
             "partners",
             _("Enterprise partners"),
-            selectors.organisation_rows(page.figures, partners=True),
+            selectors.organisation_rows(page.figures, group="partners"),
+            figure_link=link,
+        ),
+        tables.league_table(
+            "social",
+            _("Social organisations"),
+            selectors.organisation_rows(page.figures, group="social"),
             figure_link=link,
         ),
     ], {}
@@ -235,6 +241,7 @@ TABLE_PAGES = {
     "ratings": "overview",
     "departments": "league",
     "partners": "league",
+    "social": "league",
     "hotspots-households": "hotspots",
     "hotspots-overdue": "hotspots",
     "requests": "requests",
@@ -268,7 +275,7 @@ def _charts(name: str, built: list[tables.Table]) -> dict:
             "ratings": _chart(by_slug["ratings"], [1]),
         }
     if name == "league":
-        return {slug: _chart(by_slug[slug], [5]) for slug in ("departments", "partners")}
+        return {slug: _chart(by_slug[slug], [5]) for slug in ("departments", "partners", "social")}
     return {}
 
 

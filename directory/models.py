@@ -85,13 +85,15 @@ class Area(BilingualNameMixin, TimeStampedModel):
 
 class Organisation(BilingualNameMixin, TimeStampedModel):
     """A body that acts in the portal: a government department, a subdistrict office, a community
-    committee or an enterprise partner. Its `area` is where it works."""
+    committee, an enterprise partner or a social organisation (社会组织: elderly care, mediation and other
+    non-profit services the community buys or hosts). Its `area` is where it works."""
 
     class Kind(models.TextChoices):
         DEPARTMENT = "department", _("Government department")
         SUBDISTRICT_OFFICE = "subdistrict_office", _("Subdistrict office")
         COMMUNITY_COMMITTEE = "community_committee", _("Community committee")
         PARTNER = "partner", _("Enterprise partner")
+        SOCIAL_ORGANISATION = "social_organisation", _("Social organisation")
 
     code = models.CharField(_("code"), max_length=64, unique=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
@@ -106,7 +108,15 @@ class Organisation(BilingualNameMixin, TimeStampedModel):
         verbose_name_plural = _("organisations")
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["department", "subdistrict_office", "community_committee", "partner"]),
+                condition=Q(
+                    kind__in=[
+                        "department",
+                        "subdistrict_office",
+                        "community_committee",
+                        "partner",
+                        "social_organisation",
+                    ]
+                ),
                 name="organisation_kind_valid",
             ),
         ]

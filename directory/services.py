@@ -71,6 +71,7 @@ ORGANISATION_AREA_KINDS = {
     Organisation.Kind.SUBDISTRICT_OFFICE: {Area.Kind.SUBDISTRICT},
     Organisation.Kind.COMMUNITY_COMMITTEE: {Area.Kind.COMMUNITY},
     Organisation.Kind.PARTNER: {Area.Kind.DISTRICT, Area.Kind.SUBDISTRICT, Area.Kind.COMMUNITY},
+    Organisation.Kind.SOCIAL_ORGANISATION: {Area.Kind.DISTRICT, Area.Kind.SUBDISTRICT, Area.Kind.COMMUNITY},
 }
 
 

@@ -70,7 +70,9 @@ ROLE_AREA_KINDS = {
 # The kind of organisation a role acts for; required for the organisation roles, optional otherwise.
 ROLE_ORGANISATION_KINDS = {
     Role.DEPARTMENT_OFFICER: {Organisation.Kind.DEPARTMENT},
-    Role.PARTNER_OPERATOR: {Organisation.Kind.PARTNER},
+    # A social organisation (社会组织) is served like an enterprise partner: routed requests on the
+    # workbench, its own scorecard, no area of residents to read; so its staff hold the same role.
+    Role.PARTNER_OPERATOR: {Organisation.Kind.PARTNER, Organisation.Kind.SOCIAL_ORGANISATION},
     Role.SUBDISTRICT_OFFICER: {Organisation.Kind.SUBDISTRICT_OFFICE},
     Role.COMMUNITY_STAFF: {Organisation.Kind.COMMUNITY_COMMITTEE},
     Role.GRID_WORKER: {Organisation.Kind.COMMUNITY_COMMITTEE},

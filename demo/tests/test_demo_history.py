@@ -116,8 +116,8 @@ def test_the_district_leaders_default_dashboard_has_figures_that_differ_by_commu
     figures = selectors.figures_for(scope=scope, filters=_filters(selectors.scope_root(scope)))
     assert figures.total.new > 200 and figures.total.open > 0 and figures.total.overdue > 0
     assert figures.total.resolve_sla_share is not None and figures.total.satisfaction is not None
-    departments = selectors.organisation_rows(figures, partners=False)
-    partners = selectors.organisation_rows(figures, partners=True)
+    departments = selectors.organisation_rows(figures, group="departments")
+    partners = selectors.organisation_rows(figures, group="partners")
     assert len(departments) == Organisation.objects.filter(kind=Organisation.Kind.DEPARTMENT).count()
     assert len(partners) == Organisation.objects.filter(kind=Organisation.Kind.PARTNER).count()
     assert all(row.measures.new > 0 for row in departments + partners)
@@ -143,7 +143,7 @@ def test_the_district_leaders_pages_answer_with_figures(demo, client, page):
     response = client.get(f"/dashboards/{'' if page == 'overview' else page + '/'}")
     assert response.status_code == 200
     if page == "league":
-        departments, partners = response.context["tables"]
+        departments, partners, _social = response.context["tables"]
         assert departments.rows and partners.rows
     elif page == "hotspots":
         assert response.context["points"] and all(table.rows for table in response.context["tables"])
