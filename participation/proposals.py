@@ -179,7 +179,7 @@ def proposal_support(*, actor: User, proposal: Proposal) -> Proposal:
     if proposal.status != ProposalStatus.PUBLISHED:
         raise ValidationError(_("This proposal no longer gathers support."))
     if proposal.author_id == actor.pk:
-        raise ValidationError(_("Your own proposal counts you already."))
+        raise ValidationError(_("You cannot support your own proposal."))
     if ProposalSupport.objects.filter(proposal=proposal, user=actor).exists():
         raise ValidationError(_("You already support this proposal."))
     ProposalSupport.objects.create(proposal=proposal, user=actor)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from participation.views import events, moderation, notices, polls, reach
+from participation.views import events, moderation, notices, polls, proposals, reach
 from participation.views import volunteering as volunteer
 
 app_name = "participation"
@@ -47,6 +47,13 @@ urlpatterns = [
     path("polls/<uuid:poll_id>/edit/", polls.poll_edit, name="poll_edit"),
     path("polls/<uuid:poll_id>/close/", polls.poll_close, name="poll_close"),
     path("polls/<uuid:poll_id>/results.<str:file_format>", polls.poll_export, name="poll_export"),
+    # Residents' proposals (居民提议): residents propose and support; the community's staff answer.
+    path("proposals/", proposals.proposal_list, name="proposal_list"),
+    path("proposals/new/", proposals.proposal_new, name="proposal_new"),
+    path("proposals/<uuid:public_id>/", proposals.proposal_detail, name="proposal_detail"),
+    path("proposals/<uuid:public_id>/support/", proposals.proposal_support, name="proposal_support"),
+    path("proposals/<uuid:public_id>/withdraw/", proposals.proposal_withdraw, name="proposal_withdraw"),
+    path("proposals/<uuid:public_id>/manage/", proposals.proposal_manage, name="proposal_manage"),
     # Volunteering and points (志愿服务、积分).
     path("volunteering/", volunteer.activity_list, name="volunteer_list"),
     path("volunteering/mine/", volunteer.my_volunteering, name="volunteer_mine"),

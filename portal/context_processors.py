@@ -35,6 +35,8 @@ def navigation(request):
         links.insert(0, (reverse("services:workbench"), _("Workbench")))
     if has_role(user, AREA_ROLES | {Role.RESIDENT}):
         links.append((reverse("participation:poll_list"), _("Polls")))
+        # Residents' proposals (居民提议).
+        links.append((reverse("participation:proposal_list"), _("Residents' proposals")))
     # Meetings and events (社区活动): residents sign up, staff of an area organise them.
     if has_role(user, PARTICIPATION_ORGANISER_ROLES):
         links.append((reverse("participation:event_manage_list"), _("Community events")))

@@ -1,0 +1,201 @@
+"""Residents' proposals (居民提议): signed-in people read them (support counts public, supporters never
+named); verified residents propose and support in their own community; its staff answer."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.forms import form_add_service_errors
+from directory.models import Area, Organisation
+from participation import proposals as steps
+from participation.models import Proposal, ProposalCategory, ProposalStatus, ProposalSupport
+from security.scoping import covers_area
+
+
+class ProposalForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=steps.TITLE_MAX)
+    body = forms.CharField(label=gettext_lazy("What do you propose?"), max_length=steps.BODY_MAX, widget=forms.Textarea)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), choices=ProposalCategory.choices)
+
+
+class AnswerForm(forms.Form):
+    accepted = forms.TypedChoiceField(
+        label=gettext_lazy("Decision"),
+        choices=[("yes", gettext_lazy("Accepted")), ("no", gettext_lazy("Not accepted"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    answer = forms.CharField(
+        label=gettext_lazy("Answer (the reasons, if not accepted)"), max_length=steps.ANSWER_MAX, widget=forms.Textarea
+    )
+    plan = forms.CharField(
+        label=gettext_lazy("Plan: how and when"), max_length=steps.ANSWER_MAX, required=False, widget=forms.Textarea
+    )
+    organisation = forms.ModelChoiceField(
+        label=gettext_lazy("Organisation responsible"), queryset=Organisation.objects.none(), required=False
+    )
+
+    def __init__(self, *args, community=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Organisations working in the community or above it (its subdistrict, the district).
+        ancestors = [community.path[:end] for end in range(1, len(community.path) + 1)] if community else []
+        self.fields["organisation"].queryset = Organisation.objects.filter(
+            Q(area__path__in=ancestors) | Q(area__path__startswith=community.path) if community else Q(pk=None)
+        ).order_by("code")
+
+
+def _get(public_id) -> Proposal:
+    return get_object_or_404(
+        Proposal.objects.select_related("community", "responsible_organisation"), public_id=public_id
+    )
+
+
+@login_required
+def proposal_list(request):
+    proposals = Proposal.objects.select_related("community").order_by("-created_at", "-id")
+    communities = Area.objects.filter(kind=Area.Kind.COMMUNITY).order_by("path")
+    community_code = request.GET.get("community", "")
+    own = steps.community_of(request.user)
+    if community_code:
+        proposals = proposals.filter(community__code=community_code)
+    status = request.GET.get("status", "")
+    if status in ProposalStatus.values:
+        proposals = proposals.filter(status=status)
+    page = Paginator(proposals, 20).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "proposals": list(page.object_list),
+        "communities": communities,
+        "statuses": ProposalStatus.choices,
+        "community_code": community_code,
+        "status": status,
+        "can_propose": own is not None,
+    }
+    return render(request, "participation/proposals/list.html", context)
+
+
+@login_required
+def proposal_detail(request, public_id):
+    proposal = _get(public_id)
+    supported = ProposalSupport.objects.filter(proposal=proposal, user=request.user).exists()
+    own = steps.community_of(request.user)
+    gathering = proposal.status == ProposalStatus.PUBLISHED
+    context = {
+        "proposal": proposal,
+        "supported": supported,
+        "is_author": proposal.author_id == request.user.pk,
+        "may_support": gathering
+        and own is not None
+        and covers_area_of(own, proposal)
+        and not supported
+        and proposal.author_id != request.user.pk,
+        "may_withdraw": gathering and supported,
+        "can_answer": steps.can_answer_proposal(actor=request.user, proposal=proposal),
+    }
+    return render(request, "participation/proposals/detail.html", context)
+
+
+def covers_area_of(community: Area, proposal: Proposal) -> bool:
+    return community.pk == proposal.community_id
+
+
+def _act(request, proposal, action, done_message):
+    try:
+        action()
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You cannot do this."))
+        return redirect("participation:proposal_detail", public_id=proposal.public_id), 403
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("participation:proposal_detail", public_id=proposal.public_id), 400
+    messages.success(request, done_message)
+    return redirect("participation:proposal_detail", public_id=proposal.public_id), 302
+
+
+@require_POST
+@login_required
+def proposal_support(request, public_id):
+    proposal = _get(public_id)
+    response, _status = _act(
+        request,
+        proposal,
+        lambda: steps.proposal_support(actor=request.user, proposal=proposal),
+        _("Thank you: your support is counted. Your name is never shown."),
+    )
+    return response
+
+
+@require_POST
+@login_required
+def proposal_withdraw(request, public_id):
+    proposal = _get(public_id)
+    response, _status = _act(
+        request,
+        proposal,
+        lambda: steps.proposal_support_withdraw(actor=request.user, proposal=proposal),
+        _("Your support is withdrawn."),
+    )
+    return response
+
+
+@login_required
+def proposal_new(request):
+    if steps.community_of(request.user) is None:
+        messages.error(request, _("Only verified residents can make a proposal. Verify your residence first."))
+        return redirect("participation:proposal_list")
+    form = ProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal = steps.proposal_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Your proposal is published. Neighbours can now support it."))
+            return redirect("participation:proposal_detail", public_id=proposal.public_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "participation/proposals/form.html", {"form": form}, status=status)
+
+
+@login_required
+def proposal_manage(request, public_id):
+    """Community staff: answer a proposal with enough support, then put it in progress and mark it done."""
+    proposal = _get(public_id)
+    if not covers_area(request.user, proposal.community, steps.PROPOSAL_STAFF_ROLES):
+        raise PermissionDenied
+    action = request.POST.get("action") if request.method == "POST" else None
+    form = AnswerForm(request.POST if action == "answer" else None, community=proposal.community)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        try:
+            if action == "answer":
+                if form.is_valid():
+                    steps.proposal_answer(actor=request.user, proposal=proposal, **form.cleaned_data)
+                    status = 302
+            elif action == "start":
+                steps.proposal_start(actor=request.user, proposal=proposal, note=request.POST.get("note", ""))
+                status = 302
+            elif action == "done":
+                steps.proposal_done(actor=request.user, proposal=proposal, note=request.POST.get("note", ""))
+                status = 302
+            else:
+                messages.error(request, _("Choose what to do."))
+        except ValidationError as exc:
+            if action == "answer":
+                form_add_service_errors(form, exc)
+            else:
+                for message in exc.messages:
+                    messages.error(request, message)
+        if status == 302:
+            messages.success(request, _("Saved. The author and supporters are told."))
+            return redirect("participation:proposal_detail", public_id=proposal.public_id)
+    context = {"proposal": proposal, "form": form}
+    return render(request, "participation/proposals/manage.html", context, status=status)
