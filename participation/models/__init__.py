@@ -32,6 +32,8 @@ from participation.models.proposals import (
     CommunityProposalSetting,
     Proposal,
     ProposalCategory,
+    ProposalPhoto,
+    ProposalPhotoStage,
     ProposalStatus,
     ProposalSupport,
 )
@@ -70,6 +72,8 @@ __all__ = [
     "PollVoter",
     "Proposal",
     "ProposalCategory",
+    "ProposalPhoto",
+    "ProposalPhotoStage",
     "ProposalStatus",
     "ProposalSupport",
     "Redemption",

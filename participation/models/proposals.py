@@ -122,3 +122,43 @@ class ProposalSupport(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.proposal_id} · {self.user_id}"
+
+
+class ProposalPhotoStage(models.TextChoices):
+    PROPOSAL = "proposal", _("With the proposal")
+    DONE = "done", _("Of the work done")
+
+
+def proposal_photo_path(photo: "ProposalPhoto", filename: str) -> str:
+    # The stored name says nothing about the proposal or the person: only a random id.
+    return f"proposal-photos/{photo.public_id.hex[:2]}/{photo.public_id.hex}.{photo.extension}"
+
+
+class ProposalPhoto(models.Model):
+    """A photo with a proposal or of the work done (up to 6 each), re-encoded without EXIF by
+    services.photos, stored outside the static files and served only through
+    participation.views.proposals.proposal_photo to those who may read the proposal."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="photos")
+    stage = models.CharField(max_length=16, choices=ProposalPhotoStage.choices)
+    image = models.FileField(upload_to=proposal_photo_path)
+    content_type = models.CharField(max_length=32)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stage__in=ProposalPhotoStage.values), name="proposal_photo_stage_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} photo {self.public_id}"
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[self.content_type]
