@@ -88,6 +88,7 @@ CATALOGUE = [
         "code": "elderly-care", "group": "养老服务", "name_zh": "老人探访与照护", "name_en": "Visit or care for an elderly person",
         "description_zh": "上门探望、助餐、就医陪护、家政服务。", "description_en": "Home visits, meals, escort to hospital, housework.",
         "keywords": "老人,养老,探访,elderly", "accept_within_hours": 12, "resolve_within_days": 3, "route": "dept-mzj",
+        "route_subdistricts": [("511302003", "social-xiyanghong")],
         "attributes": [
             {"code": "need", "datatype": "multivaluelist", "required": True,
              "description_zh": "需要什么帮助？（可多选）", "description_en": "What help is needed? (choose all that apply)",

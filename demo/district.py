@@ -70,6 +70,12 @@ PARTNERS = [
     ("partner-power", "顺庆城区供电服务中心（演示）", "Shunqing City Power Service Centre (demo)", DISTRICT_CODE),
 ]
 
+# (code, Chinese name, English name, area code it is based in): a social organisation (社会组织) the
+# Xicheng subdistrict's elderly-care requests are routed to (see demo.casework), invented for the demo.
+SOCIAL_ORGANISATIONS = [
+    ("social-xiyanghong", "顺庆区夕阳红养老服务中心（演示）", "Xiyanghong Elderly Care Centre (demo)", "511302003"),
+]
+
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何罗高林"
 GIVEN_NAMES = ["秀英", "桂兰", "建国", "志强", "海燕", "德华", "玉梅", "明", "静", "伟", "芳", "军", "丽", "强", "敏"]
 STREETS = ["人民路", "文化路", "滨江大道", "模范街", "北湖路", "涪江路", "延安路", "建设路", "桂花巷", "和平路"]
@@ -164,6 +170,14 @@ def build_structure() -> Area:
         _organisation(
             code=code,
             kind=Organisation.Kind.PARTNER,
+            name_zh=name_zh,
+            name_en=name_en,
+            area=Area.objects.get(code=area_code),
+        )
+    for code, name_zh, name_en, area_code in SOCIAL_ORGANISATIONS:
+        _organisation(
+            code=code,
+            kind=Organisation.Kind.SOCIAL_ORGANISATION,
             name_zh=name_zh,
             name_en=name_en,
             area=Area.objects.get(code=area_code),

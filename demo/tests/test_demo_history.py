@@ -143,8 +143,8 @@ def test_the_district_leaders_pages_answer_with_figures(demo, client, page):
     response = client.get(f"/dashboards/{'' if page == 'overview' else page + '/'}")
     assert response.status_code == 200
     if page == "league":
-        departments, partners, _social = response.context["tables"]
-        assert departments.rows and partners.rows
+        departments, partners, social = response.context["tables"]
+        assert departments.rows and partners.rows and social.rows
     elif page == "hotspots":
         assert response.context["points"] and all(table.rows for table in response.context["tables"])
     elif page == "screen":
