@@ -5,12 +5,13 @@ scorecard; other organisations' operators see none of it."""
 from types import SimpleNamespace
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from dashboards.services import summaries_rebuild
 from directory.models import Organisation
 from directory.services import organisation_check
+from participation.tests.event_helpers import make_event
 from security.models import Role
 from security.services import role_grant
 from services.catalogue import service_define
@@ -99,3 +100,14 @@ def test_social_organisations_have_their_own_league_table_and_scorecard(client, 
     assert other.status_code == 200
     assert other.context["page"].figures.total.new == 0
     assert client.get("/dashboards/league/").status_code == 403
+
+
+def test_area_staff_name_a_social_organisation_of_their_area_as_an_events_organiser(social, people, tree):
+    # Events stay run by the area's staff; a social organisation based in their area is credited.
+    event = make_event(actor=people.subdistrict, area=tree.c1, organiser=social.home)
+    assert event.organiser == social.home
+    with pytest.raises(ValidationError):
+        make_event(actor=people.subdistrict, area=tree.c1, organiser=social.other)
+    # Its operator is no area staff: they cannot post the event themselves.
+    with pytest.raises(PermissionDenied):
+        make_event(actor=social.operator, area=tree.c1, organiser=social.home)
