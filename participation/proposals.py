@@ -25,6 +25,8 @@ from participation.models import (
     CommunityProposalSetting,
     Proposal,
     ProposalCategory,
+    ProposalPhoto,
+    ProposalPhotoStage,
     ProposalStatus,
     ProposalSupport,
 )
@@ -33,6 +35,7 @@ from residents.selectors import resident_own_profile
 from security.audit import audit_record
 from security.models import Role, RoleAssignment, User
 from security.scoping import covers_area
+from services.photos import CleanPhoto, photos_clean
 
 TITLE_MAX = 120
 BODY_MAX = 5000
@@ -136,10 +139,26 @@ def _locked(proposal: Proposal) -> Proposal:
     return Proposal.objects.select_related("community", "author").select_for_update(of=("self",)).get(pk=proposal.pk)
 
 
+def _store_photos(*, proposal: Proposal, stage: str, actor: User, photos: list[CleanPhoto]) -> None:
+    for cleaned in photos:
+        photo = ProposalPhoto(
+            proposal=proposal,
+            stage=stage,
+            content_type=cleaned.content_type,
+            width=cleaned.width,
+            height=cleaned.height,
+            size=cleaned.content.size,
+            uploaded_by=actor,
+        )
+        photo.image.save("photo", cleaned.content, save=False)
+        photo.save()
+
+
 # --- residents: propose, support, withdraw -----------------------------------------------------
 @transaction.atomic
-def proposal_create(*, actor: User, title: str, body: str, category: str) -> Proposal:
-    """Publish a proposal in the author's own community, with the community's threshold of the moment."""
+def proposal_create(*, actor: User, title: str, body: str, category: str, photos=None) -> Proposal:
+    """Publish a proposal in the author's own community, with the community's threshold of the moment
+    and up to 6 photos (cleaned by services.photos: EXIF dropped, only real JPEG, PNG or WebP)."""
     community = community_of(actor) if actor.is_authenticated else None
     if community is None:
         raise PermissionDenied(_("Only verified residents can make a proposal. Verify your residence first."))
@@ -156,6 +175,10 @@ def proposal_create(*, actor: User, title: str, body: str, category: str) -> Pro
         errors.setdefault("body", []).append(_("The proposal is too long."))
     if category not in ProposalCategory.values:
         errors.setdefault("category", []).append(_("Choose a category."))
+    try:
+        cleaned = photos_clean(photos)
+    except ValidationError as exc:
+        errors["photos"] = exc.messages
     if errors:
         raise ValidationError(errors)
     proposal = Proposal.objects.create(
@@ -166,7 +189,13 @@ def proposal_create(*, actor: User, title: str, body: str, category: str) -> Pro
         category=category,
         support_threshold=community_threshold(community),
     )
-    audit_record(actor=actor, action="proposal.create", target=proposal, details={"community": community.code})
+    _store_photos(proposal=proposal, stage=ProposalPhotoStage.PROPOSAL, actor=actor, photos=cleaned)
+    audit_record(
+        actor=actor,
+        action="proposal.create",
+        target=proposal,
+        details={"community": community.code, "photos": len(cleaned)},
+    )
     return proposal
 
 
@@ -334,18 +363,23 @@ def proposal_start(*, actor: User, proposal: Proposal, note: str = "") -> Propos
 
 
 @transaction.atomic
-def proposal_done(*, actor: User, proposal: Proposal, note: str) -> Proposal:
-    """A proposal in progress is done; `note` says what was done."""
+def proposal_done(*, actor: User, proposal: Proposal, note: str, photos=None) -> Proposal:
+    """A proposal in progress is done; `note` says what was done, with up to 6 photos of the work."""
     proposal = _locked(proposal)
     _check_staff(actor, proposal.community)
     if proposal.status != ProposalStatus.IN_PROGRESS:
         raise ValidationError(_("Only a proposal in progress can be marked done."))
     note = _checked_text(note, "note", _("Say what was done."))
+    try:
+        cleaned = photos_clean(photos)
+    except ValidationError as exc:
+        raise ValidationError({"photos": exc.messages}) from None
     proposal.status = ProposalStatus.DONE
     proposal.progress_note = note
     proposal.done_at = timezone.now()
     proposal.save(update_fields=["status", "progress_note", "done_at", "updated_at"])
-    audit_record(actor=actor, action="proposal.done", target=proposal)
+    _store_photos(proposal=proposal, stage=ProposalPhotoStage.DONE, actor=actor, photos=cleaned)
+    audit_record(actor=actor, action="proposal.done", target=proposal, details={"photos": len(cleaned)})
     with translation.override(settings.LANGUAGE_CODE):
         title = _("Done: %(title)s") % {"title": proposal.title}
         _tell_everyone(proposal, kind="proposal.done", key=f"proposal:{proposal.pk}:done", title=title, body=note)

@@ -54,6 +54,7 @@ urlpatterns = [
     path("proposals/<uuid:public_id>/support/", proposals.proposal_support, name="proposal_support"),
     path("proposals/<uuid:public_id>/withdraw/", proposals.proposal_withdraw, name="proposal_withdraw"),
     path("proposals/<uuid:public_id>/manage/", proposals.proposal_manage, name="proposal_manage"),
+    path("proposals/<uuid:public_id>/photos/<uuid:photo_id>/", proposals.proposal_photo, name="proposal_photo"),
     # Volunteering and points (志愿服务、积分).
     path("volunteering/", volunteer.activity_list, name="volunteer_list"),
     path("volunteering/mine/", volunteer.my_volunteering, name="volunteer_mine"),

@@ -149,3 +149,58 @@ def test_query_budgets_do_not_grow_with_rows(client, login, tree, author, django
     assert count(detail_url) == detail_before
     with django_assert_num_queries(list_before):
         client.get(list_url)
+
+
+def test_photos_are_cleaned_stored_and_served_only_to_signed_in_people(client, login, tree, orgs, staff, author):
+    from participation.models import ProposalPhoto
+    from participation.proposals import proposal_answer, proposal_done, proposal_start
+    from services.tests.test_photos import photo_file
+
+    login(author)
+    response = client.post(
+        reverse("participation:proposal_new"),
+        {
+            "title": "楼道照明",
+            "body": "晚上太暗",
+            "category": "safety",
+            "photos": [photo_file(), photo_file("b.png", "PNG")],
+        },
+    )
+    proposal = Proposal.objects.get()
+    assert response.status_code == 302
+    photos = list(ProposalPhoto.objects.filter(proposal=proposal))
+    assert [photo.stage for photo in photos] == ["proposal", "proposal"]
+    url = reverse("participation:proposal_photo", args=[proposal.public_id, photos[0].public_id])
+    served = client.get(url)
+    assert served.status_code == 200 and "public" not in served["Cache-Control"]
+    assert b"SpyCam" not in b"".join(served.streaming_content)
+    wrong = reverse("participation:proposal_photo", args=[proposal.public_id, "00000000-0000-0000-0000-000000000000"])
+    assert client.get(wrong).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
+
+    # Bad files and too many are refused with nothing written.
+    login(author)
+    response = client.post(
+        reverse("participation:proposal_new"),
+        {"title": "又一个", "body": "内容", "category": "safety", "photos": [photo_file("x.gif", "GIF")]},
+    )
+    assert response.status_code == 400
+    response = client.post(
+        reverse("participation:proposal_new"),
+        {"title": "又一个", "body": "内容", "category": "safety", "photos": [photo_file() for _i in range(7)]},
+    )
+    assert response.status_code == 400
+    assert Proposal.objects.count() == 1
+
+    # Photos of the work done, with the staff's "done".
+    proposal_threshold_set(actor=staff, community=tree.c1, threshold=1)
+    proposal = proposal_support(actor=verified_resident(tree.g1), proposal=proposal)
+    proposal = proposal_answer(
+        actor=staff, proposal=proposal, accepted=True, answer="同意", plan="下周", organisation=orgs.dept
+    )
+    proposal = proposal_start(actor=staff, proposal=proposal)
+    proposal_done(actor=staff, proposal=proposal, note="已装灯", photos=[photo_file()])
+    assert ProposalPhoto.objects.filter(proposal=proposal, stage="done").count() == 1
+    page = client.get(reverse("participation:proposal_detail", args=[proposal.public_id]))
+    assert page.status_code == 200 and len(page.context["photos"]) == 3

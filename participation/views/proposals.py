@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,14 +16,23 @@ from django.views.decorators.http import require_POST
 from core.forms import form_add_service_errors
 from directory.models import Area, Organisation
 from participation import proposals as steps
-from participation.models import Proposal, ProposalCategory, ProposalStatus, ProposalSupport
+from participation.models import (
+    Proposal,
+    ProposalCategory,
+    ProposalPhoto,
+    ProposalPhotoStage,
+    ProposalStatus,
+    ProposalSupport,
+)
 from security.scoping import covers_area
+from services.forms import MultiplePhotoField
 
 
 class ProposalForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=steps.TITLE_MAX)
     body = forms.CharField(label=gettext_lazy("What do you propose?"), max_length=steps.BODY_MAX, widget=forms.Textarea)
     category = forms.ChoiceField(label=gettext_lazy("Category"), choices=ProposalCategory.choices)
+    photos = MultiplePhotoField(label=gettext_lazy("Photos (up to 6)"))
 
 
 class AnswerForm(forms.Form):
@@ -93,17 +103,15 @@ def proposal_detail(request, public_id):
         "is_author": proposal.author_id == request.user.pk,
         "may_support": gathering
         and own is not None
-        and covers_area_of(own, proposal)
+        and own.pk == proposal.community_id
         and not supported
         and proposal.author_id != request.user.pk,
         "may_withdraw": gathering and supported,
         "can_answer": steps.can_answer_proposal(actor=request.user, proposal=proposal),
+        "photos": list(proposal.photos.all()),
+        "done_stage": ProposalPhotoStage.DONE,
     }
     return render(request, "participation/proposals/detail.html", context)
-
-
-def covers_area_of(community: Area, proposal: Proposal) -> bool:
-    return community.pk == proposal.community_id
 
 
 def _act(request, proposal, action, done_message):
@@ -151,7 +159,7 @@ def proposal_new(request):
     if steps.community_of(request.user) is None:
         messages.error(request, _("Only verified residents can make a proposal. Verify your residence first."))
         return redirect("participation:proposal_list")
-    form = ProposalForm(request.POST or None)
+    form = ProposalForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             proposal = steps.proposal_create(actor=request.user, **form.cleaned_data)
@@ -184,7 +192,12 @@ def proposal_manage(request, public_id):
                 steps.proposal_start(actor=request.user, proposal=proposal, note=request.POST.get("note", ""))
                 status = 302
             elif action == "done":
-                steps.proposal_done(actor=request.user, proposal=proposal, note=request.POST.get("note", ""))
+                steps.proposal_done(
+                    actor=request.user,
+                    proposal=proposal,
+                    note=request.POST.get("note", ""),
+                    photos=request.FILES.getlist("photos"),
+                )
                 status = 302
             else:
                 messages.error(request, _("Choose what to do."))
@@ -199,3 +212,12 @@ def proposal_manage(request, public_id):
             return redirect("participation:proposal_detail", public_id=proposal.public_id)
     context = {"proposal": proposal, "form": form}
     return render(request, "participation/proposals/manage.html", context, status=status)
+
+
+@login_required
+def proposal_photo(request, public_id, photo_id):
+    """A proposal's photo, to those who may read the proposal (anyone signed in), never cached publicly."""
+    photo = get_object_or_404(ProposalPhoto, proposal__public_id=public_id, public_id=photo_id)
+    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
