@@ -12,7 +12,7 @@ from dashboards.services import summaries_rebuild
 from directory.models import Organisation
 from directory.services import organisation_check
 from participation.tests.event_helpers import make_event
-from security.models import Role
+from security.models import ApiKey, Role
 from security.services import role_grant
 from services.catalogue import service_define
 from services.models import RoutingRule
@@ -111,3 +111,16 @@ def test_area_staff_name_a_social_organisation_of_their_area_as_an_events_organi
     # Its operator is no area staff: they cannot post the event themselves.
     with pytest.raises(PermissionDenied):
         make_event(actor=social.operator, area=tree.c1, organiser=social.home)
+
+
+def test_a_social_organisations_operator_gets_no_partner_api_key(client, login, social):
+    # The partner API's scopes are for enterprise partners; the keys page answers, and a key is refused.
+    login(social.operator)
+    assert client.get("/partners/keys/").status_code == 200
+    response = client.post(
+        "/partners/keys/",
+        {"organisation": social.home.pk, "name": "系统对接", "scopes": ["submit_requests"], "expires_on": "2099-01-01"},
+    )
+    assert response.status_code == 200
+    assert "scopes" in response.context["form"].errors
+    assert not ApiKey.objects.exists()
