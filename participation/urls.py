@@ -50,6 +50,7 @@ urlpatterns = [
     # Residents' proposals (居民提议): residents propose and support; the community's staff answer.
     path("proposals/", proposals.proposal_list, name="proposal_list"),
     path("proposals/new/", proposals.proposal_new, name="proposal_new"),
+    path("proposals/threshold/", proposals.proposal_threshold, name="proposal_threshold"),
     path("proposals/<uuid:public_id>/", proposals.proposal_detail, name="proposal_detail"),
     path("proposals/<uuid:public_id>/support/", proposals.proposal_support, name="proposal_support"),
     path("proposals/<uuid:public_id>/withdraw/", proposals.proposal_withdraw, name="proposal_withdraw"),

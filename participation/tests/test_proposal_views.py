@@ -204,3 +204,23 @@ def test_photos_are_cleaned_stored_and_served_only_to_signed_in_people(client, l
     assert ProposalPhoto.objects.filter(proposal=proposal, stage="done").count() == 1
     page = client.get(reverse("participation:proposal_detail", args=[proposal.public_id]))
     assert page.status_code == 200 and len(page.context["photos"]) == 3
+
+
+def test_the_communitys_staff_set_the_threshold_and_others_cannot(client, login, tree, staff, author, make_user):
+    from participation.models import CommunityProposalSetting
+
+    url = reverse("participation:proposal_threshold")
+    for outsider in (author, make_user(Role.GRID_WORKER, tree.g1)):
+        login(outsider)
+        assert client.get(url).status_code in (302, 403)
+        client.post(url, {"community": tree.c1.pk, "threshold": 3})
+    other_staff = make_user(Role.COMMUNITY_STAFF, tree.c2)
+    login(other_staff)
+    assert client.post(url, {"community": tree.c1.pk, "threshold": 3}).status_code == 400  # not their community
+    assert not CommunityProposalSetting.objects.exists()
+    login(staff)
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"community": tree.c1.pk, "threshold": "abc"}).status_code == 400
+    assert client.post(url, {"community": tree.c1.pk, "threshold": 0}).status_code == 400
+    assert client.post(url, {"community": tree.c1.pk, "threshold": 3}).status_code == 302
+    assert CommunityProposalSetting.objects.get().support_threshold == 3

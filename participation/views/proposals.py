@@ -24,7 +24,8 @@ from participation.models import (
     ProposalStatus,
     ProposalSupport,
 )
-from security.scoping import covers_area
+from security.decorators import role_required
+from security.scoping import covers_area, has_role, visible_areas
 from services.forms import MultiplePhotoField
 
 
@@ -87,6 +88,7 @@ def proposal_list(request):
         "community_code": community_code,
         "status": status,
         "can_propose": own is not None,
+        "can_set_threshold": has_role(request.user, steps.PROPOSAL_STAFF_ROLES),
     }
     return render(request, "participation/proposals/list.html", context)
 
@@ -221,3 +223,34 @@ def proposal_photo(request, public_id, photo_id):
     response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+class ThresholdForm(forms.Form):
+    community = forms.ModelChoiceField(label=gettext_lazy("Community"), queryset=Area.objects.none())
+    threshold = forms.IntegerField(label=gettext_lazy("Supporters a new proposal needs"), min_value=1)
+
+    def __init__(self, *args, communities=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+
+
+@role_required(steps.PROPOSAL_STAFF_ROLES)
+def proposal_threshold(request):
+    """Community staff: how many supporters a new proposal in their community needs."""
+    communities = (
+        visible_areas(request.user, steps.PROPOSAL_STAFF_ROLES).filter(kind=Area.Kind.COMMUNITY).order_by("path")
+    )
+    form = ThresholdForm(request.POST or None, communities=communities)
+    if request.method == "POST" and form.is_valid():
+        try:
+            steps.proposal_threshold_set(
+                actor=request.user, community=form.cleaned_data["community"], threshold=form.cleaned_data["threshold"]
+            )
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved. Proposals published from now on need this many supporters."))
+            return redirect("participation:proposal_threshold")
+    rows = [{"community": community, "threshold": steps.community_threshold(community)} for community in communities]
+    status = 400 if request.method == "POST" else 200
+    return render(request, "participation/proposals/threshold.html", {"form": form, "rows": rows}, status=status)
