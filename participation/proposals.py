@@ -34,6 +34,7 @@ from residents.models import ResidentProfile
 from residents.selectors import resident_own_profile
 from security.audit import audit_record
 from security.models import Role, RoleAssignment, User
+from security.roles import PROPOSAL_ANSWER_ROLES
 from security.scoping import covers_area
 from services.photos import CleanPhoto, photos_clean
 
@@ -45,17 +46,15 @@ ANSWER_DAYS = 15
 DEFAULT_THRESHOLD_CAP = 30
 THRESHOLD_SHARE = 0.05
 THRESHOLD_MAX = 10000
-# Who answers a community's proposals and sets its threshold.
-PROPOSAL_STAFF_ROLES = frozenset({Role.COMMUNITY_STAFF})
 
 
 # --- who may do what ---------------------------------------------------------------------------
 def can_answer_proposal(*, actor: User, proposal: Proposal) -> bool:
-    return covers_area(actor, proposal.community, PROPOSAL_STAFF_ROLES)
+    return covers_area(actor, proposal.community, PROPOSAL_ANSWER_ROLES)
 
 
 def _check_staff(actor: User, community: Area) -> None:
-    if not covers_area(actor, community, PROPOSAL_STAFF_ROLES):
+    if not covers_area(actor, community, PROPOSAL_ANSWER_ROLES):
         raise PermissionDenied(_("Only this community's staff can do this."))
 
 

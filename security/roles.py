@@ -41,6 +41,9 @@ PARTICIPATION_ORGANISER_ROLES = frozenset(
 # Roles that keep a community's redemption items and hand them over (not grid workers: the counter
 # is at the community office).
 REDEMPTION_STAFF_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER})
+# Roles that answer a proposal that reached its community's threshold and set that threshold; the
+# subdistrict's officers are told when an answer is overdue (participation/proposals.py).
+PROPOSAL_ANSWER_ROLES = frozenset({Role.COMMUNITY_STAFF})
 # Roles that approve or refuse a department's or partner's notice to their community; those notices
 # may address only what the organisation's routing rules cover (participation/notices.py).
 NOTICE_APPROVER_ROLES = frozenset({Role.COMMUNITY_STAFF})

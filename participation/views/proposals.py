@@ -25,6 +25,7 @@ from participation.models import (
     ProposalSupport,
 )
 from security.decorators import role_required
+from security.roles import PROPOSAL_ANSWER_ROLES
 from security.scoping import covers_area, has_role, visible_areas
 from services.forms import MultiplePhotoField
 
@@ -88,7 +89,7 @@ def proposal_list(request):
         "community_code": community_code,
         "status": status,
         "can_propose": own is not None,
-        "can_set_threshold": has_role(request.user, steps.PROPOSAL_STAFF_ROLES),
+        "can_set_threshold": has_role(request.user, PROPOSAL_ANSWER_ROLES),
     }
     return render(request, "participation/proposals/list.html", context)
 
@@ -178,7 +179,7 @@ def proposal_new(request):
 def proposal_manage(request, public_id):
     """Community staff: answer a proposal with enough support, then put it in progress and mark it done."""
     proposal = _get(public_id)
-    if not covers_area(request.user, proposal.community, steps.PROPOSAL_STAFF_ROLES):
+    if not covers_area(request.user, proposal.community, PROPOSAL_ANSWER_ROLES):
         raise PermissionDenied
     action = request.POST.get("action") if request.method == "POST" else None
     form = AnswerForm(request.POST if action == "answer" else None, community=proposal.community)
@@ -234,12 +235,10 @@ class ThresholdForm(forms.Form):
         self.fields["community"].queryset = communities
 
 
-@role_required(steps.PROPOSAL_STAFF_ROLES)
+@role_required(PROPOSAL_ANSWER_ROLES)
 def proposal_threshold(request):
     """Community staff: how many supporters a new proposal in their community needs."""
-    communities = (
-        visible_areas(request.user, steps.PROPOSAL_STAFF_ROLES).filter(kind=Area.Kind.COMMUNITY).order_by("path")
-    )
+    communities = visible_areas(request.user, PROPOSAL_ANSWER_ROLES).filter(kind=Area.Kind.COMMUNITY).order_by("path")
     form = ThresholdForm(request.POST or None, communities=communities)
     if request.method == "POST" and form.is_valid():
         try:
