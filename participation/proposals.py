@@ -33,9 +33,10 @@ from participation.models import (
 from residents.models import ResidentProfile
 from residents.selectors import resident_own_profile
 from security.audit import audit_record
-from security.models import Role, RoleAssignment, User
+from security.models import Role, User
 from security.roles import PROPOSAL_ANSWER_ROLES
 from security.scoping import covers_area
+from security.selectors import users_with_role
 from services.photos import CleanPhoto, photos_clean
 
 TITLE_MAX = 120
@@ -397,13 +398,7 @@ def proposal_mark_overdue(*, proposal: Proposal, now: datetime | None = None) ->
     proposal.is_overdue, proposal.escalated_at = True, now
     proposal.save(update_fields=["is_overdue", "escalated_at", "updated_at"])
     audit_record(actor=None, action="proposal.overdue", target=proposal, details={"community": proposal.community.code})
-    officers = (
-        RoleAssignment.objects.filter(
-            role=Role.SUBDISTRICT_OFFICER, area_id=proposal.community.parent_id, user__is_active=True
-        )
-        .select_related("user")
-        .order_by("user_id")
-    )
+    officers = users_with_role(role=Role.SUBDISTRICT_OFFICER, area=proposal.community.parent)
     with translation.override(settings.LANGUAGE_CODE):
         title = _("Proposal not answered in time: %(title)s") % {"title": proposal.title}
         body = _("A proposal in %(community)s reached its support on %(reached)s and was due an answer by %(due)s.") % {
@@ -411,14 +406,14 @@ def proposal_mark_overdue(*, proposal: Proposal, now: datetime | None = None) ->
             "reached": timezone.localtime(proposal.threshold_reached_at).strftime("%Y-%m-%d"),
             "due": timezone.localtime(proposal.answer_due_at).strftime("%Y-%m-%d"),
         }
-        for assignment in officers:
+        for officer in officers:
             notify(
-                recipient=assignment.user,
+                recipient=officer,
                 kind="proposal.overdue",
                 title=title,
                 body=body,
                 link=proposal_link(proposal),
-                key=f"proposal:{proposal.pk}:overdue:{assignment.user_id}",
+                key=f"proposal:{proposal.pk}:overdue:{officer.pk}",
             )
     return True
 
