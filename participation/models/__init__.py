@@ -28,6 +28,7 @@ from participation.models.polls import (
     PollResultsShown,
     PollVoter,
 )
+from participation.models.projects import ProposalRequest
 from participation.models.proposals import (
     CommunityProposalSetting,
     Proposal,
@@ -74,6 +75,7 @@ __all__ = [
     "ProposalCategory",
     "ProposalPhoto",
     "ProposalPhotoStage",
+    "ProposalRequest",
     "ProposalStatus",
     "ProposalSupport",
     "Redemption",
