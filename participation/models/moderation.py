@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import TimeStampedModel
 from directory.models import Area
 from participation.models.notices import Notice
+from participation.models.proposals import Proposal, ProposalComment
 from security.models import User
 
 
@@ -20,6 +21,8 @@ class ModerationReport(TimeStampedModel):
         REQUEST = "request", _("Public request")
         COMMENT = "comment", _("Comment")
         NOTICE = "notice", _("Notice")
+        PROPOSAL = "proposal", _("Proposal")
+        PROPOSAL_COMMENT = "proposal_comment", _("Comment on a proposal")
 
     class Reason(models.TextChoices):
         PERSONAL_DATA = "personal_data", _("Reveals someone's personal data")
@@ -48,7 +51,11 @@ class ModerationReport(TimeStampedModel):
         "services.RequestEvent", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, null=True, blank=True, related_name="reports")
-    # The area whose staff decide: the request's grid or the notice's area.
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, null=True, blank=True, related_name="reports")
+    proposal_comment = models.ForeignKey(
+        ProposalComment, on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
+    )
+    # The area whose staff decide: the request's grid, the notice's area or the proposal's community.
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
     reporter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="moderation_reports")
     reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
@@ -67,9 +74,21 @@ class ModerationReport(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(target="request", request__isnull=False, comment__isnull=True, notice__isnull=True)
-                    | Q(target="comment", request__isnull=False, comment__isnull=False, notice__isnull=True)
-                    | Q(target="notice", request__isnull=True, comment__isnull=True, notice__isnull=False)
+                    (
+                        Q(proposal__isnull=True, proposal_comment__isnull=True)
+                        & (
+                            Q(target="request", request__isnull=False, comment__isnull=True, notice__isnull=True)
+                            | Q(target="comment", request__isnull=False, comment__isnull=False, notice__isnull=True)
+                            | Q(target="notice", request__isnull=True, comment__isnull=True, notice__isnull=False)
+                        )
+                    )
+                    | (
+                        Q(request__isnull=True, comment__isnull=True, notice__isnull=True, proposal__isnull=False)
+                        & (
+                            Q(target="proposal", proposal_comment__isnull=True)
+                            | Q(target="proposal_comment", proposal_comment__isnull=False)
+                        )
+                    )
                 ),
                 name="moderation_report_one_target",
             ),

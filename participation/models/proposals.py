@@ -6,6 +6,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -86,6 +87,10 @@ class Proposal(TimeStampedModel):
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     progress_note = models.TextField(_("progress"), max_length=5000, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    # Set by a moderator (participation.moderation): the title, text and photos leave every page
+    # but the author's and the community staff's, like a request's hidden description.
+    hidden_at = models.DateTimeField(_("hidden"), null=True, blank=True)
+    hidden_reason = models.TextField(_("reason for hiding"), max_length=1000, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -162,3 +167,72 @@ class ProposalPhoto(models.Model):
     @property
     def extension(self) -> str:
         return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[self.content_type]
+
+
+class ProposalComment(TimeStampedModel):
+    """A comment on a proposal by a verified resident of its community or by the staff over it
+    (`is_official`). `author` is cleared when the account is deleted: the comment stays, anonymous,
+    as a request's messages do. A moderator may hide it (`hidden_at`): it leaves the public list."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="proposal_comments")
+    body = models.TextField(_("comment"), max_length=1000)
+    is_official = models.BooleanField(_("official"), default=False)
+    hidden_at = models.DateTimeField(_("hidden"), null=True, blank=True)
+    hidden_reason = models.TextField(_("reason for hiding"), max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("proposal comment")
+        verbose_name_plural = _("proposal comments")
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="proposal_comment_not_empty")]
+        indexes = [
+            models.Index(fields=["proposal", "created_at"], name="proposal_comment_list_idx"),
+            models.Index(fields=["author"], name="proposal_comment_author_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} comment {self.public_id}"
+
+
+class ProposalFollow(models.Model):
+    """That `user` is told of every change to `proposal`: the one list of who is told. The author
+    and each supporter are made followers; anyone who may read the proposal may follow or unfollow."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="proposal_follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["proposal_id", "user_id"]
+        constraints = [models.UniqueConstraint(fields=["proposal", "user"], name="proposal_follow_once")]
+        indexes = [models.Index(fields=["user"], name="proposal_follow_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} · {self.user_id}"
+
+
+class ProposalUpdate(models.Model):
+    """A change to a proposal its followers are told of. Written in the change's transaction (one row,
+    however many followers); a task started on commit tells them in batches, the hourly sweep
+    finishes what a lost task left (participation.proposals.proposal_update_tell)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    # The person whose act this is (a staff comment's writer): not told of their own act.
+    exclude_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["created_at"], name="proposal_update_pending_idx", condition=Q(told_at__isnull=True))
+        ]
+
+    def __str__(self) -> str:
+        return self.key
