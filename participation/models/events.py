@@ -48,6 +48,10 @@ class Event(TimeStampedModel):
     outcomes = models.TextField(_("outcomes"), max_length=5000, blank=True)
     minutes_published_at = models.DateTimeField(null=True, blank=True)
     minutes_published_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Published with the minutes: the proposals of communities in the event's area that it discussed.
+    proposals_discussed = models.ManyToManyField(
+        "participation.Proposal", blank=True, related_name="meetings", verbose_name=_("proposals discussed")
+    )
 
     class Meta:
         ordering = ["starts_at", "id"]

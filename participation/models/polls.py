@@ -41,6 +41,15 @@ class Poll(TimeStampedModel):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
     closed_early_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     closed_early_at = models.DateTimeField(_("closed early"), null=True, blank=True)
+    # Optionally, the proposal of a community in the poll's area that the poll asks residents about.
+    proposal = models.ForeignKey(
+        "participation.Proposal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="polls",
+        verbose_name=_("about the proposal"),
+    )
 
     class Meta:
         ordering = ["-opens_at", "-id"]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.models import TimeStampedModel
-from directory.models import Area
+from directory.models import Area, Organisation
 from security.models import User
 
 
@@ -32,6 +32,10 @@ class VolunteerActivity(TimeStampedModel):
     points_per_hour = models.PositiveIntegerField(_("points per hour"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # A social organisation that runs the activity (its operators manage it); empty: the area's staff.
+    organiser = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("organiser")
+    )
 
     class Meta:
         ordering = ["-starts_at", "-id"]
