@@ -383,6 +383,9 @@ def proposal_done(*, actor: User, proposal: Proposal, note: str, photos=None) ->
     with translation.override(settings.LANGUAGE_CODE):
         title = _("Done: %(title)s") % {"title": proposal.title}
         _tell_everyone(proposal, kind="proposal.done", key=f"proposal:{proposal.pk}:done", title=title, body=note)
+    from participation.projects import project_requests_resolve  # here: participation.projects imports this module
+
+    project_requests_resolve(actor=actor, proposal=proposal, note=note)
     return proposal
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from participation.views import events, moderation, notices, polls, proposals, reach
+from participation.views import events, moderation, notices, polls, projects, proposals, reach
 from participation.views import volunteering as volunteer
 
 app_name = "participation"
@@ -56,6 +56,9 @@ urlpatterns = [
     path("proposals/<uuid:public_id>/withdraw/", proposals.proposal_withdraw, name="proposal_withdraw"),
     path("proposals/<uuid:public_id>/manage/", proposals.proposal_manage, name="proposal_manage"),
     path("proposals/<uuid:public_id>/photos/<uuid:photo_id>/", proposals.proposal_photo, name="proposal_photo"),
+    # Requests that become projects: community staff turn clusters of similar requests into one.
+    path("projects/clusters/", projects.cluster_list, name="project_clusters"),
+    path("projects/new/", projects.project_new, name="project_new"),
     # Volunteering and points (志愿服务、积分).
     path("volunteering/", volunteer.activity_list, name="volunteer_list"),
     path("volunteering/mine/", volunteer.my_volunteering, name="volunteer_mine"),

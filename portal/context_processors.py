@@ -10,6 +10,7 @@ from security.roles import (
     NOTICE_APPROVER_ROLES,
     ORGANISATION_ROLES,
     PARTICIPATION_ORGANISER_ROLES,
+    PROPOSAL_ANSWER_ROLES,
     REQUEST_HANDLER_ROLES,
     RESIDENT_REGISTRAR_ROLES,
     SCORECARD_ROLES,
@@ -57,6 +58,9 @@ def navigation(request):
         links.append((reverse("participation:notice_elderly"), _("Elderly not yet reached")))
     if has_role(user, REQUEST_HANDLER_ROLES):
         links.append((reverse("participation:moderation_queue"), _("Moderation")))
+    # Clusters of similar requests, to turn into a community project (participation.projects).
+    if has_role(user, PROPOSAL_ANSWER_ROLES):
+        links.append((reverse("participation:project_clusters"), _("Similar requests")))
     if has_role(user, ORGANISATION_ROLES):
         links.append((reverse("portal:organisation_home"), _("My organisation")))
     # Volunteering and points (志愿服务、积分): residents sign up and redeem, staff post and confirm hours.

@@ -150,6 +150,8 @@ ACTION_LABELS = {
     "proposal.done": _("Proposal marked done"),
     "proposal.overdue": _("Proposal not answered in time"),
     "proposal.threshold_set": _("Proposal support threshold set"),
+    "proposal.from_requests": _("Requests turned into a community project or proposal"),
+    "proposal.requests_resolve": _("Requests resolved by their community project being done"),
     # Demo data
     "demo.requests_seed": _("Demo requests generated"),
     "demo.history_seed": _("Demo history generated"),

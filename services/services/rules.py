@@ -101,6 +101,7 @@ def _move(
     message: str = "",
     kind: str = RequestEvent.Kind.STATUS,
     fields: dict | None = None,
+    data: dict | None = None,
 ) -> RequestEvent:
     if request.status not in allowed_from:
         raise ValidationError(
@@ -114,7 +115,9 @@ def _move(
         setattr(request, name, value)
         changed.append(name)
     request.save(update_fields=changed)
-    event = _event(request=request, kind=kind, actor=actor, from_status=previous, to_status=to, message=message)
+    event = _event(
+        request=request, kind=kind, actor=actor, from_status=previous, to_status=to, message=message, data=data or {}
+    )
     request_notifications.request_changed(request=request, event=event)
     # Last: the audit chain's lock is held from here to commit (see security.audit.audit_record).
     audit_record(actor=actor, action=f"request.{to}", target=request, details={"from": previous})

@@ -130,6 +130,52 @@ def request_resolve(*, request: ServiceRequest, actor: User, note: str, photos=(
     return request
 
 
+# --- answered by a community project (participation.projects) ---------------------------------
+def _checked_link(link: str) -> str:
+    # Only a path of the portal: the timeline renders it as a link the resident follows.
+    if not link.startswith("/") or link.startswith("//"):
+        raise ValueError(f"not a path of the portal: {link!r}")
+    return link
+
+
+@transaction.atomic
+def request_project_link(*, request: ServiceRequest, actor: User, title: str, link: str) -> RequestEvent:
+    """Record on the request's public timeline that it is now answered by a community project or
+    proposal, with its link (the caller, participation.projects, tells the requester)."""
+    request = _locked(request)
+    _require_handler(actor, request)
+    if request.status not in OPEN_STATUSES:
+        raise ValidationError(_("Request %(number)s is no longer open.") % {"number": request.public_id})
+    event = _event(
+        request=request,
+        kind=RequestEvent.Kind.COMMENT,
+        actor=actor,
+        message=_("This request is now part of a community project: %(title)s") % {"title": title},
+        data={"link": _checked_link(link), "link_text": title},
+    )
+    request.save(update_fields=["updated_at"])
+    return event
+
+
+@transaction.atomic
+def request_resolve_by_project(*, request: ServiceRequest, actor: User, title: str, link: str, note: str):
+    """Resolve an open request because the community project answering it is done: from any open
+    status (the project, not an assignee, did the work), the project named as the reason. The requester
+    and supporters are told as for any resolution. Returns the request."""
+    request = _locked(request)
+    _require_handler(actor, request)
+    _move(
+        request,
+        actor=actor,
+        allowed_from=OPEN_STATUSES,
+        to=S.RESOLVED,
+        message=_("Resolved by the community project %(title)s: %(note)s") % {"title": title, "note": note.strip()},
+        fields={"resolved_at": timezone.now(), "is_overdue": False},
+        data={"link": _checked_link(link), "link_text": title},
+    )
+    return request
+
+
 @transaction.atomic
 def request_close(*, request: ServiceRequest, actor: User | None, note: str = "") -> ServiceRequest:
     """Close a resolved request: the resident confirming the fix, staff, or (actor None) the
