@@ -31,7 +31,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.requests_pages import ensure_database, log, percentile, setup_django  # noqa: E402
+from bench.harness import ensure_database, log, percentile, setup_django  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_bench_dash"
 GOAL_MS = 150.0
@@ -189,7 +189,7 @@ def main() -> None:
         help="PostgreSQL database of the benchmark (BENCH_DASH_DATABASE_URL; created if missing)",
     )
     parser.add_argument("--warmup", type=int, default=3, help="renders before measuring (default 3)")
-    # p95 is the nearest rank (bench.requests_pages.percentile): of 15 renders that is the slowest,
+    # p95 is the nearest rank (bench.harness.percentile): of 15 renders that is the slowest,
     # so one full garbage collection of the process (~150 ms on the 2-core machine, whichever page
     # it falls in, about once in 80 renders) decided it. Of 30 it is the second slowest.
     parser.add_argument("--runs", type=int, default=30, help="measured renders per page (default 30)")

@@ -29,7 +29,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.requests_pages import ensure_database, log, setup_django  # noqa: E402
+from bench.harness import ensure_database, log, setup_django  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_bench_import"
 GOAL_SECONDS = 60.0

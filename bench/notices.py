@@ -28,7 +28,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-from bench.requests_pages import ensure_database, log  # noqa: E402
+from bench.harness import ensure_database, log, staff  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_bench_notices"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -66,19 +66,6 @@ def build_tree():
             for g in range(GRIDS):
                 area_create(code=f"BN0{c}{g}", kind=Area.Kind.GRID, name_zh=f"网格{c}-{g}", parent=community)
     return Area.objects.get(code="BN0")
-
-
-def staff(username: str, role: str, area):
-    from security.mfa import mfa_totp_enrol
-    from security.models import User
-    from security.services import role_grant, user_create
-
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = user_create(username=username, password=None)
-        role_grant(user=user, role=role, area=area, organisation=None)
-        mfa_totp_enrol(user=user, secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")  # noqa: S106 - a bench account
-    return user
 
 
 def top_up(total: int) -> int:

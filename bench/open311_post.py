@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-from bench.requests_pages import ensure_database, log  # noqa: E402
+from bench.harness import ensure_database, log  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_bench_open311"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"

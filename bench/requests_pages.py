@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
 import sys
-import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+from bench.harness import ensure_database, log, percentile, print_plans, setup_django, time_page  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_bench"
 GOAL_MS = 150.0
 
@@ -76,49 +76,6 @@ PAGES = [
 ]
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-# --- the database ------------------------------------------------------------------------------
-def ensure_database(url: str) -> None:
-    """Create the benchmark's database on its server if it is not there yet."""
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlsplit(url)
-    name = unquote(parts.path.lstrip("/"))
-    server = psycopg2.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=unquote(parts.username or "postgres"),
-        password=unquote(parts.password) if parts.password else None,
-        dbname="postgres",
-    )
-    server.autocommit = True
-    try:
-        with server.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                log(f"Creating database {name}")
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        server.close()
-
-
-def setup_django(url: str) -> None:
-    # Pinned rather than defaulted: a DATABASE_URL in the caller's environment must never point the
-    # benchmark's bulk inserts at someone's development database.
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    sys.path.insert(0, str(BASE_DIR))
-    # whitenoise looks for collected static files, which only `make serve` collects.
-    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
-    import django
-
-    django.setup()
-
-
 # --- the data ------------------------------------------------------------------------------------
 def top_up(*, total: int, seed: int) -> int:
     """Add requests, each with its timeline, until there are `total`: through the one bulk generator
@@ -160,41 +117,18 @@ def build(*, total: int, seed: int) -> int:
 
 
 # --- the measurement -----------------------------------------------------------------------------
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
 def measure(page: Page, *, warmup: int, runs: int, explain: bool) -> dict:
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from security.models import User
 
     user = User.objects.get(username=page.username)
     client = Client()
     client.force_login(user)
-
-    def get():
-        response = client.get(page.path)
-        if response.status_code != 200:
-            raise SystemExit(f"{page.path} as {page.username} answered {response.status_code}")
-        return response
-
-    for _ in range(warmup):
-        get()
-    with CaptureQueriesContext(connection) as captured:
-        get()
-    # Copied now: the next request's start clears the connection's log that `captured` reads.
-    queries = list(captured.captured_queries)
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        get()
-        timings.append((time.perf_counter() - started) * 1000)
+    timed = time_page(client, page.path, warmup=warmup, runs=runs)
+    queries, timings = timed["queries"], timed["timings"]
     if explain:
-        print_plans(page, queries)
+        print_plans(f"{page.label} as {page.username}", queries, "services_servicerequest")
     return {
         "key": page.key,
         "label": page.label,
@@ -206,21 +140,6 @@ def measure(page: Page, *, warmup: int, runs: int, explain: bool) -> dict:
         "p95": percentile(timings, 0.95),
         "max": max(timings),
     }
-
-
-def print_plans(page: Page, queries: list[dict]) -> None:
-    from django.db import connection
-
-    print(f"\n=== {page.label} as {page.username}: {len(queries)} queries ===")
-    for number, query in enumerate(queries, start=1):
-        sql = query["sql"]
-        print(f"\n[{number}] {float(query['time']) * 1000:.0f} ms  {sql}")
-        if not sql.lstrip().upper().startswith("SELECT") or "services_servicerequest" not in sql:
-            continue
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-            for (line,) in cursor.fetchall():
-                print("    " + line)
 
 
 def small_counts(args: argparse.Namespace) -> dict | None:

@@ -1,7 +1,7 @@
 """Settings for the benchmarks: the test settings (DEBUG off, fast password hashing), on the
 benchmark's own database, with background tasks in-process and mail kept in memory.
 
-`bench/requests_pages.py` sets DATABASE_URL before Django reads this module.
+Each bench sets DATABASE_URL (bench.harness.setup_django) before Django reads this module.
 """
 
 import os
