@@ -13,7 +13,7 @@ PORT ?= 8000
 # must not ask for the PostgreSQL of `make run`, which is not running yet.
 NO_DATABASE := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:1/none}
 
-.PHONY: help install messages messages-update browser run test test-suite lint worker beat serve bench bench-open311 bench-exchange bench-exchange-import bench-dashboards bench-notices reset-demo clean
+.PHONY: help install messages messages-update browser run test test-suite lint worker beat serve bench bench-open311 bench-exchange bench-exchange-import bench-dashboards bench-notices bench-participation reset-demo clean
 
 help:
 	@echo "make run     - set up, load demo data and serve http://$(HOST):$(PORT) (development)"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-exchange-import - import a 100,000-row household-registration file (its own database; not part of make test)"
 	@echo "make bench-dashboards - the dashboards at 1,000,000 requests vs raw aggregate queries (its own database; not part of make test)"
 	@echo "make bench-notices - one urgent notice to 100,000 residents: publish, fan-out and SMS with 2 workers, reach page (its own database; not part of make test)"
+	@echo "make bench-participation - proposals list and page, closing and tallying a 50,000-ballot poll, 200 racing supports (its own database; not part of make test)"
 	@echo "make reset-demo - forget the demo database of make run (.data/); the next make run makes a fresh one"
 	@echo "make clean   - remove the virtualenv, the demo database and other build output"
 
@@ -127,6 +128,13 @@ bench-dashboards: install
 # Redis db 12 (BENCH_NOTICES_REDIS_URL); see bench/README.md. E.g. BENCH_NOTICES_ARGS="--residents 20000".
 bench-notices: install
 	$(PY) bench/notices.py $(BENCH_NOTICES_ARGS)
+
+# Also not part of `make test`: 50,000 verified residents, 10,000 proposals with 500,000 supports and a 50,000-ballot
+# poll in a database of its own (BENCH_PARTICIPATION_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/portal_bench_participation; reused by later runs); see bench/README.md.
+# E.g. BENCH_PARTICIPATION_ARGS="--runs 50 --explain".
+bench-participation: install
+	$(PY) bench/participation.py $(BENCH_PARTICIPATION_ARGS)
 
 # The data of `make run`'s PostgreSQL: refused while that server still runs on it.
 reset-demo:
