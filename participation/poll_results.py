@@ -24,7 +24,7 @@ from openpyxl import Workbook
 
 from core.spreadsheet import spreadsheet_safe
 from directory.models import Area
-from participation.models import Ballot, BallotAnswer, Poll, PollQuestionKind, PollResultsShown, PollVoter
+from participation.models import Ballot, BallotAnswer, Poll, PollQuestionKind, PollResultsShown, PollVoter, Proposal
 from participation.polls import poll_state
 from residents.data_rights import register_section
 from residents.selectors import resident_own_profile
@@ -58,7 +58,7 @@ def polls_for_user(*, user: User) -> QuerySet[Poll]:
         condition = own if condition is None else condition | own
     if condition is None:
         return Poll.objects.none()
-    return Poll.objects.filter(condition).select_related("area")
+    return Poll.objects.filter(condition).select_related("area", "proposal")
 
 
 def poll_get_for_user(*, user: User, public_id) -> Poll:
@@ -67,6 +67,25 @@ def poll_get_for_user(*, user: User, public_id) -> Poll:
         return polls_for_user(user=user).get(public_id=public_id)
     except (Poll.DoesNotExist, ValidationError):
         raise Http404 from None
+
+
+def poll_proposal_choices(*, user: User) -> QuerySet[Proposal]:
+    """The proposals a poll the user runs may ask about: those of communities in their subtrees,
+    not hidden by moderation, newest first (poll_create checks the poll's own area)."""
+    condition = area_q(user, "community__path", PARTICIPATION_ORGANISER_ROLES)
+    if condition is None:
+        return Proposal.objects.none()
+    return (
+        Proposal.objects.filter(condition, hidden_at__isnull=True)
+        .select_related("community")
+        .order_by("-created_at", "-id")
+    )
+
+
+def polls_about_proposal(*, user: User, proposal: Proposal, limit: int = 20) -> list[Poll]:
+    """The polls about `proposal` that the user may see (polls_for_user), newest first; one query
+    beyond the user's roles and register entry, however many polls."""
+    return list(polls_for_user(user=user).filter(proposal=proposal).order_by("-opens_at", "-id")[:limit])
 
 
 def poll_voted(*, user: User, poll: Poll) -> bool:

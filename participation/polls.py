@@ -27,6 +27,7 @@ from participation.models import (
     PollQuestionKind,
     PollResultsShown,
     PollVoter,
+    Proposal,
 )
 from residents.models import ResidentProfile
 from residents.selectors import resident_own_profile
@@ -70,6 +71,16 @@ def _check_manager(actor: User, area: Area | None) -> None:
         raise PermissionDenied(_("You can run polls only in your own area."))
 
 
+def _checked_proposal(proposal: Proposal | None, area: Area) -> Proposal | None:
+    """A poll may ask about a proposal of a community within its area (a community's or a
+    subdistrict's poll; a grid's poll asks about none)."""
+    if proposal is not None and not proposal.community.is_within(area):
+        raise ValidationError(
+            {"proposal": _("Choose a proposal of a community within the poll's area (%(area)s).") % {"area": area.name}}
+        )
+    return proposal
+
+
 def _checked_details(*, title: str, description: str, opens_at, closes_at, results_shown: str, now) -> dict:
     errors: dict[str, list[str]] = {}
     title = (title or "").strip()
@@ -111,8 +122,10 @@ def poll_create(
     opens_at: datetime | None,
     closes_at: datetime | None,
     results_shown: str = PollResultsShown.AFTER_CLOSING,
+    proposal: Proposal | None = None,
 ) -> Poll:
-    """A poll for `area`'s subtree, in draft until it opens. Questions are added next."""
+    """A poll for `area`'s subtree, in draft until it opens, optionally about a proposal of a
+    community within the area. Questions are added next."""
     _check_manager(actor, area)
     fields = _checked_details(
         title=title,
@@ -122,8 +135,14 @@ def poll_create(
         results_shown=results_shown,
         now=timezone.now(),
     )
-    poll = Poll.objects.create(area=area, created_by=actor, **fields)
-    audit_record(actor=actor, action="poll.create", target=poll, details={"area": area.code})
+    proposal = _checked_proposal(proposal, area)
+    poll = Poll.objects.create(area=area, created_by=actor, proposal=proposal, **fields)
+    audit_record(
+        actor=actor,
+        action="poll.create",
+        target=poll,
+        details={"area": area.code, "proposal": str(proposal.public_id) if proposal else None},
+    )
     return poll
 
 
@@ -142,6 +161,7 @@ def poll_update(
     opens_at: datetime | None,
     closes_at: datetime | None,
     results_shown: str,
+    proposal: Proposal | None = None,
 ) -> Poll:
     poll = _locked(poll)
     _check_manager(actor, poll.area)
@@ -154,6 +174,7 @@ def poll_update(
         results_shown=results_shown,
         now=timezone.now(),
     )
+    fields["proposal"] = _checked_proposal(proposal, poll.area)
     changed = [name for name, value in fields.items() if getattr(poll, name) != value]
     for name, value in fields.items():
         setattr(poll, name, value)

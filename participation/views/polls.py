@@ -18,6 +18,7 @@ from participation.models import PollQuestionKind, PollResultsShown
 from participation.poll_results import (
     poll_get_for_user,
     poll_is_staff_view,
+    poll_proposal_choices,
     poll_results,
     poll_results_export,
     poll_turnout,
@@ -36,6 +37,11 @@ class _DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format=_DATETIME_LOCAL, **kwargs)
+
+
+class ProposalChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.title}（{obj.community.name}）"
 
 
 class PollForm(forms.Form):
@@ -59,13 +65,20 @@ class PollForm(forms.Form):
         initial=PollResultsShown.AFTER_CLOSING,
         help_text=gettext_lazy("Live results show only once 10 residents have voted."),
     )
+    proposal = ProposalChoiceField(
+        label=gettext_lazy("About a residents' proposal (optional)"),
+        queryset=None,
+        required=False,
+        help_text=gettext_lazy("A proposal of a community within the poll's area."),
+    )
 
-    def __init__(self, *args, areas=None, with_area=True, **kwargs):
+    def __init__(self, *args, areas=None, with_area=True, proposals=None, **kwargs):
         super().__init__(*args, **kwargs)
         if with_area:
             self.fields["area"].queryset = areas
         else:
             del self.fields["area"]
+        self.fields["proposal"].queryset = proposals
 
 
 class QuestionForm(forms.Form):
@@ -117,7 +130,7 @@ def poll_list(request):
 @role_required(steps.PARTICIPATION_ORGANISER_ROLES)
 def poll_create(request):
     areas = _manager_areas(request.user)
-    form = PollForm(request.POST or None, areas=areas)
+    form = PollForm(request.POST or None, areas=areas, proposals=poll_proposal_choices(user=request.user))
     if request.method == "POST" and form.is_valid():
         try:
             poll = steps.poll_create(actor=request.user, **form.cleaned_data)
@@ -195,12 +208,14 @@ def poll_edit(request, poll_id):
     details = PollForm(
         request.POST if action == "details" else None,
         with_area=False,
+        proposals=poll_proposal_choices(user=request.user),
         initial={
             "title": poll.title,
             "description": poll.description,
             "opens_at": poll.opens_at,
             "closes_at": poll.closes_at,
             "results_shown": poll.results_shown,
+            "proposal": poll.proposal_id,
         },
     )
     question_form = QuestionForm(request.POST if action == "question" else None)
