@@ -1,10 +1,11 @@
-"""Moderation: residents report a public request, a message on its public timeline (a "comment")
-or a notice as inappropriate; the staff over its area hide the text or the photos with a reason,
-or dismiss the report. Every open report of the same thing is decided together, the author is
+"""Moderation: residents report a public request, a message on its public timeline (a "comment"),
+a notice, a proposal or a comment on one as inappropriate; the staff over its area hide the text or
+the photos with a reason, or dismiss the report. Every open report of the same thing is decided together, the author is
 told why, and every step is audited.
 
 What a decision changes on a request is done by services' own write functions
-(`services.services.public_content`): this app depends on services, never the other way.
+(`services.services.public_content`): this app depends on services, never the other way; on a
+proposal or its comment, by participation.proposals (`proposal_hide`, `proposal_comment_hide`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from django.utils.translation import gettext as _
 from core.throttle import take_call
 from notifications.area_alerts import area_alert_withdraw
 from notifications.services import notify
-from participation.models import ModerationReport, Notice, NoticeStatus
+from participation.models import ModerationReport, Notice, NoticeStatus, Proposal, ProposalComment
 from participation.notice_delivery import notice_alert_key
+from participation.proposals import proposal_comment_hide, proposal_hide, proposal_link
 from security.audit import audit_record
 from security.models import User
 from security.roles import REQUEST_HANDLER_ROLES
@@ -58,6 +60,9 @@ DECISIONS = {
     R.Target.REQUEST: (Decision.HIDE_TEXT, Decision.HIDE_PHOTOS, Decision.DISMISS),
     R.Target.COMMENT: (Decision.HIDE_TEXT, Decision.DISMISS),
     R.Target.NOTICE: (Decision.HIDE_TEXT, Decision.DISMISS),
+    # Hiding a proposal hides its title, text and photos together.
+    R.Target.PROPOSAL: (Decision.HIDE_TEXT, Decision.DISMISS),
+    R.Target.PROPOSAL_COMMENT: (Decision.HIDE_TEXT, Decision.DISMISS),
 }
 
 
@@ -78,7 +83,9 @@ def notice_reportable_get(*, public_id) -> Notice:
 def reports_for_moderator(*, user: User) -> QuerySet[ModerationReport]:
     """Every report in the user's area subtrees (for their moderator roles), newest first."""
     return restrict(
-        ModerationReport.objects.select_related("area", "request__service", "comment", "notice"),
+        ModerationReport.objects.select_related(
+            "area", "request__service", "comment", "notice", "proposal", "proposal_comment"
+        ),
         user,
         area_path="area__path",
         area_roles=MODERATOR_ROLES,
@@ -98,7 +105,14 @@ class QueueItem:
 
 
 def _target_key(report: ModerationReport) -> tuple:
-    return (report.target, report.request_id, report.comment_id, report.notice_id)
+    return (
+        report.target,
+        report.request_id,
+        report.comment_id,
+        report.notice_id,
+        report.proposal_id,
+        report.proposal_comment_id,
+    )
 
 
 def moderation_queue(*, user: User) -> list[QueueItem]:
@@ -123,7 +137,12 @@ def report_get_for_moderator(*, user: User, public_id) -> ModerationReport:
 
 def _same_target(report: ModerationReport) -> Q:
     return Q(
-        target=report.target, request_id=report.request_id, comment_id=report.comment_id, notice_id=report.notice_id
+        target=report.target,
+        request_id=report.request_id,
+        comment_id=report.comment_id,
+        notice_id=report.notice_id,
+        proposal_id=report.proposal_id,
+        proposal_comment_id=report.proposal_comment_id,
     )
 
 
@@ -133,7 +152,11 @@ def reports_of_same_target(*, report: ModerationReport) -> QuerySet[ModerationRe
 
 
 def reports_of_reporter(*, user: User) -> QuerySet[ModerationReport]:
-    return ModerationReport.objects.filter(reporter=user).select_related("request", "notice").order_by("created_at")
+    return (
+        ModerationReport.objects.filter(reporter=user)
+        .select_related("request", "notice", "proposal")
+        .order_by("created_at")
+    )
 
 
 def can_moderate_area(*, user: User, area) -> bool:
@@ -159,13 +182,29 @@ def report_file(
     request: ServiceRequest | None = None,
     comment: RequestEvent | None = None,
     notice: Notice | None = None,
+    proposal: Proposal | None = None,
+    proposal_comment: ProposalComment | None = None,
 ) -> ModerationReport:
     """A signed-in person reports a public request, a public message on one (`comment`, with its
-    `request`) or a notice. Once per person and thing while the report is open."""
+    `request`), a notice, a proposal or a comment on one (`proposal_comment`, with its `proposal`).
+    Once per person and thing while the report is open."""
     if not reporter.is_authenticated:
         raise PermissionDenied(_("Sign in to report something."))
     note = _clean_report_input(reason, note)
-    if notice is not None and request is None and comment is None:
+    if proposal is not None and request is None and comment is None and notice is None:
+        target = R.Target.PROPOSAL_COMMENT if proposal_comment is not None else R.Target.PROPOSAL
+        # The proposal's row lock serialises two reports of it or of its comments.
+        proposal = Proposal.objects.select_for_update(of=("self",)).select_related("community").get(pk=proposal.pk)
+        if proposal.hidden_at is not None:
+            raise ValidationError(_("This proposal is already hidden."))
+        if proposal_comment is not None and (
+            proposal_comment.proposal_id != proposal.pk or proposal_comment.hidden_at is not None
+        ):
+            raise ValidationError(_("This comment is not on the proposal's page."))
+        area = proposal.community
+    elif proposal is not None or proposal_comment is not None:
+        raise ValidationError(_("Say what you are reporting."))
+    elif notice is not None and request is None and comment is None:
         target = R.Target.NOTICE
         notice = Notice.objects.select_for_update().select_related("area").get(pk=notice.pk)
         if notice.status != NoticeStatus.PUBLISHED or notice.hidden_at is not None:
@@ -185,7 +224,14 @@ def report_file(
     else:
         raise ValidationError(_("Say what you are reporting."))
     already = ModerationReport.objects.filter(
-        target=target, request=request, comment=comment, notice=notice, reporter=reporter, status=R.Status.OPEN
+        target=target,
+        request=request,
+        comment=comment,
+        notice=notice,
+        proposal=proposal,
+        proposal_comment=proposal_comment,
+        reporter=reporter,
+        status=R.Status.OPEN,
     )
     if already.exists():
         raise ValidationError(_("You have already reported this. The community's staff will look at it."))
@@ -197,6 +243,8 @@ def report_file(
         request=request,
         comment=comment,
         notice=notice,
+        proposal=proposal,
+        proposal_comment=proposal_comment,
         area=area,
         reporter=reporter,
         reason=reason,
@@ -215,6 +263,10 @@ def report_file(
 def _author_and_link(report: ModerationReport) -> tuple[User | None, str]:
     if report.target == R.Target.NOTICE:
         return report.notice.author, ""
+    if report.target == R.Target.PROPOSAL:
+        return report.proposal.author, proposal_link(report.proposal)
+    if report.target == R.Target.PROPOSAL_COMMENT:
+        return report.proposal_comment.author, proposal_link(report.proposal)
     link = reverse("services:detail", kwargs={"public_id": report.request.public_id})
     if report.target == R.Target.COMMENT:
         return (report.comment.actor or report.request.requester), link
@@ -228,6 +280,10 @@ def _tell_author(report: ModerationReport, *, decision: str, reason: str) -> Non
     with translation.override(settings.LANGUAGE_CODE):
         if report.target == R.Target.NOTICE:
             title = _("Your notice “%(title)s” was hidden") % {"title": report.notice.title}
+        elif report.target == R.Target.PROPOSAL:
+            title = _("Your proposal “%(title)s” was hidden") % {"title": report.proposal.title}
+        elif report.target == R.Target.PROPOSAL_COMMENT:
+            title = _("Your comment on the proposal “%(title)s” was hidden") % {"title": report.proposal.title}
         elif report.target == R.Target.COMMENT:
             title = _("Your message on request %(number)s was hidden from the public page") % {
                 "number": report.request.public_id
@@ -289,7 +345,15 @@ def report_decide(*, report: ModerationReport, actor: User, decision: str, reaso
     reports = list(
         ModerationReport.objects.select_for_update(of=("self",))
         .filter(_same_target(report), status=R.Status.OPEN)
-        .select_related("request__grid", "request__requester", "comment__actor", "notice__author", "reporter")
+        .select_related(
+            "request__grid",
+            "request__requester",
+            "comment__actor",
+            "notice__author",
+            "proposal__author",
+            "proposal_comment__author",
+            "reporter",
+        )
         .order_by("pk")
     )
     if not reports:
@@ -307,6 +371,10 @@ def report_decide(*, report: ModerationReport, actor: User, decision: str, reaso
         notice.hidden_reason = reason
         notice.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
         area_alert_withdraw(key=notice_alert_key(notice))
+    elif decision == Decision.HIDE_TEXT and first.target == R.Target.PROPOSAL:
+        proposal_hide(actor=actor, proposal=first.proposal, reason=reason)
+    elif decision == Decision.HIDE_TEXT and first.target == R.Target.PROPOSAL_COMMENT:
+        proposal_comment_hide(actor=actor, comment=first.proposal_comment, reason=reason)
     now = timezone.now()
     hidden = decision != Decision.DISMISS
     for each in reports:

@@ -13,6 +13,8 @@ from security.models import User
 def _what(report: ModerationReport) -> str:
     if report.target == ModerationReport.Target.NOTICE:
         return f"{report.get_target_display()} · {report.notice.title}"
+    if report.proposal_id:
+        return f"{report.get_target_display()} · {report.proposal.title}"
     return f"{report.get_target_display()} · {report.request.public_id}"
 
 
@@ -20,7 +22,9 @@ def export_reports(user: User) -> dict:
     """What the person reported, why, and what the staff decided (not who decided: that is staff's
     record, in the audit log)."""
     reports = (
-        ModerationReport.objects.filter(reporter=user).select_related("request", "notice").order_by("created_at", "id")
+        ModerationReport.objects.filter(reporter=user)
+        .select_related("request", "notice", "proposal")
+        .order_by("created_at", "id")
     )
     return {
         "reports": [

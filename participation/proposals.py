@@ -5,7 +5,15 @@ or not accepted with reasons), then mark it in progress and done. An unanswered 
 deadline is marked overdue by `proposals_sweep_overdue` and the subdistrict's officers are told.
 
 Support and its withdrawal lock the proposal row, so however many supports race, the count stays in
-step with the rows and exactly one of them reaches the threshold. See docs/participation.md, "Proposals".
+step with the rows and exactly one of them reaches the threshold.
+
+Who is told: the proposal's followers (`ProposalFollow`), the one list. The author and each supporter
+are made followers; anyone signed in may follow or unfollow. Every change writes one `ProposalUpdate`
+in its transaction, however many followers there are; a task started on commit tells them in batches
+(`proposal_update_tell`), keyed per change and person, so a retry tells no one twice. Residents may
+comment, and the staff over the community comment officially: an official comment tells every
+follower; residents' comments tell only the author, at most once a day. See docs/participation.md,
+"Proposals".
 """
 
 from __future__ import annotations
@@ -16,25 +24,31 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from core.throttle import take_call
 from directory.models import Area, Organisation
 from notifications.services import notify
 from participation.models import (
     CommunityProposalSetting,
     Proposal,
     ProposalCategory,
+    ProposalComment,
+    ProposalFollow,
     ProposalPhoto,
     ProposalPhotoStage,
     ProposalStatus,
     ProposalSupport,
+    ProposalUpdate,
 )
 from residents.models import ResidentProfile
 from residents.selectors import resident_own_profile
 from security.audit import audit_record
 from security.models import Role, User
-from security.roles import PROPOSAL_ANSWER_ROLES
+from security.roles import PROPOSAL_ANSWER_ROLES, REQUEST_HANDLER_ROLES
 from security.scoping import covers_area
 from security.selectors import users_with_role
 from services.photos import CleanPhoto, photos_clean
@@ -47,6 +61,16 @@ ANSWER_DAYS = 15
 DEFAULT_THRESHOLD_CAP = 30
 THRESHOLD_SHARE = 0.05
 THRESHOLD_MAX = 10000
+COMMENT_MAX = 1000
+# A person comments at most this many times an hour: a conversation, not a flood.
+COMMENTS_PER_HOUR = 20
+COMMENTS_PAGE_SIZE = 20
+TELL_BATCH_SIZE = 500
+# A change not told after this long lost its task (or worker): the hourly sweep tells it.
+TELL_SWEEP_AFTER = timedelta(minutes=2)
+# Who may see a hidden proposal or comment besides its author: the staff who answer the proposal
+# and those who moderate its community (participation.moderation.MODERATOR_ROLES).
+HIDDEN_READER_ROLES = PROPOSAL_ANSWER_ROLES | REQUEST_HANDLER_ROLES
 
 
 # --- who may do what ---------------------------------------------------------------------------
@@ -117,22 +141,74 @@ def proposal_link(proposal: Proposal) -> str:
     return f"/proposals/{proposal.public_id}/"
 
 
-def _tell_everyone(proposal: Proposal, *, kind: str, key: str, title: str, body: str) -> None:
-    """Tell the author and every supporter (each once) about a change, in the proposal's transaction."""
-    recipients = {support.user_id: support.user for support in proposal.supports.select_related("user")}
-    if proposal.author_id:
-        recipients.setdefault(proposal.author_id, proposal.author)
-    with translation.override(settings.LANGUAGE_CODE):
-        for user in recipients.values():
-            if user.is_active:
+def _tell_followers(
+    proposal: Proposal, *, kind: str, key: str, title: str, body: str, exclude: User | None = None
+) -> None:
+    """Record, in the change's transaction, that the followers are to be told; one row whatever their
+    number. A task started on commit tells them; recording the same `key` again changes nothing."""
+    ProposalUpdate.objects.bulk_create(
+        [
+            ProposalUpdate(
+                key=key,
+                proposal=proposal,
+                kind=kind,
+                title=Truncator(" ".join(title.split())).chars(200),
+                body=body,
+                exclude_user=exclude,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(lambda: _queue_tell(key), robust=True)
+
+
+def _queue_tell(key: str) -> None:
+    from participation.tasks import proposal_update_tell_task
+
+    proposal_update_tell_task.delay(key)
+
+
+def proposal_update_tell(*, key: str, batch_size: int = TELL_BATCH_SIZE) -> int:
+    """Tell the followers of one recorded change, a batch of followers per query and transaction.
+    Returns how many were told; 0 when the change is unknown or already told. Running it again (a
+    retry, the sweep) tells no one twice: each message is keyed per change and person."""
+    update = ProposalUpdate.objects.select_related("proposal").filter(key=key, told_at__isnull=True).first()
+    if update is None:
+        return 0
+    link = proposal_link(update.proposal)
+    followers = (
+        User.objects.filter(proposal_follows__proposal_id=update.proposal_id, is_active=True)
+        .exclude(pk=update.exclude_user_id or 0)
+        .order_by("pk")
+    )
+    told, last_pk = 0, 0
+    while batch := list(followers.filter(pk__gt=last_pk)[:batch_size]):
+        last_pk = batch[-1].pk
+        with transaction.atomic():
+            for user in batch:
                 notify(
                     recipient=user,
-                    kind=kind,
-                    title=title,
-                    body=body,
-                    link=proposal_link(proposal),
-                    key=f"{key}:to:{user.pk}",
+                    kind=update.kind,
+                    title=update.title,
+                    body=update.body,
+                    link=link,
+                    key=f"{update.key}:to:{user.pk}",
                 )
+        told += len(batch)
+    ProposalUpdate.objects.filter(pk=update.pk, told_at__isnull=True).update(told_at=timezone.now())
+    return told
+
+
+def proposal_updates_sweep(*, limit: int = 100, older_than: timedelta = TELL_SWEEP_AFTER) -> list[str]:
+    """Tell the changes whose task was lost (broker down at commit, worker killed); returns their keys."""
+    keys = list(
+        ProposalUpdate.objects.filter(told_at__isnull=True, created_at__lte=timezone.now() - older_than)
+        .order_by("created_at", "id")
+        .values_list("key", flat=True)[:limit]
+    )
+    for key in keys:
+        proposal_update_tell(key=key)
+    return keys
 
 
 def _locked(proposal: Proposal) -> Proposal:
@@ -190,6 +266,7 @@ def proposal_create(*, actor: User, title: str, body: str, category: str, photos
         support_threshold=community_threshold(community),
     )
     _store_photos(proposal=proposal, stage=ProposalPhotoStage.PROPOSAL, actor=actor, photos=cleaned)
+    _follow(proposal, actor)
     audit_record(
         actor=actor,
         action="proposal.create",
@@ -207,11 +284,14 @@ def proposal_support(*, actor: User, proposal: Proposal) -> Proposal:
     _resident_of(actor, proposal.community)
     if proposal.status != ProposalStatus.PUBLISHED:
         raise ValidationError(_("This proposal no longer gathers support."))
+    if proposal.hidden_at is not None:
+        raise ValidationError(_("This proposal was hidden by the community's staff."))
     if proposal.author_id == actor.pk:
         raise ValidationError(_("You cannot support your own proposal."))
     if ProposalSupport.objects.filter(proposal=proposal, user=actor).exists():
         raise ValidationError(_("You already support this proposal."))
     ProposalSupport.objects.create(proposal=proposal, user=actor)
+    _follow(proposal, actor)
     proposal.support_count += 1
     fields = ["support_count", "updated_at"]
     reached = proposal.support_count >= proposal.support_threshold
@@ -236,7 +316,7 @@ def proposal_support(*, actor: User, proposal: Proposal) -> Proposal:
                 "count": proposal.support_count,
                 "due": timezone.localtime(proposal.answer_due_at).strftime("%Y-%m-%d"),
             }
-        _tell_everyone(
+        _tell_followers(
             proposal, kind="proposal.threshold_reached", key=f"proposal:{proposal.pk}:reached", title=title, body=body
         )
     return proposal
@@ -330,8 +410,13 @@ def proposal_answer(
     )
     with translation.override(settings.LANGUAGE_CODE):
         title = (_("Accepted: %(title)s") if accepted else _("Not accepted: %(title)s")) % {"title": proposal.title}
-        _tell_everyone(
-            proposal, kind="proposal.answered", key=f"proposal:{proposal.pk}:answered", title=title, body=answer
+        _tell_followers(
+            proposal,
+            kind="proposal.answered",
+            key=f"proposal:{proposal.pk}:answered",
+            title=title,
+            body=answer,
+            exclude=actor,
         )
     return proposal
 
@@ -352,12 +437,13 @@ def proposal_start(*, actor: User, proposal: Proposal, note: str = "") -> Propos
     audit_record(actor=actor, action="proposal.start", target=proposal)
     with translation.override(settings.LANGUAGE_CODE):
         title = _("Work has begun: %(title)s") % {"title": proposal.title}
-        _tell_everyone(
+        _tell_followers(
             proposal,
             kind="proposal.in_progress",
             key=f"proposal:{proposal.pk}:in_progress",
             title=title,
             body=note or proposal.plan,
+            exclude=actor,
         )
     return proposal
 
@@ -382,7 +468,9 @@ def proposal_done(*, actor: User, proposal: Proposal, note: str, photos=None) ->
     audit_record(actor=actor, action="proposal.done", target=proposal, details={"photos": len(cleaned)})
     with translation.override(settings.LANGUAGE_CODE):
         title = _("Done: %(title)s") % {"title": proposal.title}
-        _tell_everyone(proposal, kind="proposal.done", key=f"proposal:{proposal.pk}:done", title=title, body=note)
+        _tell_followers(
+            proposal, kind="proposal.done", key=f"proposal:{proposal.pk}:done", title=title, body=note, exclude=actor
+        )
     from participation.projects import project_requests_resolve  # here: participation.projects imports this module
 
     project_requests_resolve(actor=actor, proposal=proposal, note=note)
@@ -418,13 +506,163 @@ def proposal_mark_overdue(*, proposal: Proposal, now: datetime | None = None) ->
                 link=proposal_link(proposal),
                 key=f"proposal:{proposal.pk}:overdue:{officer.pk}",
             )
+        _tell_followers(
+            proposal,
+            kind="proposal.overdue",
+            key=f"proposal:{proposal.pk}:overdue",
+            title=_("Not answered in time: %(title)s") % {"title": proposal.title},
+            body=_("The community did not answer by %(due)s. The subdistrict has been told and will follow it up.")
+            % {"due": timezone.localtime(proposal.answer_due_at).strftime("%Y-%m-%d")},
+        )
     return True
 
 
 def proposals_sweep_overdue(now: datetime | None = None) -> int:
-    """Mark every unanswered proposal past its deadline overdue (the beat task). Returns how many."""
+    """Mark every unanswered proposal past its deadline overdue (the beat task). Returns how many.
+    The same hourly run tells the followers of changes whose task was lost."""
     now = now or timezone.now()
+    proposal_updates_sweep()
     due = Proposal.objects.filter(
         status=ProposalStatus.THRESHOLD_REACHED, is_overdue=False, answer_due_at__lte=now
     ).values_list("pk", flat=True)
     return sum(proposal_mark_overdue(proposal=Proposal(pk=pk), now=now) for pk in list(due))
+
+
+# --- following ---------------------------------------------------------------------------------
+def _follow(proposal: Proposal, user: User) -> None:
+    ProposalFollow.objects.bulk_create([ProposalFollow(proposal=proposal, user=user)], ignore_conflicts=True)
+
+
+def is_following(*, user: User, proposal: Proposal) -> bool:
+    return user.is_authenticated and ProposalFollow.objects.filter(proposal=proposal, user=user).exists()
+
+
+@transaction.atomic
+def proposal_follow(*, actor: User, proposal: Proposal) -> None:
+    """Anyone who may read the proposal (anyone signed in) follows it: told of every change."""
+    if not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied(_("Sign in first."))
+    follow, created = ProposalFollow.objects.get_or_create(proposal=proposal, user=actor)
+    if not created:
+        raise ValidationError(_("You already follow this proposal."))
+    audit_record(actor=actor, action="proposal.follow", target=proposal)
+
+
+@transaction.atomic
+def proposal_unfollow(*, actor: User, proposal: Proposal) -> None:
+    """Stop being told of the proposal's changes (the author and supporters too, if they wish)."""
+    if not actor.is_authenticated:
+        raise PermissionDenied(_("Sign in first."))
+    deleted, _rows = ProposalFollow.objects.filter(proposal=proposal, user=actor).delete()
+    if not deleted:
+        raise ValidationError(_("You do not follow this proposal."))
+    audit_record(actor=actor, action="proposal.unfollow", target=proposal)
+
+
+# --- comments ----------------------------------------------------------------------------------
+def may_see_hidden(*, user: User, proposal: Proposal) -> bool:
+    """The author and the staff over the community still read hidden content, marked as hidden."""
+    if not user.is_authenticated:
+        return False
+    return proposal.author_id == user.pk or covers_area(user, proposal.community, HIDDEN_READER_ROLES)
+
+
+def may_comment(*, user: User, proposal: Proposal) -> bool:
+    if not user.is_authenticated or proposal.hidden_at is not None:
+        return False
+    if can_answer_proposal(actor=user, proposal=proposal):
+        return True
+    own = community_of(user)
+    return own is not None and own.pk == proposal.community_id
+
+
+def proposal_comments_for(*, user: User, proposal: Proposal) -> QuerySet[ProposalComment]:
+    """The comments `user` may read on the proposal's page, oldest first: hidden ones only for the
+    staff over the community and for their own writer."""
+    comments = ProposalComment.objects.filter(proposal=proposal).order_by("created_at", "id")
+    if covers_area(user, proposal.community, HIDDEN_READER_ROLES):
+        return comments
+    return comments.filter(Q(hidden_at__isnull=True) | Q(author_id=user.pk))
+
+
+@transaction.atomic
+def proposal_comment_add(*, actor: User, proposal: Proposal, body: str) -> ProposalComment:
+    """A verified resident of the proposal's community, or the staff over it (an official comment),
+    comments. An official comment tells every follower; a resident's tells the author, at most once a
+    day (a message a comment would be noise on a busy proposal)."""
+    if not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied(_("Sign in first."))
+    proposal = Proposal.objects.select_related("community", "author").get(pk=proposal.pk)
+    official = can_answer_proposal(actor=actor, proposal=proposal)
+    if not official:
+        _resident_of(actor, proposal.community)
+    if proposal.hidden_at is not None:
+        raise ValidationError(_("This proposal was hidden by the community's staff; comments are closed."))
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": [_("Write your comment.")]})
+    if len(body) > COMMENT_MAX:
+        raise ValidationError({"body": [_("A comment has at most %(limit)d characters.") % {"limit": COMMENT_MAX}]})
+    allowed, _seconds = take_call(f"proposal-comment:{actor.pk}", limit=COMMENTS_PER_HOUR, window_seconds=3600)
+    if not allowed:
+        raise ValidationError(_("You have written many comments in the last hour. Please try again later."))
+    comment = ProposalComment.objects.create(proposal=proposal, author=actor, body=body, is_official=official)
+    audit_record(
+        actor=actor,
+        action="proposal.comment",
+        target=comment,
+        details={"proposal": str(proposal.public_id), "official": official},
+        area=proposal.community,
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        if official:
+            _tell_followers(
+                proposal,
+                kind="proposal.comment",
+                key=f"proposal:{proposal.pk}:comment:{comment.pk}",
+                title=_("The community commented: %(title)s") % {"title": proposal.title},
+                body=Truncator(body).chars(300),
+                exclude=actor,
+            )
+        elif proposal.author_id and proposal.author_id != actor.pk and proposal.author.is_active:
+            day = timezone.localdate().isoformat()
+            notify(
+                recipient=proposal.author,
+                kind="proposal.comments",
+                title=_("New comments on your proposal: %(title)s") % {"title": proposal.title},
+                body=_("Neighbours commented on your proposal. Read them on its page."),
+                link=proposal_link(proposal),
+                key=f"proposal:{proposal.pk}:comments:{day}:to:{proposal.author_id}",
+            )
+    return comment
+
+
+# --- hiding, as moderators decide (participation.moderation) -------------------------------------
+def _check_moderator(actor: User, proposal: Proposal) -> None:
+    if not covers_area(actor, proposal.community, REQUEST_HANDLER_ROLES):
+        raise PermissionDenied(_("Only the staff over this community decide what the public sees."))
+
+
+@transaction.atomic
+def proposal_hide(*, actor: User, proposal: Proposal, reason: str) -> Proposal:
+    """Hide a proposal's title, text and photos from everyone but its author and the staff over its
+    community; it gathers no more support or comments. Hiding again keeps the first time."""
+    proposal = _locked(proposal)
+    _check_moderator(actor, proposal)
+    proposal.hidden_at = proposal.hidden_at or timezone.now()
+    proposal.hidden_reason = reason
+    proposal.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
+    audit_record(actor=actor, action="proposal.hide", target=proposal, details={"reason": reason})
+    return proposal
+
+
+@transaction.atomic
+def proposal_comment_hide(*, actor: User, comment: ProposalComment, reason: str) -> ProposalComment:
+    """Take a comment off the proposal's page for everyone but its writer and the staff over the community."""
+    comment = ProposalComment.objects.select_for_update().select_related("proposal__community").get(pk=comment.pk)
+    _check_moderator(actor, comment.proposal)
+    comment.hidden_at = comment.hidden_at or timezone.now()
+    comment.hidden_reason = reason
+    comment.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
+    audit_record(actor=actor, action="proposal.comment_hide", target=comment, details={"reason": reason})
+    return comment

@@ -60,3 +60,11 @@ def proposals_sweep_overdue_task() -> int:
     from participation.proposals import proposals_sweep_overdue
 
     return proposals_sweep_overdue()
+
+
+@shared_task(soft_time_limit=600, time_limit=660)
+def proposal_update_tell_task(key: str) -> int:
+    """Tell a proposal's followers of one change (started on its commit); returns how many were told."""
+    from participation.proposals import proposal_update_tell
+
+    return proposal_update_tell(key=key)

@@ -26,6 +26,12 @@ urlpatterns = [
     path("report/request/<str:public_id>/", moderation.report_request, name="report_request"),
     path("report/comment/<str:public_id>/<int:event_id>/", moderation.report_comment, name="report_comment"),
     path("report/notice/<uuid:public_id>/", moderation.report_notice, name="report_notice"),
+    path("report/proposal/<uuid:public_id>/", moderation.report_proposal, name="report_proposal"),
+    path(
+        "report/proposal/<uuid:public_id>/comments/<uuid:comment_id>/",
+        moderation.report_proposal_comment,
+        name="report_proposal_comment",
+    ),
     path("moderation/", moderation.queue, name="moderation_queue"),
     path("moderation/photos/<str:public_id>/", moderation.photos, name="moderation_photos"),
     path("moderation/<uuid:public_id>/", moderation.decide, name="moderation_decide"),
@@ -55,10 +61,17 @@ urlpatterns = [
     path("proposals/<uuid:public_id>/support/", proposals.proposal_support, name="proposal_support"),
     path("proposals/<uuid:public_id>/withdraw/", proposals.proposal_withdraw, name="proposal_withdraw"),
     path("proposals/<uuid:public_id>/manage/", proposals.proposal_manage, name="proposal_manage"),
+    path("proposals/<uuid:public_id>/comments/", proposals.proposal_comment, name="proposal_comment"),
+    path("proposals/<uuid:public_id>/follow/", proposals.proposal_follow, name="proposal_follow"),
+    path("proposals/<uuid:public_id>/unfollow/", proposals.proposal_unfollow, name="proposal_unfollow"),
     path("proposals/<uuid:public_id>/photos/<uuid:photo_id>/", proposals.proposal_photo, name="proposal_photo"),
     # Requests that become projects: community staff turn clusters of similar requests into one.
     path("projects/clusters/", projects.cluster_list, name="project_clusters"),
     path("projects/new/", projects.project_new, name="project_new"),
+    # Requests that become projects: community staff turn clusters of similar requests into one.
+    path("projects/clusters/", projects.cluster_list, name="project_clusters"),
+    path("projects/new/", projects.project_new, name="project_new"),
+    path("projects/<uuid:public_id>/requests/", projects.project_requests, name="project_requests"),
     # Volunteering and points (志愿服务、积分).
     path("volunteering/", volunteer.activity_list, name="volunteer_list"),
     path("volunteering/mine/", volunteer.my_volunteering, name="volunteer_mine"),

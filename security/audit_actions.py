@@ -152,6 +152,11 @@ ACTION_LABELS = {
     "proposal.threshold_set": _("Proposal support threshold set"),
     "proposal.from_requests": _("Requests turned into a community project or proposal"),
     "proposal.requests_resolve": _("Requests resolved by their community project being done"),
+    "proposal.follow": _("Proposal followed"),
+    "proposal.unfollow": _("Proposal unfollowed"),
+    "proposal.comment": _("Comment on a proposal written"),
+    "proposal.hide": _("Proposal hidden by a moderator"),
+    "proposal.comment_hide": _("Comment on a proposal hidden by a moderator"),
     # Demo data
     "demo.requests_seed": _("Demo requests generated"),
     "demo.history_seed": _("Demo history generated"),

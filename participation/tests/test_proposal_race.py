@@ -5,6 +5,7 @@ with the support rows and lets exactly one of them reach the threshold (one even
 server allows 100 to everyone running tests on it. The lock serialises them all the same."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,7 +14,12 @@ from django.utils import translation
 
 from notifications.models import OutboxMessage
 from participation.models import ProposalStatus, ProposalSupport
-from participation.proposals import proposal_create, proposal_support, proposal_threshold_set
+from participation.proposals import (
+    proposal_create,
+    proposal_support,
+    proposal_threshold_set,
+    proposal_updates_sweep,
+)
 from participation.tests.poll_helpers import verified_resident
 from security.models import AuditEvent, Role
 
@@ -58,6 +64,7 @@ def test_concurrent_supports_count_exactly_and_reach_the_threshold_once(tree, ma
     assert proposal.support_count == THRESHOLD == ProposalSupport.objects.filter(proposal=proposal).count()
     assert AuditEvent.objects.filter(action="proposal.threshold_reached").count() == 1
     # One notice per person told (the author and each supporter), not one per racing support.
+    proposal_updates_sweep(older_than=timedelta(0))  # what the task started on commit does
     reached = OutboxMessage.objects.filter(kind="proposal.threshold_reached")
     recipients = list(reached.values_list("recipient_id", flat=True))
     assert len(set(recipients)) == THRESHOLD + 1

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.models import OutboxMessage
 from participation.models import CommunityProposalSetting, Proposal, ProposalStatus, ProposalSupport
@@ -19,6 +19,7 @@ from participation.proposals import (
     proposal_support,
     proposal_support_withdraw,
     proposal_threshold_set,
+    proposal_updates_sweep,
     proposals_sweep_overdue,
 )
 from participation.tests.poll_helpers import verified_resident
@@ -43,6 +44,11 @@ def author(tree):
 def _proposal(author, **overrides):
     fields = {"title": "增设电动车充电桩", "body": "小区东门附近需要充电桩", "category": "facilities"} | overrides
     return proposal_create(actor=author, **fields)
+
+
+def tell_followers():
+    """What the task started on commit does (tests run inside one transaction, so it never starts)."""
+    return proposal_updates_sweep(older_than=timedelta(0))
 
 
 def _with_threshold(staff, tree, threshold):
@@ -112,6 +118,8 @@ def test_support_counts_and_reaching_the_threshold_sets_the_answer_deadline_and_
     assert (
         before + timedelta(days=ANSWER_DAYS) <= proposal.answer_due_at <= timezone.now() + timedelta(days=ANSWER_DAYS)
     )
+    assert not OutboxMessage.objects.filter(kind="proposal.threshold_reached").exists()  # told after commit
+    tell_followers()
     told = set(OutboxMessage.objects.filter(kind="proposal.threshold_reached").values_list("recipient_id", flat=True))
     assert told == {author.pk, first.pk, second.pk}
     assert AuditEvent.objects.filter(action="proposal.threshold_reached").count() == 1
@@ -169,6 +177,7 @@ def test_staff_answer_accepted_then_in_progress_then_done(tree, staff, author, o
         proposal_done(actor=staff, proposal=proposal, note=" ")
     proposal = proposal_done(actor=staff, proposal=proposal, note="已安装4个充电桩")
     assert proposal.status == ProposalStatus.DONE
+    tell_followers()
     for kind in ("proposal.answered", "proposal.in_progress", "proposal.done"):
         assert OutboxMessage.objects.filter(kind=kind, recipient=author).exists()
     assert {"proposal.answer", "proposal.start", "proposal.done"} <= set(
@@ -264,7 +273,14 @@ def test_the_export_lists_proposals_made_and_supported_and_deletion_keeps_propos
     neighbours_proposal = _proposal(verified_resident(tree.g1b), title="楼道照明")
     proposal_support(actor=author, proposal=neighbours_proposal)
     exported = export_proposals(author)
-    assert [row["proposal"] for row in exported] == [gathering.title, "楼道照明"]
+    with translation.override("en"):
+        roles = [(str(row["role"]), row["proposal"]) for row in exported]
+    assert roles == [
+        ("Proposed", gathering.title),
+        ("Supported", "楼道照明"),
+        ("Followed", gathering.title),  # the author and supporters follow what they propose and support
+        ("Followed", "楼道照明"),
+    ]
     assert "proposals" in [section.name for section in sections()]
 
     account_delete(user=author, password=PASSWORD)

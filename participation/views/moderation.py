@@ -5,13 +5,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.forms import form_add_service_errors
 from participation import moderation
-from participation.models import ModerationReport
+from participation.models import ModerationReport, Proposal, ProposalComment
 from security.decorators import role_required
 from services.selectors import request_public_event_get, request_public_get, request_public_row_get
 
@@ -107,6 +107,36 @@ def report_notice(request, public_id):
     )
 
 
+@login_required
+def report_proposal(request, public_id):
+    proposal = get_object_or_404(Proposal, public_id=public_id, hidden_at__isnull=True)
+    return _report(
+        request,
+        target_label=_("Proposal “%(title)s”") % {"title": proposal.title},
+        back_url=f"/proposals/{proposal.public_id}/",
+        context={"quoted": proposal.body},
+        target={"proposal": proposal},
+    )
+
+
+@login_required
+def report_proposal_comment(request, public_id, comment_id):
+    comment = get_object_or_404(
+        ProposalComment.objects.select_related("proposal"),
+        public_id=comment_id,
+        proposal__public_id=public_id,
+        hidden_at__isnull=True,
+        proposal__hidden_at__isnull=True,
+    )
+    return _report(
+        request,
+        target_label=_("A comment on the proposal “%(title)s”") % {"title": comment.proposal.title},
+        back_url=f"/proposals/{comment.proposal.public_id}/",
+        context={"quoted": comment.body},
+        target={"proposal": comment.proposal, "proposal_comment": comment},
+    )
+
+
 def _safe_next(url: str) -> bool:
     return url.startswith("/") and not url.startswith("//") and "\\" not in url
 
@@ -145,6 +175,13 @@ def decide(request, public_id):
     if report.target == R.Target.NOTICE:
         context["quoted"] = report.notice.body
         context["notice_hidden"] = report.notice.hidden_at is not None
+    elif report.target == R.Target.PROPOSAL:
+        context["quoted"] = f"{report.proposal.title}\n\n{report.proposal.body}"
+        context["hidden_reason"] = report.proposal.hidden_reason if report.proposal.hidden_at else None
+        context["proposal_photos"] = list(report.proposal.photos.filter(stage="proposal"))
+    elif report.target == R.Target.PROPOSAL_COMMENT:
+        context["quoted"] = report.proposal_comment.body
+        context["hidden_reason"] = report.proposal_comment.hidden_reason if report.proposal_comment.hidden_at else None
     elif report.target == R.Target.COMMENT:
         context["quoted"] = report.comment.message
     else:

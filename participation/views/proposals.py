@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +35,14 @@ class ProposalForm(forms.Form):
     body = forms.CharField(label=gettext_lazy("What do you propose?"), max_length=steps.BODY_MAX, widget=forms.Textarea)
     category = forms.ChoiceField(label=gettext_lazy("Category"), choices=ProposalCategory.choices)
     photos = MultiplePhotoField(label=gettext_lazy("Photos (up to 6)"))
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("Your comment"),
+        max_length=steps.COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class AnswerForm(forms.Form):
@@ -97,22 +105,37 @@ def proposal_list(request):
 @login_required
 def proposal_detail(request, public_id):
     proposal = _get(public_id)
-    supported = ProposalSupport.objects.filter(proposal=proposal, user=request.user).exists()
-    own = steps.community_of(request.user)
-    gathering = proposal.status == ProposalStatus.PUBLISHED
+    user = request.user
+    supported = ProposalSupport.objects.filter(proposal=proposal, user=user).exists()
+    own = steps.community_of(user)
+    gathering = proposal.status == ProposalStatus.PUBLISHED and proposal.hidden_at is None
+    sees_hidden = steps.may_see_hidden(user=user, proposal=proposal)
+    photos = list(proposal.photos.all())
+    if proposal.hidden_at and not sees_hidden:
+        photos = [photo for photo in photos if photo.stage == ProposalPhotoStage.DONE]
+    comments = Paginator(steps.proposal_comments_for(user=user, proposal=proposal), steps.COMMENTS_PAGE_SIZE).get_page(
+        request.GET.get("comments")
+    )
     context = {
         "proposal": proposal,
         "supported": supported,
-        "is_author": proposal.author_id == request.user.pk,
+        "is_author": proposal.author_id == user.pk,
         "may_support": gathering
         and own is not None
         and own.pk == proposal.community_id
         and not supported
-        and proposal.author_id != request.user.pk,
+        and proposal.author_id != user.pk,
         "may_withdraw": gathering and supported,
-        "can_answer": steps.can_answer_proposal(actor=request.user, proposal=proposal),
-        "photos": list(proposal.photos.all()),
+        "can_answer": steps.can_answer_proposal(actor=user, proposal=proposal),
+        "photos": photos,
         "done_stage": ProposalPhotoStage.DONE,
+        "hidden": proposal.hidden_at is not None,
+        "sees_hidden": sees_hidden,
+        "following": steps.is_following(user=user, proposal=proposal),
+        "comments": list(comments.object_list),
+        "comments_page": comments,
+        "may_comment": steps.may_comment(user=user, proposal=proposal),
+        "comment_form": CommentForm(),
     }
     return render(request, "participation/proposals/detail.html", context)
 
@@ -153,6 +176,45 @@ def proposal_withdraw(request, public_id):
         proposal,
         lambda: steps.proposal_support_withdraw(actor=request.user, proposal=proposal),
         _("Your support is withdrawn."),
+    )
+    return response
+
+
+@require_POST
+@login_required
+def proposal_comment(request, public_id):
+    proposal = _get(public_id)
+    response, _status = _act(
+        request,
+        proposal,
+        lambda: steps.proposal_comment_add(actor=request.user, proposal=proposal, body=request.POST.get("body", "")),
+        _("Your comment is published."),
+    )
+    return response
+
+
+@require_POST
+@login_required
+def proposal_follow(request, public_id):
+    proposal = _get(public_id)
+    response, _status = _act(
+        request,
+        proposal,
+        lambda: steps.proposal_follow(actor=request.user, proposal=proposal),
+        _("You follow this proposal: you will be told of every change."),
+    )
+    return response
+
+
+@require_POST
+@login_required
+def proposal_unfollow(request, public_id):
+    proposal = _get(public_id)
+    response, _status = _act(
+        request,
+        proposal,
+        lambda: steps.proposal_unfollow(actor=request.user, proposal=proposal),
+        _("You no longer follow this proposal."),
     )
     return response
 
@@ -211,7 +273,7 @@ def proposal_manage(request, public_id):
                 for message in exc.messages:
                     messages.error(request, message)
         if status == 302:
-            messages.success(request, _("Saved. The author and supporters are told."))
+            messages.success(request, _("Saved. The proposal's followers are told."))
             return redirect("participation:proposal_detail", public_id=proposal.public_id)
     context = {"proposal": proposal, "form": form}
     return render(request, "participation/proposals/manage.html", context, status=status)
@@ -219,8 +281,18 @@ def proposal_manage(request, public_id):
 
 @login_required
 def proposal_photo(request, public_id, photo_id):
-    """A proposal's photo, to those who may read the proposal (anyone signed in), never cached publicly."""
-    photo = get_object_or_404(ProposalPhoto, proposal__public_id=public_id, public_id=photo_id)
+    """A proposal's photo, to those who may read the proposal (anyone signed in; a hidden proposal's
+    own photos only to its author and the staff over the community), never cached publicly."""
+    photo = get_object_or_404(
+        ProposalPhoto.objects.select_related("proposal__community"), proposal__public_id=public_id, public_id=photo_id
+    )
+    proposal = photo.proposal
+    if (
+        proposal.hidden_at
+        and photo.stage == ProposalPhotoStage.PROPOSAL
+        and not steps.may_see_hidden(user=request.user, proposal=proposal)
+    ):
+        raise Http404
     response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
