@@ -19,12 +19,16 @@ def export_event_signups(user: User) -> list[dict]:
             "starts_at": signup.event.starts_at,
             "place": signup.event.place,
             "area": signup.event.area.name,
+            # The organisation running the event (a social organisation's operators see who signed up).
+            "organiser": signup.event.organiser.name if signup.event.organiser else None,
             "status": signup.get_status_display(),
             "signed_up_at": signup.created_at,
             "checked_in_at": signup.checked_in_at,
             "check_in_code": signup.code,
         }
-        for signup in EventSignup.objects.filter(user=user).select_related("event", "event__area").order_by("pk")
+        for signup in EventSignup.objects.filter(user=user)
+        .select_related("event", "event__area", "event__organiser")
+        .order_by("pk")
     ]
 
 
@@ -44,6 +48,7 @@ def register_data_rights() -> None:
             "starts_at": _("Starts"),
             "place": _("Place"),
             "area": _("For residents of"),
+            "organiser": _("Organiser"),
             "status": _("Status"),
             "signed_up_at": _("Signed up"),
             "checked_in_at": _("Checked in"),

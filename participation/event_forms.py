@@ -88,3 +88,15 @@ class MinutesForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": 5000}),
     )
+    proposals = forms.ModelMultipleChoiceField(
+        label=_("Residents' proposals discussed"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Proposals of communities within the event's area; each proposal's page lists this meeting."),
+    )
+
+    def __init__(self, *args, proposals, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["proposals"].queryset = proposals
+        self.fields["proposals"].label_from_instance = lambda proposal: f"{proposal.title}（{proposal.community.name}）"

@@ -1,6 +1,7 @@
 """Reads of meetings and events, always for an acting user.
 
-Staff see the events of their area's subtree (the roles that organise them); a verified resident
+Staff see the events of their area's subtree (the roles that organise them), a social organisation's
+operator those their organisation runs in their role's area (participation/organisers.py); a verified resident
 sees the events addressed to their grid or any area above it. Everyone else sees none, and a
 single event they may not see is a 404, the same as a missing one.
 """
@@ -9,15 +10,15 @@ from __future__ import annotations
 
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from directory.models import Area, Organisation
 from participation.events import TAKEN
-from participation.models import Event, EventSignup, EventSignupStatus, EventStatus
+from participation.models import Event, EventSignup, EventSignupStatus, EventStatus, Proposal
+from participation.organisers import managed, may_manage, organiser_areas, organiser_choices
 from residents.selectors import resident_own_profile
 from security.models import User
-from security.roles import PARTICIPATION_ORGANISER_ROLES
-from security.scoping import restrict, role_assignments, visible_areas
 
 
 def _with_counts(events: QuerySet[Event]) -> QuerySet[Event]:
@@ -30,8 +31,9 @@ def _with_counts(events: QuerySet[Event]) -> QuerySet[Event]:
 
 # --- staff ---------------------------------------------------------------------------------------
 def events_for_staff(*, user: User) -> QuerySet[Event]:
-    """Events of the user's subtrees, newest start first, with their counts."""
-    events = restrict(Event.objects.all(), user, area_path="area__path", area_roles=PARTICIPATION_ORGANISER_ROLES)
+    """Events the user manages (of their subtrees, or their organisation's), newest start first, with
+    their counts."""
+    events = managed(Event.objects.all(), user, area_path="area__path", organiser="organiser_id")
     return _with_counts(events).order_by("-starts_at", "-id")
 
 
@@ -65,17 +67,46 @@ def event_attendees(*, event: Event) -> QuerySet[EventSignup]:
 
 
 def event_area_choices(*, user: User) -> QuerySet[Area]:
-    return visible_areas(user, PARTICIPATION_ORGANISER_ROLES).order_by("path")
+    return organiser_areas(user)
 
 
 def event_organiser_choices(*, user: User) -> QuerySet[Organisation]:
-    own = [a.organisation_id for a in role_assignments(user) if a.organisation_id]
-    in_area = restrict(
-        Organisation.objects.all(), user, area_path="area__path", area_roles=PARTICIPATION_ORGANISER_ROLES
+    return organiser_choices(user)
+
+
+def event_proposal_choices(*, event: Event) -> QuerySet[Proposal]:
+    """The proposals an event's minutes may name: of communities within its area, not hidden by
+    moderation, or already named; newest first."""
+    return (
+        Proposal.objects.filter(
+            Q(community__path__startswith=event.area.path, hidden_at__isnull=True) | Q(meetings=event)
+        )
+        .distinct()
+        .select_related("community")
+        .order_by("-created_at", "-id")
     )
-    return Organisation.objects.filter(Q(pk__in=in_area.values("pk")) | Q(pk__in=own), is_active=True).order_by(
-        "name_zh"
+
+
+def proposal_meetings(*, user: User, proposal: Proposal, limit: int = 20) -> list[Event]:
+    """The events whose published minutes name `proposal`, that the user may see: as one who manages
+    it (`link` to the organiser's page) or as a verified resident of its area (`link` to its page).
+    Newest first; one query beyond the user's roles and register entry, however many events."""
+    staff = managed(Event.objects.all(), user, area_path="area__path", organiser="organiser_id")
+    profile = resident_own_profile(user=user)
+    events = staff
+    if profile is not None:
+        own = Event.objects.filter(area__path__in=_ancestor_paths(profile.household.grid.path))
+        events = staff | own
+    found = list(
+        events.filter(proposals_discussed=proposal, minutes_published_at__isnull=False)
+        .select_related("area", "organiser")
+        .order_by("-starts_at", "-id")[:limit]
     )
+    for event in found:
+        manages = may_manage(user, area=event.area, organiser_id=event.organiser_id)
+        name = "participation:event_manage" if manages else "participation:event_detail"
+        event.link = reverse(name, kwargs={"public_id": event.public_id})
+    return found
 
 
 # --- residents -----------------------------------------------------------------------------------

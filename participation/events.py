@@ -1,9 +1,10 @@
 """Meetings and events (议事会、社区活动): every write, as services.
 
 Staff of an area (grid worker up to district leader) create events for their subtree, change and
-cancel them, check people in and publish the minutes. Verified residents whose household lies in
-the event's area sign up; beyond capacity they join a waiting list, and when a place frees the
-first waiting person moves up and is told.
+cancel them, check people in and publish the minutes; so do a social organisation's operators for the
+events their organisation runs in their role's area (participation/organisers.py says who may).
+Verified residents whose household lies in the event's area sign up; beyond capacity they join a
+waiting list, and when a place frees the first waiting person moves up and is told.
 
 Capacity under concurrency: every write that changes who holds a place locks the event row first
 (`select_for_update`), so sign-ups, cancellations, check-ins and capacity changes of one event run
@@ -25,12 +26,11 @@ from django.utils.translation import gettext as _
 
 from directory.models import Area, Organisation
 from notifications.services import notify
-from participation.models import Event, EventKind, EventSignup, EventSignupStatus, EventStatus
+from participation.models import Event, EventKind, EventSignup, EventSignupStatus, EventStatus, Proposal
+from participation.organisers import may_manage, organiser_checked
 from residents.selectors import resident_own_profile
 from security.audit import audit_record
 from security.models import User
-from security.roles import PARTICIPATION_ORGANISER_ROLES
-from security.scoping import covers_area, role_assignments
 
 # Staff who organise events for their area's subtree and check people in.
 TAKEN = (EventSignupStatus.CONFIRMED, EventSignupStatus.ATTENDED)
@@ -48,20 +48,12 @@ CODE_DIGITS = 4
 
 # --- who may do what ---------------------------------------------------------------------------
 def can_manage_event(*, actor: User, event: Event) -> bool:
-    return covers_area(actor, event.area, PARTICIPATION_ORGANISER_ROLES)
+    return may_manage(actor, area=event.area, organiser_id=event.organiser_id)
 
 
-def _check_manager(actor: User, area: Area) -> None:
-    if not covers_area(actor, area, PARTICIPATION_ORGANISER_ROLES):
+def _check_manager(actor: User, event: Event) -> None:
+    if not can_manage_event(actor=actor, event=event):
         raise PermissionDenied(_("Only the staff of the event's area manage it."))
-
-
-def organiser_allowed(*, actor: User, organiser: Organisation) -> bool:
-    """An organisation the actor works for, or one based in their area."""
-    if not organiser.is_active:
-        return False
-    own = {a.organisation_id for a in role_assignments(actor) if a.organisation_id}
-    return organiser.pk in own or covers_area(actor, organiser.area, PARTICIPATION_ORGANISER_ROLES)
 
 
 def _resident_grid(user: User, event: Event) -> Area:
@@ -212,7 +204,7 @@ def event_create(
 ) -> Event:
     if area is None:
         raise ValidationError({"area": _("Choose who the event is for.")})
-    _check_manager(actor, area)
+    organiser = organiser_checked(actor=actor, area=area, organiser=organiser)
     fields = _validated(
         kind=kind,
         title=title,
@@ -224,8 +216,6 @@ def event_create(
     )
     if fields["starts_at"] <= timezone.now():
         raise ValidationError({"starts_at": _("The start must be in the future.")})
-    if organiser is not None and not organiser_allowed(actor=actor, organiser=organiser):
-        raise ValidationError({"organiser": _("Choose an organisation of your area.")})
     event = Event.objects.create(area=area, organiser=organiser, created_by=actor, **fields)
     audit_record(
         actor=actor,
@@ -253,7 +243,7 @@ def event_update(
     organiser: Organisation | None = None,
 ) -> Event:
     event = _locked(event)
-    _check_manager(actor, event.area)
+    _check_manager(actor, event)
     now = timezone.now()
     if event.status == EventStatus.CANCELLED:
         raise ValidationError(_("This event is cancelled and cannot be changed."))
@@ -280,16 +270,10 @@ def event_update(
                 % {"count": taken}
             }
         )
-    if area.pk != event.area_id:
-        _check_manager(actor, area)
-        if EventSignup.objects.filter(event=event, status__in=ACTIVE).exists():
-            raise ValidationError({"area": _("People have signed up: the event's area can no longer change.")})
-    if (
-        organiser is not None
-        and organiser.pk != event.organiser_id
-        and not organiser_allowed(actor=actor, organiser=organiser)
-    ):
-        raise ValidationError({"organiser": _("Choose an organisation of your area.")})
+    if area.pk != event.area_id or (organiser.pk if organiser else None) != event.organiser_id:
+        organiser = organiser_checked(actor=actor, area=area, organiser=organiser, current_id=event.organiser_id)
+    if area.pk != event.area_id and EventSignup.objects.filter(event=event, status__in=ACTIVE).exists():
+        raise ValidationError({"area": _("People have signed up: the event's area can no longer change.")})
     moved = fields["starts_at"] != event.starts_at or fields["place"] != event.place
     changed = sorted(name for name, value in fields.items() if getattr(event, name) != value)
     if area.pk != event.area_id:
@@ -339,7 +323,7 @@ def _tell_changed(event: Event) -> None:
 def event_cancel(*, actor: User, event: Event, reason: str) -> Event:
     """Cancel the event: everyone with a place or on the waiting list is told, with the reason."""
     event = _locked(event)
-    _check_manager(actor, event.area)
+    _check_manager(actor, event)
     if event.status == EventStatus.CANCELLED:
         raise ValidationError(_("This event is already cancelled."))
     now = timezone.now()
@@ -464,7 +448,7 @@ def check_in_open(event: Event, now: datetime | None = None) -> bool:
 def event_check_in(*, actor: User, event: Event, code: str) -> EventSignup:
     """Staff check in the person whose sign-up has this code (typed, or picked from the list)."""
     event = _locked(event)
-    _check_manager(actor, event.area)
+    _check_manager(actor, event)
     if event.status == EventStatus.CANCELLED:
         raise ValidationError(_("This event is cancelled."))
     now = timezone.now()
@@ -497,10 +481,14 @@ def event_check_in(*, actor: User, event: Event, code: str) -> EventSignup:
 
 
 @transaction.atomic
-def event_minutes_publish(*, actor: User, event: Event, minutes: str, outcomes: str = "") -> Event:
-    """Publish (or correct) what was discussed and what came of it; residents of the area read it."""
+def event_minutes_publish(
+    *, actor: User, event: Event, minutes: str, outcomes: str = "", proposals: list[Proposal] | None = None
+) -> Event:
+    """Publish (or correct) what was discussed and what came of it, with the residents' proposals it
+    discussed (of communities within the event's area; publishing again replaces them); residents of
+    the area read it, and each proposal's page lists the meeting."""
     event = _locked(event)
-    _check_manager(actor, event.area)
+    _check_manager(actor, event)
     if event.status == EventStatus.CANCELLED:
         raise ValidationError(_("This event was cancelled; there are no minutes to publish."))
     now = timezone.now()
@@ -515,6 +503,11 @@ def event_minutes_publish(*, actor: User, event: Event, minutes: str, outcomes: 
         errors["minutes"] = _("Keep the minutes under 20,000 characters.")
     if len(outcomes) > 5000:
         errors["outcomes"] = _("Keep the outcomes under 5,000 characters.")
+    proposals = list(proposals or [])
+    if any(not proposal.community.is_within(event.area) for proposal in proposals):
+        errors["proposals"] = _("Choose proposals of communities within the event's area (%(area)s).") % {
+            "area": event.area.name
+        }
     if errors:
         raise ValidationError(errors)
     first = event.minutes_published_at is None
@@ -523,12 +516,17 @@ def event_minutes_publish(*, actor: User, event: Event, minutes: str, outcomes: 
     event.minutes_published_at = now
     event.minutes_published_by = actor
     event.save(update_fields=["minutes", "outcomes", "minutes_published_at", "minutes_published_by", "updated_at"])
+    event.proposals_discussed.set(proposals)
     audit_record(
         actor=actor,
         action="event.minutes_publish",
         target=event,
         area=event.area,
-        details={"event": str(event.public_id), "first": first},
+        details={
+            "event": str(event.public_id),
+            "first": first,
+            "proposals": sorted(str(proposal.public_id) for proposal in proposals),
+        },
     )
     return event
 

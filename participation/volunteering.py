@@ -1,4 +1,5 @@
-"""Volunteer activities (志愿服务): staff post them for their area's subtree, verified residents of
+"""Volunteer activities (志愿服务): staff post them for their area's subtree (and a social organisation's
+operators for their role's area, as their organisation: participation/organisers.py), verified residents of
 that subtree sign up for a limited number of places, and afterwards staff confirm each person's
 hours, which earns points at the activity's rate (participation/points.py) in the same transaction."""
 
@@ -8,21 +9,20 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from directory.models import Area
+from directory.models import Area, Organisation
 from notifications.services import notify
 from participation.models import VolunteerActivity, VolunteerSignup
+from participation.organisers import may_manage, organiser_checked
 from participation.points import points_earn_for_signup
 from residents.selectors import resident_own_profile
 from security.audit import audit_record
 from security.models import User
-from security.roles import PARTICIPATION_ORGANISER_ROLES
-from security.scoping import covers_area
 
 MAX_SLOTS = 1000
 MAX_POINTS_PER_HOUR = 1000
@@ -40,6 +40,10 @@ def _tell(*, signup: VolunteerSignup, activity: VolunteerActivity, kind: str, ti
         link=reverse("participation:volunteer_activity", kwargs={"public_id": activity.public_id}),
         key=f"volunteer:{activity.pk}:signup:{signup.pk}:{kind}",
     )
+
+
+def can_manage_activity(*, actor: User, activity: VolunteerActivity) -> bool:
+    return may_manage(actor, area=activity.area, organiser_id=activity.organiser_id)
 
 
 def _check_activity_fields(
@@ -79,10 +83,17 @@ def volunteer_activity_create(
     slots: int,
     points_per_hour: int,
     description: str = "",
+    organiser: Organisation | None = None,
 ) -> VolunteerActivity:
+    """A new activity for `area`'s residents. Area staff may credit an organisation of their area as
+    its organiser; a social organisation's operator posts as their organisation."""
     title, place, description = (title or "").strip(), (place or "").strip(), (description or "").strip()
-    if area is None or not covers_area(actor, area, PARTICIPATION_ORGANISER_ROLES):
+    if area is None:
         raise ValidationError({"area": _("Choose an area of your own.")})
+    try:
+        organiser = organiser_checked(actor=actor, area=area, organiser=organiser)
+    except PermissionDenied:
+        raise ValidationError({"area": _("Choose an area of your own.")}) from None
     _check_activity_fields(
         title=title, place=place, starts_at=starts_at, ends_at=ends_at, slots=slots, points_per_hour=points_per_hour
     )
@@ -96,12 +107,18 @@ def volunteer_activity_create(
         slots=slots,
         points_per_hour=points_per_hour,
         created_by=actor,
+        organiser=organiser,
     )
     audit_record(
         actor=actor,
         action="volunteer.activity_create",
         target=activity,
-        details={"title": activity.title, "slots": slots, "points_per_hour": points_per_hour},
+        details={
+            "title": activity.title,
+            "slots": slots,
+            "points_per_hour": points_per_hour,
+            "organiser": organiser.code if organiser else None,
+        },
     )
     return activity
 
@@ -109,7 +126,7 @@ def volunteer_activity_create(
 @transaction.atomic
 def volunteer_activity_cancel(*, actor: User, activity: VolunteerActivity) -> VolunteerActivity:
     activity = VolunteerActivity.objects.select_for_update().select_related("area").get(pk=activity.pk)
-    if not covers_area(actor, activity.area, PARTICIPATION_ORGANISER_ROLES):
+    if not can_manage_activity(actor=actor, activity=activity):
         raise ValidationError(_("This activity is outside your area."))
     if activity.status == VolunteerActivity.Status.CANCELLED:
         raise ValidationError(_("This activity is already cancelled."))
@@ -204,7 +221,7 @@ def volunteer_hours_confirm(*, actor: User, signup: VolunteerSignup, hours) -> V
     hours = parse_hours(hours)
     signup = VolunteerSignup.objects.select_for_update().select_related("activity__area", "user").get(pk=signup.pk)
     activity = signup.activity
-    if not covers_area(actor, activity.area, PARTICIPATION_ORGANISER_ROLES):
+    if not can_manage_activity(actor=actor, activity=activity):
         raise ValidationError(_("This activity is outside your area."))
     if signup.status == VolunteerSignup.Status.CONFIRMED:
         raise ValidationError(_("These hours are already confirmed."))

@@ -26,13 +26,15 @@ def export_volunteering(user: User) -> dict:
                 "starts_at": signup.activity.starts_at,
                 "ends_at": signup.activity.ends_at,
                 "place": signup.activity.place,
+                # A social organisation running the activity saw the volunteer's name: the export says which.
+                "organiser": signup.activity.organiser.name if signup.activity.organiser else None,
                 "status": signup.get_status_display(),
                 "hours": str(signup.hours) if signup.hours is not None else None,
                 "confirmed_at": signup.confirmed_at,
                 "signed_up_at": signup.created_at,
             }
             for signup in VolunteerSignup.objects.filter(user=user)
-            .select_related("activity")
+            .select_related("activity__organiser")
             .order_by("created_at", "id")
         ],
         "points_balance": account.balance if account else 0,
@@ -87,6 +89,7 @@ def register_data_rights() -> None:
             "starts_at": _("Starts"),
             "ends_at": _("Ends"),
             "place": _("Place"),
+            "organiser": _("Organiser"),
             "status": _("Status"),
             "hours": _("Hours"),
             "confirmed_at": _("Hours confirmed"),

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import Area
+from directory.models import Area, Organisation
 
 
 class AreaChoiceField(forms.ModelChoiceField):
@@ -24,10 +24,14 @@ class VolunteerActivityForm(forms.Form):
     slots = forms.IntegerField(label=_("Places"), min_value=1, max_value=1000)
     points_per_hour = forms.IntegerField(label=_("Points per hour"), min_value=0, max_value=1000, initial=10)
     description = forms.CharField(label=_("Details"), max_length=3000, required=False, widget=forms.Textarea)
+    organiser = forms.ModelChoiceField(
+        label=_("Organiser (optional)"), queryset=Organisation.objects.none(), required=False
+    )
 
-    def __init__(self, *args, areas=None, **kwargs):
+    def __init__(self, *args, areas=None, organisers=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = areas if areas is not None else Area.objects.none()
+        self.fields["organiser"].queryset = organisers if organisers is not None else Organisation.objects.none()
 
 
 class HoursForm(forms.Form):

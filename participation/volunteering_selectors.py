@@ -19,6 +19,7 @@ from participation.models import (
     VolunteerActivity,
     VolunteerSignup,
 )
+from participation.organisers import managed, organiser_areas
 from participation.volunteering import TAKING_A_PLACE
 from residents.selectors import resident_own_profile
 from security.models import User
@@ -27,7 +28,7 @@ from security.scoping import restrict
 
 
 def _with_taken(queryset: QuerySet[VolunteerActivity]) -> QuerySet[VolunteerActivity]:
-    return queryset.select_related("area").annotate(
+    return queryset.select_related("area", "organiser").annotate(
         taken=Count("signups", filter=Q(signups__status__in=TAKING_A_PLACE))
     )
 
@@ -49,10 +50,9 @@ def volunteer_activities_for_resident(*, user: User, grid: Area | None) -> Query
 
 
 def volunteer_activities_for_staff(*, user: User) -> QuerySet[VolunteerActivity]:
+    """The activities the user manages: of their subtrees, or their social organisation's."""
     return _with_taken(
-        restrict(
-            VolunteerActivity.objects.all(), user, area_path="area__path", area_roles=PARTICIPATION_ORGANISER_ROLES
-        )
+        managed(VolunteerActivity.objects.all(), user, area_path="area__path", organiser="organiser_id")
     ).order_by("-starts_at", "-id")
 
 
@@ -94,11 +94,11 @@ def volunteer_signup_own(*, user: User, activity: VolunteerActivity) -> Voluntee
 
 
 def volunteer_signup_get_for_staff(*, user: User, public_id) -> VolunteerSignup:
-    queryset = restrict(
+    queryset = managed(
         VolunteerSignup.objects.select_related("activity__area", "user"),
         user,
         area_path="activity__area__path",
-        area_roles=PARTICIPATION_ORGANISER_ROLES,
+        organiser="activity__organiser_id",
     )
     try:
         return queryset.get(public_id=public_id)
@@ -227,6 +227,4 @@ def staff_communities(*, user: User) -> QuerySet[Area]:
 
 def staff_activity_areas(*, user: User) -> QuerySet[Area]:
     """The areas the user may post activities for: their subtrees, grids included."""
-    return restrict(Area.objects.all(), user, area_path="path", area_roles=PARTICIPATION_ORGANISER_ROLES).order_by(
-        "path"
-    )
+    return organiser_areas(user)

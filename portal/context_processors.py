@@ -1,6 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from participation.organisers import is_organiser
 from security.models import Role
 from security.roles import (
     AREA_ROLES,
@@ -38,8 +39,9 @@ def navigation(request):
         links.append((reverse("participation:poll_list"), _("Polls")))
         # Residents' proposals (居民提议).
         links.append((reverse("participation:proposal_list"), _("Residents' proposals")))
-    # Meetings and events (社区活动): residents sign up, staff of an area organise them.
-    if has_role(user, PARTICIPATION_ORGANISER_ROLES):
+    # Meetings and events (社区活动): residents sign up; staff of an area and social organisations'
+    # operators organise them (participation.organisers).
+    if is_organiser(user):
         links.append((reverse("participation:event_manage_list"), _("Community events")))
     elif has_role(user, {Role.RESIDENT}):
         links.append((reverse("participation:event_list"), _("Community events")))
@@ -63,8 +65,8 @@ def navigation(request):
         links.append((reverse("participation:project_clusters"), _("Similar requests")))
     if has_role(user, ORGANISATION_ROLES):
         links.append((reverse("portal:organisation_home"), _("My organisation")))
-    # Volunteering and points (志愿服务、积分): residents sign up and redeem, staff post and confirm hours.
-    if has_role(user, PARTICIPATION_ORGANISER_ROLES):
+    # Volunteering and points (志愿服务、积分): residents sign up and redeem, organisers post and confirm hours.
+    if is_organiser(user):
         links.append((reverse("participation:volunteer_manage"), _("Volunteering")))
     elif has_role(user, {Role.RESIDENT}):
         links.append((reverse("participation:volunteer_list"), _("Volunteering")))

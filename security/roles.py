@@ -38,6 +38,11 @@ REQUEST_HANDLER_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.
 PARTICIPATION_ORGANISER_ROLES = frozenset(
     {Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER}
 )
+# A social organisation's operators also run events and volunteer activities, as their organisation,
+# for the residents of the area their role is granted at (participation/organisers.py); enterprise
+# partners' operators, holding the same role, do not.
+PARTICIPATION_ORGANISATION_ROLES = frozenset({Role.PARTNER_OPERATOR})
+PARTICIPATION_ORGANISATION_KINDS = frozenset({Organisation.Kind.SOCIAL_ORGANISATION})
 # Roles that keep a community's redemption items and hand them over (not grid workers: the counter
 # is at the community office).
 REDEMPTION_STAFF_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER})

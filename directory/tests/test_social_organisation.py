@@ -103,14 +103,16 @@ def test_social_organisations_have_their_own_league_table_and_scorecard(client, 
 
 
 def test_area_staff_name_a_social_organisation_of_their_area_as_an_events_organiser(social, people, tree):
-    # Events stay run by the area's staff; a social organisation based in their area is credited.
+    # Area staff credit a social organisation based in their area.
     event = make_event(actor=people.subdistrict, area=tree.c1, organiser=social.home)
     assert event.organiser == social.home
     with pytest.raises(ValidationError):
         make_event(actor=people.subdistrict, area=tree.c1, organiser=social.other)
-    # Its operator is no area staff: they cannot post the event themselves.
+    # Its operator posts events as their organisation in their role's area (issue 17, item 7; see
+    # participation/tests/test_social_organisation_participation.py); another one's operator cannot.
+    assert make_event(actor=social.operator, area=tree.c1).organiser == social.home
     with pytest.raises(PermissionDenied):
-        make_event(actor=social.operator, area=tree.c1, organiser=social.home)
+        make_event(actor=social.other_operator, area=tree.c1, organiser=social.other)
 
 
 def test_a_social_organisations_operator_gets_no_partner_api_key(client, login, social):

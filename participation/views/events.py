@@ -19,6 +19,7 @@ from participation.event_selectors import (
     event_get_for_resident,
     event_get_for_staff,
     event_organiser_choices,
+    event_proposal_choices,
     events_for_staff,
     events_past_for_resident,
     events_upcoming_for_resident,
@@ -26,9 +27,8 @@ from participation.event_selectors import (
     waiting_position,
 )
 from participation.models import EventSignupStatus, EventStatus
+from participation.organisers import is_organiser, organiser_required
 from residents.selectors import resident_own_profile
-from security.decorators import role_required
-from security.scoping import has_role
 
 
 def _message(exc: ValidationError) -> str:
@@ -44,7 +44,7 @@ def event_list(request):
         "profile": profile,
         "upcoming": list(events_upcoming_for_resident(user=request.user)[:50]),
         "past": Paginator(events_past_for_resident(user=request.user), 20).get_page(request.GET.get("page")),
-        "is_staff": has_role(request.user, steps.PARTICIPATION_ORGANISER_ROLES),
+        "is_staff": is_organiser(request.user),
     }
     return render(request, "participation/events/list.html", context)
 
@@ -96,7 +96,7 @@ def event_signup_cancel(request, public_id):
 
 
 # --- staff ----------------------------------------------------------------------------------------
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@organiser_required
 def manage_list(request):
     page = Paginator(events_for_staff(user=request.user), 20).get_page(request.GET.get("page"))
     return render(request, "participation/events/manage_list.html", {"page": page})
@@ -111,7 +111,7 @@ def _event_form(request, data=None, initial=None):
     )
 
 
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@organiser_required
 def manage_new(request):
     form = _event_form(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -126,7 +126,7 @@ def manage_new(request):
     return render(request, "participation/events/form.html", {"form": form, "event": None}, status=status)
 
 
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@organiser_required
 def manage_edit(request, public_id):
     event = event_get_for_staff(user=request.user, public_id=public_id)
     initial = {
@@ -144,6 +144,12 @@ def manage_edit(request, public_id):
     if event.area_id not in form.areas:  # seen through a wider role than the one that organises
         form.areas[event.area_id] = event.area
         form.fields["area"].choices = [*form.fields["area"].choices, (event.area_id, event.area.name)]
+    if event.organiser_id and event.organiser_id not in form.organisers:  # credited by someone else
+        form.organisers[event.organiser_id] = event.organiser
+        form.fields["organiser"].choices = [
+            *form.fields["organiser"].choices,
+            (event.organiser_id, event.organiser.name),
+        ]
     if request.method == "POST" and form.is_valid():
         try:
             steps.event_update(actor=request.user, event=event, **form.service_arguments())
@@ -156,7 +162,7 @@ def manage_edit(request, public_id):
     return render(request, "participation/events/form.html", {"form": form, "event": event}, status=status)
 
 
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@organiser_required
 def manage_detail(request, public_id):
     """The organiser's page: counts, check-in by code or from the list, the people signed up."""
     event = event_get_for_staff(user=request.user, public_id=public_id)
@@ -182,7 +188,7 @@ def manage_detail(request, public_id):
     return render(request, "participation/events/manage_detail.html", context, status=status)
 
 
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@organiser_required
 def manage_cancel(request, public_id):
     event = event_get_for_staff(user=request.user, public_id=public_id)
     form = EventCancelForm(request.POST or None)
@@ -198,10 +204,18 @@ def manage_cancel(request, public_id):
     return render(request, "participation/events/cancel.html", {"event": event, "form": form}, status=status)
 
 
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@organiser_required
 def manage_minutes(request, public_id):
     event = event_get_for_staff(user=request.user, public_id=public_id)
-    form = MinutesForm(request.POST or None, initial={"minutes": event.minutes, "outcomes": event.outcomes})
+    form = MinutesForm(
+        request.POST or None,
+        proposals=event_proposal_choices(event=event),
+        initial={
+            "minutes": event.minutes,
+            "outcomes": event.outcomes,
+            "proposals": [proposal.pk for proposal in event.proposals_discussed.all()],
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             steps.event_minutes_publish(
@@ -209,6 +223,7 @@ def manage_minutes(request, public_id):
                 event=event,
                 minutes=form.cleaned_data["minutes"],
                 outcomes=form.cleaned_data["outcomes"],
+                proposals=list(form.cleaned_data["proposals"]),
             )
         except ValidationError as exc:
             form_add_service_errors(form, exc)

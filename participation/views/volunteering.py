@@ -15,6 +15,7 @@ from core.forms import form_add_service_errors
 from participation import points as points_steps
 from participation import volunteering as steps
 from participation import volunteering_selectors as selectors
+from participation.organisers import is_area_organiser, is_organiser, organiser_choices, organiser_required
 from participation.volunteering_forms import (
     AdjustForm,
     HoursForm,
@@ -25,6 +26,7 @@ from participation.volunteering_forms import (
     YearForm,
 )
 from security.decorators import role_required
+from security.roles import PARTICIPATION_ORGANISER_ROLES
 from security.scoping import has_role
 
 
@@ -43,7 +45,7 @@ def activity_list(request):
         ends_at__gt=timezone.now()
     )
     page = Paginator(activities, 20).get_page(request.GET.get("page"))
-    context = {"page": page, "grid": grid, "is_staff": has_role(request.user, steps.PARTICIPATION_ORGANISER_ROLES)}
+    context = {"page": page, "grid": grid, "is_staff": is_organiser(request.user)}
     return render(request, "participation/volunteering/list.html", context)
 
 
@@ -60,6 +62,8 @@ def activity_detail(request, public_id):
     if manages:
         context["signups"] = list(selectors.volunteer_signups_of_activity(activity=activity))
         context["hours_form"] = HoursForm()
+        # Correcting a person's points is for the staff over their grid (points_adjust), not an organisation.
+        context["can_adjust"] = is_area_organiser(request.user)
     return render(request, "participation/volunteering/detail.html", context)
 
 
@@ -138,18 +142,22 @@ def redeem(request, public_id):
 # --- staff ----------------------------------------------------------------------------------------
 
 
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@organiser_required
 def manage_activities(request):
     activities = selectors.volunteer_activities_for_staff(user=request.user).select_related("created_by")
     page = Paginator(activities, 20).get_page(request.GET.get("page"))
-    context = {"page": page, "keeps_items": has_role(request.user, points_steps.REDEMPTION_STAFF_ROLES)}
+    context = {
+        "page": page,
+        "keeps_items": has_role(request.user, points_steps.REDEMPTION_STAFF_ROLES),
+        "sees_hours": is_area_organiser(request.user),
+    }
     return render(request, "participation/volunteering/manage_list.html", context)
 
 
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@organiser_required
 def manage_new(request):
     areas = selectors.staff_activity_areas(user=request.user)
-    form = VolunteerActivityForm(request.POST or None, areas=areas)
+    form = VolunteerActivityForm(request.POST or None, areas=areas, organisers=organiser_choices(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -163,6 +171,7 @@ def manage_new(request):
                 slots=data["slots"],
                 points_per_hour=data["points_per_hour"],
                 description=data["description"],
+                organiser=data["organiser"],
             )
         except ValidationError as exc:
             form_add_service_errors(form, exc)
@@ -174,7 +183,7 @@ def manage_new(request):
 
 
 @require_POST
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@organiser_required
 def manage_cancel(request, public_id):
     activity, manages = selectors.volunteer_activity_get(user=request.user, public_id=public_id)
     if not manages:
@@ -190,7 +199,7 @@ def manage_cancel(request, public_id):
 
 
 @require_POST
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@organiser_required
 def confirm_hours(request, public_id):
     signup = selectors.volunteer_signup_get_for_staff(user=request.user, public_id=public_id)
     form = HoursForm(request.POST)
@@ -207,7 +216,7 @@ def confirm_hours(request, public_id):
 
 
 @require_POST
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@role_required(PARTICIPATION_ORGANISER_ROLES)
 def adjust_points(request, public_id):
     """Staff correct a volunteer's points (e.g. hours confirmed wrongly) with an adjusting entry."""
     signup = selectors.volunteer_signup_get_for_staff(user=request.user, public_id=public_id)
@@ -229,7 +238,7 @@ def adjust_points(request, public_id):
     return redirect("participation:volunteer_activity", public_id=signup.activity.public_id)
 
 
-@role_required(steps.PARTICIPATION_ORGANISER_ROLES)
+@role_required(PARTICIPATION_ORGANISER_ROLES)
 def hours_report(request):
     """Confirmed hours in a year per community and per resident, in the staff member's area."""
     form = YearForm(request.GET or None, initial={"year": timezone.localdate().year})
