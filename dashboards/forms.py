@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from dashboards.figures import Filters
+from dashboards.participation import DEFAULT_RANKING, RANKINGS
 from dashboards.services import local_today
 from directory.models import Area, Organisation
 
@@ -128,3 +129,33 @@ class DashboardFilterForm(forms.Form):
             service_group=data.get("group") or "",
             organisation_id=data.get("organisation"),
         )
+
+
+class ParticipationFilterForm(DashboardFilterForm):
+    """The same period and area as every dashboard page, without the request filters (service
+    group, organisation), and with what the communities are ranked by. Participation is counted per
+    community and above: a grid is refused with a message."""
+
+    rank = forms.ChoiceField(label=_("Rank communities by"), required=False, widget=PlainSelect)
+
+    def __init__(self, data, *, root: Area, covers):
+        super().__init__(data, groups=[], organisations=[], root=root, covers=covers)
+        del self.fields["group"], self.fields["organisation"]
+        self.fields["rank"].choices = [(key, label) for key, (label, _value) in RANKINGS.items()]
+        self.fields["rank"].initial = DEFAULT_RANKING
+
+    def clean_area(self) -> Area:
+        area = super().clean_area()
+        if area.kind == Area.Kind.GRID:
+            raise forms.ValidationError(
+                _(
+                    "Participation is counted per community and above: "
+                    "choose a community, a subdistrict or the district."
+                )
+            )
+        return area
+
+    def ranking(self) -> str:
+        """The chosen ranking, or the default when any filter was not valid (as for the filters)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("rank") or DEFAULT_RANKING

@@ -21,7 +21,7 @@ from dashboards.selectors import HotSpot, Row
 @dataclass(frozen=True)
 class Column:
     label: str
-    kind: str = "int"  # int | text | share | hours | average | ratio
+    kind: str = "int"  # int | text | share | hours | average | ratio | decimal
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Table:
     rows: list[list] = field(default_factory=list)
     # Same shape as rows: where each cell leads (None: nowhere).
     links: list[list[str | None]] = field(default_factory=list)
+    # What an empty table says instead of the request tables' "No requests in this period."
+    empty: str = ""
 
     def add(self, cells: list, links: list[str | None] | None = None) -> None:
         self.rows.append(cells)
@@ -69,6 +71,8 @@ def cell_text(value, kind: str) -> str:
         return f"{value:.2f}"
     if kind == "ratio":
         return f"{value:.3f}"
+    if kind == "decimal":
+        return f"{value:.1f}"
     if kind == "hours":
         if math.isinf(value):
             return _("over 30 days")
@@ -88,6 +92,8 @@ def cell_value(value, kind: str):
         return None if math.isinf(value) else value
     if kind in ("average", "ratio"):
         return round(value, 3)
+    if kind == "decimal":
+        return round(float(value), 1)
     return value
 
 

@@ -7,6 +7,7 @@ YYYY-MM-DD), group (a service group), area (an area id within the user's scope) 
 - league        /dashboards/league/            league tables of departments and enterprise partners
 - hotspots      /dashboards/hotspots/          grids by requests per household and by overdue share, map
 - requests      /dashboards/requests/          the requests behind a figure (also figure=…, service=…)
+- participation /dashboards/participation/     residents taking part, by area; communities ranked (also rank=…)
 - screen        /dashboards/screen/            the command-centre screen, refreshing itself
 - display       /dashboards/display/<token>/   the same screen on a wall display, through a read-only link
 - display_links /dashboards/display-links/     an oversight official's display links: make, list, revoke
@@ -24,6 +25,7 @@ urlpatterns = [
     path("league/", views.league, name="league"),
     path("hotspots/", views.hotspots, name="hotspots"),
     path("requests/", views.request_list, name="requests"),
+    path("participation/", views.participation, name="participation"),
     path("screen/", views.screen, name="screen"),
     path("display/<str:token>/", views.display_screen, name="display"),
     path("display-links/", views.display_link_list, name="display_links"),

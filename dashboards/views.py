@@ -20,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from dashboards import display_links, selectors, tables
+from dashboards import display_links, participation_tables, selectors, tables
 from dashboards.exports import FORMATS, table_response
 from dashboards.figures import RESOLUTION_NOTE, Figures, Filters, Scope
-from dashboards.forms import DashboardFilterForm
+from dashboards.forms import DashboardFilterForm, ParticipationFilterForm
 from dashboards.models import DisplayLink
+from dashboards.participation import RANKINGS, participation_figures, ranked
 from dashboards.services import export_record, local_today, summary_state
 from directory.models import Area
 from security.decorators import role_required
@@ -77,6 +78,7 @@ PAGE_GROUPINGS = {
     "requests": ("total", "by_service"),  # the count of the list (see _request_tables)
     "screen": ("total", "by_grid", "series"),
     "scorecard": ("total", "series"),
+    "participation": (),  # no request figures: its own (dashboards.participation)
 }
 
 
@@ -84,13 +86,20 @@ def _page(request, scope: Scope, name: str) -> Page:
     if scope.is_empty:
         raise PermissionDenied
     root = selectors.scope_root(scope)
-    form = DashboardFilterForm(
-        request.GET or None,
-        groups=selectors.service_groups(),
-        organisations=selectors.organisations_for(scope),
-        root=root,
-        covers=lambda area: selectors.scope_covers(scope, area),
-    )
+
+    def covers(area: Area) -> bool:
+        return selectors.scope_covers(scope, area)
+
+    if name == "participation":
+        form = ParticipationFilterForm(request.GET or None, root=root, covers=covers)
+    else:
+        form = DashboardFilterForm(
+            request.GET or None,
+            groups=selectors.service_groups(),
+            organisations=selectors.organisations_for(scope),
+            root=root,
+            covers=covers,
+        )
     filters = form.filters()
     return Page(scope=scope, form=form, filters=filters, root=root, query=request.GET, groupings=PAGE_GROUPINGS[name])
 
@@ -226,11 +235,39 @@ def _request_tables(request, page: Page) -> tuple[list[tables.Table], dict]:
     return [tables.requests_table(listed, detail_link=_detail_link)], {"page_obj": listed}
 
 
+def _participation_tables(request, page: Page) -> tuple[list[tables.Table], dict]:
+    """Participation is about areas and their residents, which the dashboards show only to area
+    overseers (a department officer's pages leave households and residents out too): anyone else
+    is refused."""
+    if not page.scope.paths:
+        raise PermissionDenied
+    area = Area.objects.get(pk=page.filters.area_id)
+    figures = participation_figures(area=area, filters=page.filters)
+    ranking = page.form.ranking()
+    built = [
+        participation_tables.participation_summary_table(figures.total),
+        participation_tables.participation_areas_table(
+            figures.children, row_link=lambda row: page.url("participation", area=row.area.pk)
+        ),
+        participation_tables.participation_communities_table(
+            ranked(figures.communities, ranking), ranking_label=str(RANKINGS[ranking][0])
+        ),
+    ]
+    extra = {
+        "area": area,
+        "trail": selectors.area_trail(area, page.root),
+        "total": figures.total,
+        "rate": tables.cell_text(figures.total.participation_rate, "share"),
+    }
+    return built, extra
+
+
 PAGES = {
     "overview": (_overview_tables, "dashboards/overview.html", _("Dashboard")),
     "league": (_league_tables, "dashboards/league.html", _("League tables")),
     "hotspots": (_hot_spot_tables, "dashboards/hotspots.html", _("Hot spots")),
     "requests": (_request_tables, "dashboards/requests.html", _("Requests behind a figure")),
+    "participation": (_participation_tables, "dashboards/participation.html", _("Participation")),
 }
 # Which page each exported table belongs to.
 TABLE_PAGES = {
@@ -245,6 +282,9 @@ TABLE_PAGES = {
     "hotspots-households": "hotspots",
     "hotspots-overdue": "hotspots",
     "requests": "requests",
+    "participation-summary": "participation",
+    "participation-areas": "participation",
+    "participation-communities": "participation",
 }
 
 
@@ -276,6 +316,9 @@ def _charts(name: str, built: list[tables.Table]) -> dict:
         }
     if name == "league":
         return {slug: _chart(by_slug[slug], [5]) for slug in ("departments", "partners", "social")}
+    if name == "participation":
+        # The participation rate of each area (its column after the area's name).
+        return {"areas": _chart(by_slug["participation-areas"], [1 + participation_tables.RATE_COLUMN])}
     return {}
 
 
@@ -297,6 +340,11 @@ def hotspots(request):
 @role_required(DASHBOARD_ROLES)
 def request_list(request):
     return _render(request, "requests")
+
+
+@role_required(DASHBOARD_ROLES)
+def participation(request):
+    return _render(request, "participation")
 
 
 @role_required(DASHBOARD_ROLES)

@@ -76,3 +76,18 @@ def test_the_command_centre_screen_refreshes_itself(phone, people, requests):
     phone.goto("/dashboards/screen/")
     assert phone.locator("meta[http-equiv=refresh]").get_attribute("content") == "60"
     assert int(phone.locator(".screen-kpis .value").nth(2).inner_text()) == ServiceRequest.objects.count()
+
+
+def test_the_participation_page_fits_a_phone(phone, people, tree, make_user):
+    from dashboards.tests.participation_world import build_world
+
+    build_world(tree=tree, people=people, make_user=make_user)
+    sign_in(phone, people.subdistrict.username)
+    phone.click(".dash-tabs a[href^='/dashboards/participation/']")
+    phone.wait_for_load_state()
+    assert phone.url.split("?")[0].endswith("/dashboards/participation/")
+    assert int(phone.locator(".kpi .value").first.inner_text()) == 4  # C1's verified residents
+    assert phone.locator("#table-participation-communities tbody th").all_inner_texts() == [tree.c1.name_zh]
+    assert fits_the_screen(phone)
+    # The big figures stay readable on the phone.
+    assert phone.evaluate("parseFloat(getComputedStyle(document.querySelector('.kpi .label')).fontSize)") >= 16
