@@ -133,3 +133,9 @@ def requests_for_project(*, user: User, public_ids: list[str]) -> list[ServiceRe
     """The requests named that `user` may still put into a project (open, recent, in their communities,
     in no live project), newest first; the others are left out."""
     return list(cluster_candidates(user=user).filter(public_id__in=public_ids[:CANDIDATE_MAX]))
+
+
+def requests_of_project(*, proposal) -> QuerySet[ServiceRequest]:
+    """The requests a project or proposal answers, oldest first (for the staff over its community)."""
+    linked = ProposalRequest.objects.filter(proposal=proposal).values("request_id")
+    return ServiceRequest.objects.filter(pk__in=linked).select_related("service", "grid").order_by("created_at", "id")

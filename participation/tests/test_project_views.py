@@ -181,3 +181,42 @@ def test_query_budgets_do_not_grow_with_the_rows(
         client.get(_new_url(requests[:3]))
     with django_assert_max_num_queries(len(form_queries.captured_queries)):
         client.get(_new_url(requests))
+
+
+def test_the_project_page_says_where_it_came_from_and_staff_see_the_requests(
+    client, login, tree, staff, cluster, orgs, make_user, django_assert_max_num_queries
+):
+    login(staff)
+    client.post(_new_url(cluster), _form(cluster, orgs))
+    proposal = Proposal.objects.get()
+    detail = reverse("participation:proposal_detail", args=[proposal.public_id])
+    requests_url = reverse("participation:project_requests", args=[proposal.public_id])
+    page = client.get(detail).content.decode()
+    assert 'id="project-requests"' in page and requests_url in page
+    assert "supporters" not in page and "人支持" not in page  # a project gathers no support
+    listed = client.get(requests_url)
+    assert listed.status_code == 200
+    assert {r.pk for r in listed.context["requests"]} == {r.pk for r in cluster}
+    with django_assert_max_num_queries(12) as few:
+        client.get(requests_url)
+    budget = len(few.captured_queries)  # now: the next request clears the connection's query log
+    # A resident reads where it came from, without the staff's list.
+    login(cluster[0].requester)
+    page = client.get(detail).content.decode()
+    assert 'id="project-requests"' in page and requests_url not in page
+    assert client.get(requests_url).status_code == 403
+    login(make_user(Role.COMMUNITY_STAFF, tree.c2))
+    assert client.get(requests_url).status_code == 404
+    client.logout()
+    assert client.get(requests_url).status_code == 302
+    # More requests, the same queries.
+    more = cluster_of_three(make_user, service=cluster[0].service, grid=tree.g1b)
+    login(staff)
+    client.post(_new_url(more), _form(more, orgs, title="第二个项目"))
+    second = Proposal.objects.exclude(pk=proposal.pk).get()
+    from participation.models import ProposalRequest as Link
+
+    Link.objects.bulk_create([Link(proposal=proposal, request=r) for r in more])
+    with django_assert_max_num_queries(budget):
+        assert len(client.get(requests_url).context["requests"]) == 6
+    assert second.request_links.count() == 3

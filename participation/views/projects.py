@@ -5,24 +5,26 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.forms import form_add_service_errors
 from directory.models import Organisation
 from participation import projects as steps
-from participation.models import ProposalCategory
+from participation.models import Proposal, ProposalCategory
 from participation.project_selectors import (
     CLUSTER_MIN,
     NEAR_METRES,
     WINDOW_DAYS,
     request_clusters,
     requests_for_project,
+    requests_of_project,
 )
 from participation.proposals import ANSWER_MAX, BODY_MAX, TITLE_MAX
 from security.decorators import role_required
 from security.roles import PROPOSAL_ANSWER_ROLES
+from security.scoping import covers_area
 
 
 class ProjectForm(forms.Form):
@@ -104,3 +106,13 @@ def project_new(request):
                 return redirect("participation:proposal_detail", public_id=proposal.public_id)
     context = {"form": form, "candidates": candidates, "service": candidates[0].service}
     return render(request, "participation/projects/new.html", context, status=status)
+
+
+@role_required(PROPOSAL_ANSWER_ROLES)
+def project_requests(request, public_id):
+    """The requests a project or proposal answers, for the staff over its community (others: 404)."""
+    proposal = get_object_or_404(Proposal.objects.select_related("community"), public_id=public_id)
+    if not covers_area(request.user, proposal.community, PROPOSAL_ANSWER_ROLES):
+        raise Http404
+    context = {"proposal": proposal, "requests": list(requests_of_project(proposal=proposal))}
+    return render(request, "participation/projects/requests.html", context)
