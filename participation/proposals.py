@@ -68,6 +68,7 @@ COMMENTS_PAGE_SIZE = 20
 TELL_BATCH_SIZE = 500
 # A change not told after this long lost its task (or worker): the hourly sweep tells it.
 TELL_SWEEP_AFTER = timedelta(minutes=2)
+TELL_KEEP = timedelta(days=90)
 # Who may see a hidden proposal or comment besides its author: the staff who answer the proposal
 # and those who moderate its community (participation.moderation.MODERATOR_ROLES).
 HIDDEN_READER_ROLES = PROPOSAL_ANSWER_ROLES | REQUEST_HANDLER_ROLES
@@ -208,6 +209,9 @@ def proposal_updates_sweep(*, limit: int = 100, older_than: timedelta = TELL_SWE
     )
     for key in keys:
         proposal_update_tell(key=key)
+    # Told changes are kept a while for whoever looks into a complaint, then go; the messages'
+    # own keys (in the outbox) still stop a late retry from telling anyone twice.
+    ProposalUpdate.objects.filter(told_at__lt=timezone.now() - TELL_KEEP).delete()
     return keys
 
 

@@ -139,6 +139,20 @@ def test_every_change_tells_the_followers_once_and_not_the_unfollowed(tree, staf
     assert quitter.pk not in {m.recipient_id for m in OutboxMessage.objects.all()}
 
 
+def test_the_sweep_tells_changes_whose_task_was_lost_and_forgets_old_told_ones(tree, staff, author, proposal):
+    from django.utils import timezone
+
+    steps.proposal_comment_add(actor=staff, proposal=proposal, body="社区回复")
+    assert steps.proposal_updates_sweep() == []  # just recorded: its own task is still due to run
+    ProposalUpdate.objects.update(created_at=timezone.now() - steps.TELL_SWEEP_AFTER - timedelta(seconds=1))
+    assert len(steps.proposal_updates_sweep()) == 1
+    assert told("proposal.comment") == {author.pk}
+    assert steps.proposal_updates_sweep() == []  # told: nothing left
+    ProposalUpdate.objects.update(told_at=timezone.now() - steps.TELL_KEEP - timedelta(days=1))
+    steps.proposal_updates_sweep()
+    assert not ProposalUpdate.objects.exists()
+
+
 def test_overdue_tells_the_followers_too(tree, staff, author, proposal):
     from django.utils import timezone
 
