@@ -25,8 +25,8 @@ PARTICIPATION_COLUMNS: list[tuple[str, str, Callable[[Participation], object]]] 
     (gettext_lazy("Event attendances"), "int", lambda p: p.attended),
     (gettext_lazy("Volunteer hours"), "decimal", lambda p: p.volunteer_hours),
 ]
-# The column of the participation rate among the figures (for the chart).
-RATE_COLUMN = 3
+# The participation rate's column in the table of areas (after the area's name), for its chart.
+AREAS_RATE_COLUMN = 1 + [kind for _label, kind, _value in PARTICIPATION_COLUMNS].index("share")
 EMPTY = gettext_lazy("No area to show.")
 
 

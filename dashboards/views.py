@@ -317,8 +317,7 @@ def _charts(name: str, built: list[tables.Table]) -> dict:
     if name == "league":
         return {slug: _chart(by_slug[slug], [5]) for slug in ("departments", "partners", "social")}
     if name == "participation":
-        # The participation rate of each area (its column after the area's name).
-        return {"areas": _chart(by_slug["participation-areas"], [1 + participation_tables.RATE_COLUMN])}
+        return {"areas": _chart(by_slug["participation-areas"], [participation_tables.AREAS_RATE_COLUMN])}
     return {}
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from dashboards.participation_tables import AREAS_RATE_COLUMN, PARTICIPATION_COLUMNS
 from dashboards.tests.participation_world import LONG_AGO, build_world
 from security.models import AuditEvent
 
@@ -33,8 +34,10 @@ def _figures(response):
 
 
 def _row(table, name):
+    """The figures of the row of `name`, by their English labels (pages speak Chinese by default)."""
     row = next(row for row in table.rows if row[0] == name)
-    return dict(zip((str(column.label) for column in table.columns), row, strict=True))
+    labels = [str(label) for label, _kind, _value in PARTICIPATION_COLUMNS]
+    return dict(zip(labels, row[-len(labels) :], strict=True))
 
 
 # The hand-counted figures of each community (see build_world).
@@ -171,6 +174,7 @@ def test_bad_periods_get_a_clear_message_and_the_defaults(client, login, people,
         response = client.get(URL, params, HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 200, params
         page = response.content.decode()
+        assert '<html lang="en"' in page  # English asked for, so the messages below hold once translated
         assert "Some filters were not valid; the defaults are shown." in page, params
         assert message in page, params
         assert response.context["page"].filters.days == 30, params
@@ -212,6 +216,12 @@ def test_the_tab_sits_beside_the_other_dashboards_for_area_overseers_only(client
     assert f'href="{URL}' in page
     participation = client.get(URL).content.decode()
     assert 'aria-current="page"' in participation and 'data-chart="chart-participation-areas"' in participation
+    # The chart beside the table of areas draws their participation rates, in percent.
+    response = client.get(URL)
+    chart = response.context["charts"]["areas"]
+    areas = next(table for table in response.context["tables"] if table.slug == "participation-areas")
+    assert chart["datasets"][0]["label"] == str(areas.columns[AREAS_RATE_COLUMN].label)
+    assert chart["datasets"][0]["data"] == [75.0, 66.7]
     login(people.dept)
     assert f'href="{URL}' not in client.get("/dashboards/").content.decode()
 
