@@ -297,9 +297,8 @@ def participation_figures(*, area: Area, filters: Filters, now: datetime | None 
         .order_by("path")
     )
     children = {a.path: ParticipationRow(a, Participation()) for a in below if a.parent_id == area.pk}
+    # (A community chosen as the area is among them: its subtree holds its own path.)
     communities = {a.path: ParticipationRow(a, Participation()) for a in below if a.kind == Area.Kind.COMMUNITY}
-    if area.kind == Area.Kind.COMMUNITY:
-        communities[area.path] = ParticipationRow(area, Participation())
     total = Participation()
     depth = area.path.count("/")
     community_depth = next(iter(communities)).count("/") if communities else None
