@@ -148,3 +148,17 @@ def test_listing_a_proposals_meetings_costs_the_same_for_many(tree, town):
         event_minutes_publish(actor=town.organiser, event=event, minutes="讨论", proposals=[town.lift])
     assert len(proposal_meetings(user=town.b, proposal=town.lift)) == 6
     assert queries() == one <= 4
+
+
+def test_the_proposals_page_lists_the_meeting_for_those_who_may_see_it(client, login, town, meeting):
+    event_minutes_publish(actor=town.organiser, event=meeting, minutes="讨论", proposals=[town.lift])
+    url = f"/proposals/{town.lift.public_id}/"
+    login(town.b)
+    assert f"/events/{meeting.public_id}/" in client.get(url).content.decode()
+    login(town.organiser)
+    assert f"/events/manage/{meeting.public_id}/" in client.get(url).content.decode()
+    # Another community's resident reads the proposal but not the meeting.
+    login(town.outsider)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert str(meeting.public_id) not in page.content.decode()

@@ -168,3 +168,20 @@ def test_listing_a_proposals_polls_costs_the_same_for_many(tree, town):
         Poll.objects.filter(pk=poll.pk).update(proposal=town.c1)
     assert len(polls_about_proposal(user=town.neighbour, proposal=town.c1)) == 6
     assert queries() == one <= 4
+
+
+def test_the_proposals_page_lists_the_polls_the_viewer_may_see(client, login, tree, town):
+    draft = make_poll(actor=town.staff, area=tree.c1, title="草稿")
+    opened = open_poll(make_poll(actor=town.staff, area=tree.c1, title="已开放"))
+    Poll.objects.filter(pk__in=[draft.pk, opened.pk]).update(proposal=town.c1)
+    url = f"/proposals/{town.c1.public_id}/"
+    login(town.neighbour)
+    page = client.get(url).content.decode()
+    assert f"/polls/{opened.public_id}/" in page and str(draft.public_id) not in page
+    login(town.staff)
+    page = client.get(url).content.decode()
+    assert f"/polls/{opened.public_id}/" in page and f"/polls/{draft.public_id}/" in page
+    login(town.outsider)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert str(opened.public_id) not in page.content.decode()
