@@ -473,6 +473,8 @@ def path_values(world) -> dict[str, object]:
         "participation:report_comment.event_id": world.public_event_id,
         "participation:moderation_photos.public_id": world.public_request.public_id,
         "participation:moderation_decide.public_id": world.moderation_report.public_id,
+        # A proposal's comment: no such comment under the walk's id, so the report form answers 404.
+        "participation:report_proposal_comment.comment_id": NO_SUCH_ID,
         "participation.poll_id": world.polls["open"].public_id,
         "participation:poll_edit.poll_id": world.polls["draft"].public_id,
         "participation:poll_export.poll_id": world.polls["closed"].public_id,
