@@ -69,14 +69,15 @@ def poll_get_for_user(*, user: User, public_id) -> Poll:
         raise Http404 from None
 
 
-def poll_proposal_choices(*, user: User) -> QuerySet[Proposal]:
+def poll_proposal_choices(*, user: User, current_id: int | None = None) -> QuerySet[Proposal]:
     """The proposals a poll the user runs may ask about: those of communities in their subtrees,
-    not hidden by moderation, newest first (poll_create checks the poll's own area)."""
+    not hidden by moderation, and the one it already asks about; newest first (poll_create checks
+    the poll's own area)."""
     condition = area_q(user, "community__path", PARTICIPATION_ORGANISER_ROLES)
     if condition is None:
         return Proposal.objects.none()
     return (
-        Proposal.objects.filter(condition, hidden_at__isnull=True)
+        Proposal.objects.filter((condition & Q(hidden_at__isnull=True)) | Q(pk=current_id))
         .select_related("community")
         .order_by("-created_at", "-id")
     )

@@ -185,3 +185,17 @@ def test_the_proposals_page_lists_the_polls_the_viewer_may_see(client, login, tr
     page = client.get(url)
     assert page.status_code == 200
     assert str(opened.public_id) not in page.content.decode()
+
+
+def test_a_proposal_hidden_after_it_was_chosen_does_not_block_changing_the_draft(client, login, tree, town):
+    poll = make_poll(actor=town.staff, area=tree.c1)
+    Poll.objects.filter(pk=poll.pk).update(proposal=town.c1)
+    type(town.c1).objects.filter(pk=town.c1.pk).update(hidden_at=timezone.now(), hidden_reason="含个人信息")
+    login(town.staff)
+    assert list(client.get(NEW).context["form"].fields["proposal"].queryset) == []  # not offered anew
+    details = _details(tree.c1, action="details", proposal=town.c1.pk, title="改了标题")
+    details.pop("area")
+    details["opens_at"] = timezone.localtime(poll.opens_at).strftime("%Y-%m-%dT%H:%M")
+    assert client.post(f"/polls/{poll.public_id}/edit/", details).status_code == 302
+    poll.refresh_from_db()
+    assert (poll.title, poll.proposal_id) == ("改了标题", town.c1.pk)

@@ -208,7 +208,7 @@ def poll_edit(request, poll_id):
     details = PollForm(
         request.POST if action == "details" else None,
         with_area=False,
-        proposals=poll_proposal_choices(user=request.user),
+        proposals=poll_proposal_choices(user=request.user, current_id=poll.proposal_id),
         initial={
             "title": poll.title,
             "description": poll.description,
