@@ -1,5 +1,6 @@
 """On a 360 px phone: a resident proposes, two neighbours support it past the community's threshold,
-the community's staff answer it, and the resident finds the answer in their notifications."""
+the community's staff answer it and comment officially, and the resident finds the answer in their
+notifications."""
 
 from datetime import timedelta
 
@@ -73,6 +74,12 @@ def test_a_resident_proposes_neighbours_support_staff_answer_and_the_resident_is
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.ACCEPTED
     assert fits_the_screen(phone)
+    # Back on the proposal's page, the staff add an official comment for everyone following it.
+    phone.fill("textarea[name=body]", "安装前会在楼道张贴通知。")
+    phone.click(f"form[action='/proposals/{proposal.public_id}/comments/'] button[type=submit]")
+    phone.wait_for_load_state()
+    assert phone.locator(".proposal-comment.official").count() == 1
+    assert fits_the_screen(phone)
     _worker_runs()
 
     phone.context.clear_cookies()
@@ -82,7 +89,7 @@ def test_a_resident_proposes_neighbours_support_staff_answer_and_the_resident_is
     inbox = phone.locator("main").inner_text()
     assert "东门增设电动车充电桩" in inbox
     told = set(Notification.objects.filter(recipient=author).values_list("kind", flat=True))
-    assert {"proposal.threshold_reached", "proposal.answered"} <= told
+    assert {"proposal.threshold_reached", "proposal.answered", "proposal.comment"} <= told
     phone.goto(f"/proposals/{proposal.public_id}/")
     assert "同意增设，已与物业商定位置。" in phone.locator("main").inner_text()
     assert fits_the_screen(phone)
