@@ -220,3 +220,11 @@ def test_the_project_page_says_where_it_came_from_and_staff_see_the_requests(
     with django_assert_max_num_queries(budget):
         assert len(client.get(requests_url).context["requests"]) == 6
     assert second.request_links.count() == 3
+
+
+def test_the_proposal_list_shows_no_supporters_count_for_a_project(client, login, staff, cluster, orgs):
+    login(staff)
+    client.post(_new_url(cluster), _form(cluster, orgs))
+    page = client.get(reverse("participation:proposal_list")).content.decode()
+    assert "更换楼道灯" in page
+    assert "人支持" not in page and "supporters" not in page
