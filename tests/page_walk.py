@@ -153,7 +153,23 @@ def build_world():
     world.volunteering = _volunteering(world)
     world.polls = _polls(world)
     world.event = _event(world)
+    world.project = _project(world)
     return world
+
+
+def _project(world):
+    """A proposal made from an open request of the demo community staff's community (the page of the
+    requests it answers)."""
+    from participation.project_selectors import cluster_candidates
+    from participation.projects import proposal_from_requests
+
+    staff = world.users["community"]
+    request = cluster_candidates(user=staff).first()
+    if request is None:
+        return SimpleNamespace(public_id=NO_SUCH_ID)
+    return proposal_from_requests(
+        actor=staff, requests=[request], as_project=False, title="页面巡检项目", body="巡检", category="other"
+    )
 
 
 def _event(world):
@@ -483,6 +499,7 @@ def path_values(world) -> dict[str, object]:
         # Meetings and events: the demo community's council meeting.
         "participation:event_detail.public_id": world.event.public_id,
         "participation:event_signup.public_id": world.event.public_id,
+        "participation:project_requests.public_id": world.project.public_id,
         "participation:event_signup_cancel.public_id": world.event.public_id,
         "participation:event_manage.public_id": world.event.public_id,
         "participation:event_edit.public_id": world.event.public_id,
