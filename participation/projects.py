@@ -1,7 +1,8 @@
 """Requests that become projects: community staff turn a cluster of similar open requests (see
 participation.project_selectors) into a community project — a Proposal already accepted, answered by
 them, with a plan and the organisation responsible — or into a proposal published to gather support.
-The requests are linked to it (ProposalRequest), their timelines say so and their requesters are told.
+The requests are linked to it (ProposalRequest), their timelines say so and their requesters are told
+and made followers.
 When the proposal is done (participation.proposals.proposal_done calls `project_requests_resolve`), every
 linked request still open is resolved with the outcome, naming the project, and every linked requester
 is told, in the same transaction. See docs/participation.md, "Requests that become projects"."""
@@ -19,7 +20,14 @@ from directory.models import Area, Organisation
 from notifications.services import notify
 from participation.models import Proposal, ProposalCategory, ProposalRequest, ProposalStatus
 from participation.project_selectors import requests_in_live_projects
-from participation.proposals import ANSWER_MAX, BODY_MAX, TITLE_MAX, community_threshold, proposal_link
+from participation.proposals import (
+    ANSWER_MAX,
+    BODY_MAX,
+    TITLE_MAX,
+    community_threshold,
+    followers_add,
+    proposal_link,
+)
 from security.audit import audit_record
 from security.models import User
 from security.roles import PROPOSAL_ANSWER_ROLES
@@ -127,6 +135,10 @@ def proposal_from_requests(
     proposal.save()
     ProposalRequest.objects.bulk_create(
         [ProposalRequest(proposal=proposal, request=request, linked_by=actor) for request in locked]
+    )
+    # The requesters hear of every later change (support, answer, work begun, done) as followers.
+    followers_add(
+        proposal, {request.requester for request in locked if request.requester and request.requester.is_active}
     )
     link = proposal_link(proposal)
     with translation.override(settings.LANGUAGE_CODE):

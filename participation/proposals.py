@@ -57,6 +57,10 @@ TITLE_MAX = 120
 BODY_MAX = 5000
 ANSWER_MAX = 5000
 ANSWER_DAYS = 15
+# Neighbours keep supporting a proposal until the community answers it: reaching the threshold obliges
+# an answer, and the count still says how many want it. Withdrawing is possible only before the
+# threshold, so the obligation, once there, cannot be undone.
+SUPPORT_OPEN_STATUSES = frozenset({ProposalStatus.PUBLISHED, ProposalStatus.THRESHOLD_REACHED})
 # The default threshold: 5 % of the community's verified residents, rounded up, but never above this.
 DEFAULT_THRESHOLD_CAP = 30
 THRESHOLD_SHARE = 0.05
@@ -270,7 +274,7 @@ def proposal_create(*, actor: User, title: str, body: str, category: str, photos
         support_threshold=community_threshold(community),
     )
     _store_photos(proposal=proposal, stage=ProposalPhotoStage.PROPOSAL, actor=actor, photos=cleaned)
-    _follow(proposal, actor)
+    followers_add(proposal, [actor])
     audit_record(
         actor=actor,
         action="proposal.create",
@@ -286,7 +290,7 @@ def proposal_support(*, actor: User, proposal: Proposal) -> Proposal:
     of them reaches the threshold and tells people."""
     proposal = _locked(proposal)
     _resident_of(actor, proposal.community)
-    if proposal.status != ProposalStatus.PUBLISHED:
+    if proposal.status not in SUPPORT_OPEN_STATUSES:
         raise ValidationError(_("This proposal no longer gathers support."))
     if proposal.hidden_at is not None:
         raise ValidationError(_("This proposal was hidden by the community's staff."))
@@ -295,10 +299,10 @@ def proposal_support(*, actor: User, proposal: Proposal) -> Proposal:
     if ProposalSupport.objects.filter(proposal=proposal, user=actor).exists():
         raise ValidationError(_("You already support this proposal."))
     ProposalSupport.objects.create(proposal=proposal, user=actor)
-    _follow(proposal, actor)
+    followers_add(proposal, [actor])
     proposal.support_count += 1
     fields = ["support_count", "updated_at"]
-    reached = proposal.support_count >= proposal.support_threshold
+    reached = proposal.status == ProposalStatus.PUBLISHED and proposal.support_count >= proposal.support_threshold
     now = timezone.now()
     if reached:
         proposal.status = ProposalStatus.THRESHOLD_REACHED
@@ -533,8 +537,12 @@ def proposals_sweep_overdue(now: datetime | None = None) -> int:
 
 
 # --- following ---------------------------------------------------------------------------------
-def _follow(proposal: Proposal, user: User) -> None:
-    ProposalFollow.objects.bulk_create([ProposalFollow(proposal=proposal, user=user)], ignore_conflicts=True)
+def followers_add(proposal: Proposal, users) -> None:
+    """Make `users` followers, as the author, supporters and the requesters of a project's requests
+    become without asking; those already following stay as they are."""
+    ProposalFollow.objects.bulk_create(
+        [ProposalFollow(proposal=proposal, user=user) for user in users], ignore_conflicts=True
+    )
 
 
 def is_following(*, user: User, proposal: Proposal) -> bool:
@@ -571,13 +579,13 @@ def may_see_hidden(*, user: User, proposal: Proposal) -> bool:
     return proposal.author_id == user.pk or covers_area(user, proposal.community, HIDDEN_READER_ROLES)
 
 
-def may_comment(*, user: User, proposal: Proposal) -> bool:
+def may_comment(*, user: User, proposal: Proposal, own_community: Area | None) -> bool:
+    """`own_community` is community_of(user), which the caller has already looked up."""
     if not user.is_authenticated or proposal.hidden_at is not None:
         return False
     if can_answer_proposal(actor=user, proposal=proposal):
         return True
-    own = community_of(user)
-    return own is not None and own.pk == proposal.community_id
+    return own_community is not None and own_community.pk == proposal.community_id
 
 
 def proposal_comments_for(*, user: User, proposal: Proposal) -> QuerySet[ProposalComment]:

@@ -13,7 +13,15 @@ from notifications.models import OutboxMessage
 from participation.models import Proposal, ProposalRequest, ProposalStatus
 from participation.project_selectors import distance_metres, request_clusters
 from participation.projects import proposal_from_requests
-from participation.proposals import proposal_answer, proposal_done, proposal_start, proposal_threshold_set
+from participation.proposals import (
+    proposal_answer,
+    proposal_done,
+    proposal_start,
+    proposal_support,
+    proposal_threshold_set,
+    proposal_updates_sweep,
+)
+from participation.tests.poll_helpers import verified_resident
 from participation.tests.project_helpers import cluster_of_three, file_by
 from security.audit_actions import ACTION_LABELS
 from security.models import AuditEvent, Role
@@ -127,6 +135,17 @@ def test_a_cluster_becomes_a_proposal_gathering_support(tree, catalogue, orgs, m
     assert proposal.status == ProposalStatus.PUBLISHED and proposal.support_threshold == 4
     assert proposal.answered_by is None
     assert _clusters(staff) == []
+
+
+def test_the_requesters_follow_it_and_hear_when_it_is_not_accepted(tree, catalogue, orgs, make_user, staff):
+    proposal_threshold_set(actor=staff, community=tree.c1, threshold=1)
+    requests = cluster_of_three(make_user, service=catalogue.repair, grid=tree.g1)
+    proposal = _project(staff, requests, orgs, as_project=False, plan="", organisation=None)
+    proposal = proposal_support(actor=verified_resident(tree.g1), proposal=proposal)
+    proposal_answer(actor=staff, proposal=proposal, accepted=False, answer="资金不足，明年再议")
+    proposal_updates_sweep(older_than=timedelta(0))  # what the task started on commit does
+    told = set(OutboxMessage.objects.filter(kind="proposal.answered").values_list("recipient_id", flat=True))
+    assert {request.requester_id for request in requests} <= told
 
 
 def test_bad_input_is_refused_and_nothing_changes(tree, catalogue, orgs, make_user, staff):

@@ -128,6 +128,24 @@ def test_support_counts_and_reaching_the_threshold_sets_the_answer_deadline_and_
     assert ProposalSupport.objects.filter(proposal=proposal).count() == 2
 
 
+def test_support_goes_on_until_the_answer_and_reaching_is_told_once(tree, staff, author):
+    proposal = _reached(tree, staff, author)
+    due = proposal.answer_due_at
+    late = verified_resident(tree.g1b)
+    proposal = proposal_support(actor=late, proposal=proposal)
+    assert (proposal.support_count, proposal.status, proposal.answer_due_at) == (
+        2,
+        ProposalStatus.THRESHOLD_REACHED,
+        due,
+    )
+    assert AuditEvent.objects.filter(action="proposal.threshold_reached").count() == 1
+    proposal = proposal_answer(actor=staff, proposal=proposal, accepted=False, answer="场地不足")
+    with pytest.raises(ValidationError):
+        proposal_support(actor=verified_resident(tree.g1), proposal=proposal)
+    proposal.refresh_from_db()
+    assert proposal.support_count == ProposalSupport.objects.filter(proposal=proposal).count() == 2
+
+
 def test_withdrawing_support_before_the_threshold(tree, staff, author):
     _with_threshold(staff, tree, 5)
     proposal = _proposal(author)

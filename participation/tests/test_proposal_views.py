@@ -109,16 +109,35 @@ def test_only_the_communitys_staff_open_the_answer_page(client, login, tree, sta
     assert proposal.status == ProposalStatus.NOT_ACCEPTED
 
 
-def test_list_filters_by_community_and_status(client, login, tree, staff, author):
+def test_list_filters_by_community_status_and_category(client, login, tree, staff, author):
     mine = _proposal(author)
     other = _proposal(verified_resident(tree.g2), title="停车位")
+    greenery = proposal_create(actor=verified_resident(tree.g1b), title="补种绿化", body="南门", category="environment")
     login(author)
     page = client.get(reverse("participation:proposal_list"), {"community": "C2"})
     assert [p.pk for p in page.context["proposals"]] == [other.pk]
     page = client.get(reverse("participation:proposal_list"), {"status": "published", "community": "C1"})
+    assert [p.pk for p in page.context["proposals"]] == [greenery.pk, mine.pk]
+    page = client.get(reverse("participation:proposal_list"), {"community": "C1", "category": "facilities"})
     assert [p.pk for p in page.context["proposals"]] == [mine.pk]
-    page = client.get(reverse("participation:proposal_list"), {"status": "nonsense", "page": "x"})
-    assert page.status_code == 200
+    page = client.get(reverse("participation:proposal_list"), {"status": "nonsense", "category": "x", "page": "x"})
+    assert page.status_code == 200 and len(page.context["proposals"]) == 3
+
+
+def test_neighbours_support_until_the_answer_but_withdraw_only_before_the_threshold(client, login, tree, staff, author):
+    proposal_threshold_set(actor=staff, community=tree.c1, threshold=1)
+    first = verified_resident(tree.g1)
+    proposal = proposal_support(actor=first, proposal=_proposal(author))
+    late = verified_resident(tree.g1b)
+    login(late)
+    url = reverse("participation:proposal_detail", args=[proposal.public_id])
+    assert client.get(url).context["may_support"]
+    client.post(reverse("participation:proposal_support", args=[proposal.public_id]))
+    page = client.get(url)
+    assert page.context["proposal"].support_count == 2
+    assert not page.context["may_support"] and not page.context["may_withdraw"]
+    client.post(reverse("participation:proposal_withdraw", args=[proposal.public_id]))
+    assert ProposalSupport.objects.filter(proposal=proposal).count() == 2
 
 
 def _queries_for(client, django_assert_max_num_queries, url, budget):

@@ -88,6 +88,9 @@ def proposal_list(request):
     status = request.GET.get("status", "")
     if status in ProposalStatus.values:
         proposals = proposals.filter(status=status)
+    category = request.GET.get("category", "")
+    if category in ProposalCategory.values:
+        proposals = proposals.filter(category=category)
     page = Paginator(proposals, 20).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -96,6 +99,8 @@ def proposal_list(request):
         "statuses": ProposalStatus.choices,
         "community_code": community_code,
         "status": status,
+        "categories": ProposalCategory.choices,
+        "category": category,
         "can_propose": own is not None,
         "can_set_threshold": has_role(request.user, PROPOSAL_ANSWER_ROLES),
     }
@@ -108,7 +113,7 @@ def proposal_detail(request, public_id):
     user = request.user
     supported = ProposalSupport.objects.filter(proposal=proposal, user=user).exists()
     own = steps.community_of(user)
-    gathering = proposal.status == ProposalStatus.PUBLISHED and proposal.hidden_at is None
+    visible = proposal.hidden_at is None
     sees_hidden = steps.may_see_hidden(user=user, proposal=proposal)
     photos = list(proposal.photos.all())
     if proposal.hidden_at and not sees_hidden:
@@ -120,12 +125,13 @@ def proposal_detail(request, public_id):
         "proposal": proposal,
         "supported": supported,
         "is_author": proposal.author_id == user.pk,
-        "may_support": gathering
+        "may_support": visible
+        and proposal.status in steps.SUPPORT_OPEN_STATUSES
         and own is not None
         and own.pk == proposal.community_id
         and not supported
         and proposal.author_id != user.pk,
-        "may_withdraw": gathering and supported,
+        "may_withdraw": visible and proposal.status == ProposalStatus.PUBLISHED and supported,
         "can_answer": steps.can_answer_proposal(actor=user, proposal=proposal),
         "photos": photos,
         "done_stage": ProposalPhotoStage.DONE,
@@ -134,7 +140,7 @@ def proposal_detail(request, public_id):
         "following": steps.is_following(user=user, proposal=proposal),
         "comments": list(comments.object_list),
         "comments_page": comments,
-        "may_comment": steps.may_comment(user=user, proposal=proposal),
+        "may_comment": steps.may_comment(user=user, proposal=proposal, own_community=own),
         "comment_form": CommentForm(),
     }
     return render(request, "participation/proposals/detail.html", context)
