@@ -1,6 +1,8 @@
 """Residents' proposals (居民提议): signed-in people read them (support counts public, supporters never
 named); verified residents propose and support in their own community; its staff answer."""
 
+from functools import partial
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -146,83 +148,59 @@ def proposal_detail(request, public_id):
     return render(request, "participation/proposals/detail.html", context)
 
 
-def _act(request, proposal, action, done_message):
+def _act(request, public_id, action, done_message):
+    """Run `action(actor=..., proposal=...)` on the proposal and go back to its page with the outcome
+    as a message: a refusal changes nothing and says why."""
+    proposal = _get(public_id)
     try:
-        action()
+        action(actor=request.user, proposal=proposal)
     except PermissionDenied as exc:
         messages.error(request, str(exc) or _("You cannot do this."))
-        return redirect("participation:proposal_detail", public_id=proposal.public_id), 403
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
-        return redirect("participation:proposal_detail", public_id=proposal.public_id), 400
-    messages.success(request, done_message)
-    return redirect("participation:proposal_detail", public_id=proposal.public_id), 302
+    else:
+        messages.success(request, done_message)
+    return redirect("participation:proposal_detail", public_id=proposal.public_id)
 
 
 @require_POST
 @login_required
 def proposal_support(request, public_id):
-    proposal = _get(public_id)
-    response, _status = _act(
-        request,
-        proposal,
-        lambda: steps.proposal_support(actor=request.user, proposal=proposal),
-        _("Thank you: your support is counted. Your name is never shown."),
+    return _act(
+        request, public_id, steps.proposal_support, _("Thank you: your support is counted. Your name is never shown.")
     )
-    return response
 
 
 @require_POST
 @login_required
 def proposal_withdraw(request, public_id):
-    proposal = _get(public_id)
-    response, _status = _act(
-        request,
-        proposal,
-        lambda: steps.proposal_support_withdraw(actor=request.user, proposal=proposal),
-        _("Your support is withdrawn."),
-    )
-    return response
+    return _act(request, public_id, steps.proposal_support_withdraw, _("Your support is withdrawn."))
 
 
 @require_POST
 @login_required
 def proposal_comment(request, public_id):
-    proposal = _get(public_id)
-    response, _status = _act(
+    return _act(
         request,
-        proposal,
-        lambda: steps.proposal_comment_add(actor=request.user, proposal=proposal, body=request.POST.get("body", "")),
+        public_id,
+        partial(steps.proposal_comment_add, body=request.POST.get("body", "")),
         _("Your comment is published."),
     )
-    return response
 
 
 @require_POST
 @login_required
 def proposal_follow(request, public_id):
-    proposal = _get(public_id)
-    response, _status = _act(
-        request,
-        proposal,
-        lambda: steps.proposal_follow(actor=request.user, proposal=proposal),
-        _("You follow this proposal: you will be told of every change."),
+    return _act(
+        request, public_id, steps.proposal_follow, _("You follow this proposal: you will be told of every change.")
     )
-    return response
 
 
 @require_POST
 @login_required
 def proposal_unfollow(request, public_id):
-    proposal = _get(public_id)
-    response, _status = _act(
-        request,
-        proposal,
-        lambda: steps.proposal_unfollow(actor=request.user, proposal=proposal),
-        _("You no longer follow this proposal."),
-    )
-    return response
+    return _act(request, public_id, steps.proposal_unfollow, _("You no longer follow this proposal."))
 
 
 @login_required
