@@ -70,10 +70,13 @@ PARTNERS = [
     ("partner-power", "顺庆城区供电服务中心（演示）", "Shunqing City Power Service Centre (demo)", DISTRICT_CODE),
 ]
 
-# (code, Chinese name, English name, area code it is based in): a social organisation (社会组织) the
-# Xicheng subdistrict's elderly-care requests are routed to (see demo.casework), invented for the demo.
+# (code, Chinese name, English name, area code it is based in): social organisations (社会组织),
+# invented for the demo. The Xicheng subdistrict's elderly-care requests are routed to Xiyanghong (see
+# demo.casework); Tongxin, of the first subdistrict, runs events and volunteering in the first community
+# (demo_social, see demo.participation) and its seniors' canteen (demo.proposals).
 SOCIAL_ORGANISATIONS = [
     ("social-xiyanghong", "顺庆区夕阳红养老服务中心（演示）", "Xiyanghong Elderly Care Centre (demo)", "511302003"),
+    ("social-tongxin", "中城街道同心社会工作服务中心（演示）", "Tongxin Social Work Centre (demo)", "511302001"),
 ]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何罗高林"
@@ -243,6 +246,7 @@ def build_demo(*, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     office = Organisation.objects.get(code=f"office-{first_subdistrict.code}")
     civil_affairs = Organisation.objects.get(code="dept-mzj")
     property_company = Organisation.objects.get(code="partner-jiahe")
+    social_organisation = Organisation.objects.get(code="social-tongxin")
 
     # (username, display name, role, area, organisation)
     people = [
@@ -253,6 +257,7 @@ def build_demo(*, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
         ("demo_department", "陈民政", Role.DEPARTMENT_OFFICER, district, civil_affairs),
         ("demo_leader", "刘区长", Role.DISTRICT_LEADER, district, None),
         ("demo_partner", "周物业", Role.PARTNER_OPERATOR, first_subdistrict, property_company),
+        ("demo_social", "吴社工", Role.PARTNER_OPERATOR, first_subdistrict, social_organisation),
         ("demo_auditor", "孙审计", Role.AUDITOR, district, None),
         ("demo_admin", "系统管理员", Role.ADMIN, district, None),
     ]

@@ -1,8 +1,10 @@
 """Demo participation (居民参与) for the first community, where demo_community works and
-demo_resident lives: an open poll whose results show live and a closed one with its results, an
-upcoming community activity and a past residents' council meeting with its minutes, an upcoming and a
-past volunteer activity (demo_resident's hours confirmed, so they have points), and two items to
-redeem points for.
+demo_resident lives: residents' proposals and community projects (demo.proposals); an open poll whose
+results show live, a closed one with its results, and an open poll about the proposal in progress; an
+upcoming community activity and a past residents' council meeting with its minutes, which name the
+proposals it discussed; an upcoming and a past volunteer activity (demo_resident's hours confirmed, so
+they have points); an upcoming event and volunteer activity organised by a social organisation, posted
+by its operator demo_social; and two items to redeem points for.
 
 Everything is made through the real services. A poll takes ballots only while open, minutes are
 published and hours confirmed only after the start, and none of them can be created in the past; so,
@@ -25,6 +27,7 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from demo.proposals import build_demo_proposals
 from directory.models import Area, Organisation
 from participation.events import event_create, event_minutes_publish, event_signup
 from participation.models import (
@@ -34,6 +37,7 @@ from participation.models import (
     PollQuestionKind,
     PollResultsShown,
     PollVoter,
+    Proposal,
     RedemptionItem,
     VolunteerActivity,
     VolunteerSignup,
@@ -59,10 +63,14 @@ COUNTER_RESIDENTS = [
 
 OPEN_POLL = "滨江小区加装电梯及停车改造意见征集"
 CLOSED_POLL = "社区广场舞活动时间调整投票"
+PROPOSAL_POLL = "长者助餐点菜单和开放时间意见征集"
 UPCOMING_EVENT = "“邻里一家亲”包饺子活动"
 PAST_MEETING = "居民议事会：老旧小区改造和广场舞噪音"
 UPCOMING_VOLUNTEERING = "嘉陵江滨江步道清洁志愿服务"
 PAST_VOLUNTEERING = "独居老人走访慰问"
+# Posted by demo_social, the operator of a social organisation (demo.district.SOCIAL_ORGANISATIONS).
+SOCIAL_EVENT = "长者智能手机课堂：学用视频通话和移动支付"
+SOCIAL_VOLUNTEERING = "陪伴独居老人读报聊天"
 ITEMS = [
     ("环保购物袋", "社区定制帆布袋，可在社区居委会领取。", 10, 50),
     ("洗衣液（2kg）", "凭兑换码到社区居委会服务台领取。", 30, 20),
@@ -153,7 +161,16 @@ CLOSED_BALLOTS = [
 ]
 
 
-def _poll(*, staff: User, community: Area, title: str, description: str, results_shown: str, questions) -> Poll:
+def _poll(
+    *,
+    staff: User,
+    community: Area,
+    title: str,
+    description: str,
+    results_shown: str,
+    questions,
+    proposal: Proposal | None = None,
+) -> Poll:
     now = timezone.now()
     poll = poll_create(
         actor=staff,
@@ -163,6 +180,7 @@ def _poll(*, staff: User, community: Area, title: str, description: str, results
         opens_at=now + timedelta(minutes=1),
         closes_at=now + timedelta(days=1),
         results_shown=results_shown,
+        proposal=proposal,
     )
     for kind, text, options, max_choices in questions:
         poll_question_add(actor=staff, poll=poll, kind=kind, text=text, options=options, max_choices=max_choices)
@@ -174,8 +192,39 @@ def _vote(poll: Poll, voters: list[User], ballots: list) -> None:
         ballot_cast(user=voter, poll=poll, answers=_answers(poll, list(picks)))
 
 
-def build_polls(*, staff: User, community: Area, demo_resident: User, neighbours: list[User]) -> None:
+PROPOSAL_BALLOTS = [
+    (0, (0, 2), "希望每周有两天做面食。"),
+    (1, (1,), ""),
+    (0, (0, 1), ""),
+    (0, (2,), "送餐上门请优先照顾独居老人。"),
+]
+
+
+def build_polls(*, staff: User, community: Area, demo_resident: User, neighbours: list[User], about: Proposal) -> None:
     now = timezone.now()
+    if not Poll.objects.filter(area=community, title=PROPOSAL_POLL).exists():
+        poll = _poll(
+            staff=staff,
+            community=community,
+            title=PROPOSAL_POLL,
+            description="居民提议的长者助餐点即将试运营，请大家就菜单和开放时间提出意见。",
+            results_shown=PollResultsShown.AFTER_CLOSING,
+            questions=[
+                (PollQuestionKind.SINGLE, "您希望助餐点午餐供应时间是？", ["11:00—12:30", "11:30—13:00"], None),
+                (PollQuestionKind.MULTIPLE, "您最需要哪些服务？", ["堂食", "送餐上门", "代购早餐"], None),
+                (PollQuestionKind.TEXT, "对菜单的建议", [], None),
+            ],
+            proposal=about,
+        )
+        _as_if_passed(
+            Poll.objects.filter(pk=poll.pk),
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=10),
+            start="opens_at",
+            end="closes_at",
+        )
+        # demo_resident has not voted yet.
+        _vote(poll, neighbours[4:], PROPOSAL_BALLOTS)
     if not Poll.objects.filter(area=community, title=OPEN_POLL).exists():
         poll = _poll(
             staff=staff,
@@ -250,7 +299,9 @@ def _day(days: int, hour: int, minute: int = 0) -> datetime:
     return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
-def build_events(*, staff: User, community: Area, demo_resident: User, neighbours: list[User]) -> None:
+def build_events(
+    *, staff: User, community: Area, demo_resident: User, neighbours: list[User], discussed: list[Proposal]
+) -> None:
     committee = Organisation.objects.filter(code=f"committee-{community.code}").first()
     if not Event.objects.filter(area=community, title=UPCOMING_EVENT).exists():
         event = event_create(
@@ -290,10 +341,13 @@ def build_events(*, staff: User, community: Area, demo_resident: User, neighbour
             minutes="出席：社区居委会成员5人，居民代表18人，网格员2人。\n"
             "一、社区通报滨江小区老旧改造进度：外墙和管网改造已完成设计，计划分批开工。\n"
             "二、居民反映早上广场舞音乐扰民，会议同意发起线上投票，征求调整活动时间的意见。\n"
-            "三、独居老人关爱：网格员每周上门走访一次，志愿者结对帮扶。",
+            "三、独居老人关爱：网格员每周上门走访一次，志愿者结对帮扶。\n"
+            "四、居民提议“社区开设长者助餐点”：社区通报厨房改造进度，居民代表建议试运营前征求菜单意见。",
             outcomes="1. 广场舞活动时间调整投票已发布，结果在社区公示；\n"
             "2. 组织志愿者开展独居老人走访慰问；\n"
-            "3. 下次议事会下季度召开。",
+            "3. 长者助餐点试运营前发起菜单和开放时间意见征集；\n"
+            "4. 下次议事会下季度召开。",
+            proposals=discussed,
         )
 
 
@@ -334,6 +388,39 @@ def build_volunteering(*, staff: User, community: Area, demo_resident: User, nei
             volunteer_hours_confirm(actor=staff, signup=signup, hours=hours)
 
 
+def build_social_organisation(*, community: Area, neighbours: list[User]) -> None:
+    """An event and a volunteer activity posted by demo_social as their social organisation."""
+    operator = User.objects.get(username="demo_social")
+    if not Event.objects.filter(area=community, title=SOCIAL_EVENT).exists():
+        event = event_create(
+            actor=operator,
+            area=community,
+            kind=EventKind.ACTIVITY,
+            title=SOCIAL_EVENT,
+            description="社工手把手教老年朋友用智能手机：和子女视频通话、扫码付款、识别诈骗电话。请带上自己的手机。",
+            starts_at=_day(8, 14, 30),
+            ends_at=_day(8, 16, 30),
+            place="大东街社区党群服务中心一楼多功能室",
+            capacity=20,
+        )
+        for user in neighbours[1:3]:
+            event_signup(user=user, event=event)
+    if not VolunteerActivity.objects.filter(area=community, title=SOCIAL_VOLUNTEERING).exists():
+        activity = volunteer_activity_create(
+            actor=operator,
+            area=community,
+            title=SOCIAL_VOLUNTEERING,
+            description="两人一组上门陪独居老人读报、聊天，了解老人近况，有需要的及时告诉社工。",
+            place="大东街社区党群服务中心一楼集合",
+            starts_at=_day(10, 9),
+            ends_at=_day(10, 11),
+            slots=8,
+            points_per_hour=10,
+        )
+        for user in neighbours[8:10]:
+            volunteer_sign_up(user=user, activity=activity)
+
+
 def build_redemption_items(*, staff: User, community: Area) -> None:
     for name, description, points_cost, stock in ITEMS:
         if not RedemptionItem.objects.filter(community=community, name=name).exists():
@@ -351,7 +438,23 @@ def build_demo_participation(*, community: Area) -> None:
     staff = User.objects.get(username="demo_community")
     demo_resident = User.objects.get(username="demo_resident")
     neighbours = _verified_neighbours(staff=staff, community=community, demo_resident=demo_resident)
-    build_polls(staff=staff, community=community, demo_resident=demo_resident, neighbours=neighbours)
-    build_events(staff=staff, community=community, demo_resident=demo_resident, neighbours=neighbours)
+    proposals = build_demo_proposals(
+        staff=staff, community=community, demo_resident=demo_resident, neighbours=neighbours
+    )
+    build_polls(
+        staff=staff,
+        community=community,
+        demo_resident=demo_resident,
+        neighbours=neighbours,
+        about=proposals.in_progress,
+    )
+    build_events(
+        staff=staff,
+        community=community,
+        demo_resident=demo_resident,
+        neighbours=neighbours,
+        discussed=[proposals.in_progress],
+    )
     build_volunteering(staff=staff, community=community, demo_resident=demo_resident, neighbours=neighbours)
+    build_social_organisation(community=community, neighbours=neighbours)
     build_redemption_items(staff=staff, community=community)

@@ -3,8 +3,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from dashboards.models import SummaryState
+from demo.casework import DEMO_REQUESTS
 from demo.district import DEMO_PASSWORD
 from demo.history import HISTORY_ACTION
+from demo.proposals import CLUSTER_REQUESTS, PROJECT_REQUESTS
 from directory.models import Area, Organisation
 from residents.models import Household, ResidentProfile
 from security.audit import audit_chain_verify
@@ -15,6 +17,8 @@ pytestmark = pytest.mark.django_db
 
 # A small history keeps these tests quick; test_demo_history seeds the default one.
 HISTORY = 300
+# The demo's own requests: demo_resident's, and their neighbours' (a cluster and a project's).
+DEMO = len(DEMO_REQUESTS) + len(CLUSTER_REQUESTS) + len(PROJECT_REQUESTS)
 
 
 def snapshot():
@@ -41,8 +45,8 @@ def seeded():
 
 def test_seed_twice_leaves_the_same_data_and_more_requests_come_on_top(seeded):
     first = snapshot()
-    # The demo's 7 requests and the history.
-    assert len(first["requests"]) == 7 + HISTORY
+    # The demo's requests and the history.
+    assert len(first["requests"]) == DEMO + HISTORY
     assert AuditEvent.objects.filter(action=HISTORY_ACTION).get().details["requests"] == HISTORY
     call_command("seed_demo", force=True, history=HISTORY, verbosity=0)
     assert snapshot() == first
@@ -54,17 +58,17 @@ def test_seed_twice_leaves_the_same_data_and_more_requests_come_on_top(seeded):
     # --requests N adds N more each run, on top of the history.
     call_command("seed_demo", force=True, history=HISTORY, requests=40, verbosity=0)
     call_command("seed_demo", force=True, history=HISTORY, requests=40, verbosity=0)
-    assert ServiceRequest.objects.count() == 7 + HISTORY + 80
+    assert ServiceRequest.objects.count() == DEMO + HISTORY + 80
     assert AuditEvent.objects.filter(action=HISTORY_ACTION).count() == 1
     assert AuditEvent.objects.filter(action="demo.requests_seed").count() == 2
 
 
 def test_a_demo_built_without_history_gets_it_on_a_later_run():
     call_command("seed_demo", force=True, history=0, verbosity=0)
-    assert ServiceRequest.objects.count() == 7
+    assert ServiceRequest.objects.count() == DEMO
     assert not AuditEvent.objects.filter(action=HISTORY_ACTION).exists()
     call_command("seed_demo", force=True, history=50, verbosity=0)
-    assert ServiceRequest.objects.count() == 7 + 50
+    assert ServiceRequest.objects.count() == DEMO + 50
     assert AuditEvent.objects.filter(action=HISTORY_ACTION).count() == 1
 
 
