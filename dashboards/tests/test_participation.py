@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from dashboards.participation_tables import AREAS_RATE_COLUMN, PARTICIPATION_COLUMNS
@@ -36,7 +36,8 @@ def _figures(response):
 def _row(table, name):
     """The figures of the row of `name`, by their English labels (pages speak Chinese by default)."""
     row = next(row for row in table.rows if row[0] == name)
-    labels = [str(label) for label, _kind, _value in PARTICIPATION_COLUMNS]
+    with translation.override("en"):
+        labels = [str(label) for label, _kind, _value in PARTICIPATION_COLUMNS]
     return dict(zip(labels, row[-len(labels) :], strict=True))
 
 
