@@ -16,6 +16,8 @@ from security.roles import (
     RESIDENT_REGISTRAR_ROLES,
     SCORECARD_ROLES,
     SIGN_IN_UNLOCK_ROLES,
+    WORKER_ROLES,
+    WORKFORCE_MANAGER_ROLES,
 )
 from security.scoping import has_role
 
@@ -71,6 +73,9 @@ def navigation(request):
     elif has_role(user, {Role.RESIDENT}):
         links.append((reverse("participation:volunteer_list"), _("Volunteering")))
         links.append((reverse("participation:my_points"), _("My points")))
+    # The community workforce (社区工作者): managers see their staff, a worker their own profile.
+    if has_role(user, WORKER_ROLES | WORKFORCE_MANAGER_ROLES):
+        links.append((reverse("workforce:home"), _("Community workers")))
     if has_role(user, AUDIT_READER_ROLES):
         links.append((reverse("security:audit_log"), _("Audit log")))
     if has_role(user, SIGN_IN_UNLOCK_ROLES) or user.is_superuser:

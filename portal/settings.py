@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "partners",
     "exchange",
     "participation",
+    "workforce",
     "dashboards",
     "demo",
 ]
@@ -184,6 +185,11 @@ CELERY_BEAT_SCHEDULE = {
     "participation-proposals-overdue": {
         "task": "participation.tasks.proposals_sweep_overdue_task",
         "schedule": 60 * 60,
+    },
+    # The yearly level run: proposes each worker's due level step for their manager to confirm.
+    "workforce-level-proposals": {
+        "task": "workforce.tasks.level_proposals_run_task",
+        "schedule": crontab(month_of_year=1, day_of_month=1, hour=6, minute=0),
     },
     "verify-audit-chain-nightly": {
         "task": "security.tasks.audit_chain_verify_task",

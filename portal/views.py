@@ -17,6 +17,7 @@ LANDING_BY_ROLE = {
     Role.DISTRICT_LEADER: "dashboards:overview",
     Role.SUBDISTRICT_OFFICER: "dashboards:overview",
     Role.AUDITOR: "security:audit_log",
+    Role.CIVIL_AFFAIRS_OFFICER: "workforce:home",
     Role.COMMUNITY_STAFF: "services:workbench",
     Role.GRID_WORKER: "services:workbench",
     Role.DEPARTMENT_OFFICER: "services:workbench",

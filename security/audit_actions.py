@@ -171,6 +171,13 @@ ACTION_LABELS = {
     "points.item_update": _("Redemption item changed"),
     "points.redeem": _("Points redeemed for an item"),
     "points.hand_over": _("Redeemed item handed over"),
+    # The community workforce (社区工作者队伍)
+    "workforce.profile_create": _("Worker profile created"),
+    "workforce.profile_update": _("Worker profile changed"),
+    "workforce.level_rules_set": _("Level rules changed"),
+    "workforce.level_run": _("Yearly level proposals made"),
+    "workforce.level_confirm": _("Worker's level change confirmed"),
+    "workforce.handover": _("Leaving worker's grid handed to a successor"),
 }
 
 

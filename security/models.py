@@ -26,6 +26,8 @@ class Role(models.TextChoices):
     DISTRICT_LEADER = "district_leader", _("District leader")
     PARTNER_OPERATOR = "partner_operator", _("Partner operator")
     AUDITOR = "auditor", _("Auditor")
+    # The district's civil-affairs (民政) officers: they manage the community workforce (workforce/).
+    CIVIL_AFFAIRS_OFFICER = "civil_affairs_officer", _("Civil-affairs officer")
     ADMIN = "admin", _("Administrator")
 
 

@@ -52,6 +52,14 @@ PROPOSAL_ANSWER_ROLES = frozenset({Role.COMMUNITY_STAFF})
 # Roles that approve or refuse a department's or partner's notice to their community; those notices
 # may address only what the organisation's routing rules cover (participation/notices.py).
 NOTICE_APPROVER_ROLES = frozenset({Role.COMMUNITY_STAFF})
+# The community workforce (workforce/): who holds a worker profile's posts, and who manages workers.
+# A manager is a subdistrict officer for their subdistrict, a civil-affairs (民政) officer for the
+# district, and community staff whose worker profile says they head their community
+# (workforce.selectors.managed_paths). Civil-affairs officers alone set the level rules.
+WORKER_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF})
+WORKFORCE_MANAGER_ROLES = frozenset({Role.SUBDISTRICT_OFFICER, Role.CIVIL_AFFAIRS_OFFICER})
+WORKFORCE_HEAD_ROLES = frozenset({Role.COMMUNITY_STAFF})
+WORKFORCE_RULES_ROLES = frozenset({Role.CIVIL_AFFAIRS_OFFICER})
 # Roles that read the audit log.
 AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 # Roles that unlock an account's sign-in after too many failures: community staff for their
@@ -72,6 +80,7 @@ ROLE_AREA_KINDS = {
     Role.DISTRICT_LEADER: {Area.Kind.DISTRICT},
     Role.PARTNER_OPERATOR: {Area.Kind.DISTRICT, Area.Kind.SUBDISTRICT, Area.Kind.COMMUNITY},
     Role.AUDITOR: {Area.Kind.DISTRICT, Area.Kind.SUBDISTRICT},
+    Role.CIVIL_AFFAIRS_OFFICER: {Area.Kind.DISTRICT},
     Role.ADMIN: {Area.Kind.DISTRICT},
 }
 
@@ -91,6 +100,7 @@ ROLE_PRECEDENCE = [
     Role.ADMIN,
     Role.DISTRICT_LEADER,
     Role.AUDITOR,
+    Role.CIVIL_AFFAIRS_OFFICER,
     Role.SUBDISTRICT_OFFICER,
     Role.DEPARTMENT_OFFICER,
     Role.COMMUNITY_STAFF,

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkforceConfig(AppConfig):
+    name = "workforce"
+    verbose_name = _("Community workforce")
+
+    def ready(self) -> None:
+        from workforce import data_rights
+
+        # A worker's export holds their worker profile and level history; deletion keeps them as the
+        # district's employment record (workforce.data_rights says why).
+        data_rights.register_data_rights()

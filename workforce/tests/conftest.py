@@ -1,0 +1,1 @@
+from workforce.tests.helpers import crew  # noqa: F401
