@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from directory.models import Area
-from security.models import Role, RoleAssignment
+from security.models import Role, RoleAssignment, User
 from security.roles import WORKER_ROLES, WORKFORCE_HEAD_ROLES, WORKFORCE_MANAGER_ROLES
 from security.scoping import area_paths
 from workforce.models import LevelProposal, LevelRules, WorkerProfile
@@ -98,13 +98,25 @@ def pending_proposals(user) -> QuerySet[LevelProposal]:
     )
 
 
-def grid_contacts(grid: Area) -> list[WorkerProfile]:
-    """The grid workers of `grid` with a work phone: what residents see as 「联系网格员」."""
+def grid_contacts(grid_id: int) -> list[WorkerProfile]:
+    """The grid workers of a grid with a work phone: what residents see as 「联系网格员」."""
     return list(
         WorkerProfile.objects.filter(
-            user__role_assignments__role=Role.GRID_WORKER, user__role_assignments__area=grid, user__is_active=True
+            user__role_assignments__role=Role.GRID_WORKER, user__role_assignments__area_id=grid_id, user__is_active=True
         )
         .exclude(work_phone="")
         .select_related("user")
         .distinct()
     )
+
+
+def workers_without_profile(user) -> QuerySet[User]:
+    """Active grid workers and community staff where `user` manages who have no profile yet."""
+    paths = managed_paths(user)
+    if not paths:
+        return User.objects.none()
+    within = Q()
+    for path in paths:
+        within |= Q(area__path__startswith=path)
+    serving = RoleAssignment.objects.filter(within, role__in=WORKER_ROLES).values("user_id")
+    return User.objects.filter(pk__in=serving, is_active=True, worker_profile__isnull=True).order_by("username")

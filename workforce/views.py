@@ -13,10 +13,10 @@ from core.forms import form_add_service_errors
 from security import personal_data
 from security.decorators import role_required
 from security.models import Role, RoleAssignment
-from security.roles import WORKER_ROLES, WORKFORCE_RULES_ROLES
+from security.roles import WORKER_ROLES, WORKFORCE_MANAGER_ROLES, WORKFORCE_RULES_ROLES
 from security.scoping import has_role
 from workforce import selectors, services
-from workforce.forms import ConfirmForm, HandoverForm, LevelRulesForm
+from workforce.forms import ConfirmForm, HandoverForm, LevelRulesForm, ProfileForm
 from workforce.models import LevelProposal, Qualification, Skill, WorkerProfile
 
 
@@ -140,3 +140,57 @@ def rules(request):
             messages.success(request, _("The new level rules are in force."))
             return redirect("workforce:rules")
     return render(request, "workforce/rules.html", {"form": form, "current": current})
+
+
+def _save_profile(request, form, *, user, profile=None):
+    data = dict(form.cleaned_data)
+    data.pop("worker", None)
+    data.setdefault("is_head", profile.is_head if profile else False)
+    data["qualification"] = data.get("qualification") or ""
+    try:
+        return services.profile_save(actor=request.user, user=user, **data)
+    except ValidationError as error:
+        form_add_service_errors(form, error)
+    return None
+
+
+@login_required
+def profile_new(request):
+    """A manager writes the profile of a worker serving where they manage who has none yet."""
+    if not selectors.is_manager(request.user):
+        raise PermissionDenied
+    may_set_head = has_role(request.user, WORKFORCE_MANAGER_ROLES)
+    workers = selectors.workers_without_profile(request.user)
+    form = ProfileForm(request.POST or None, worker=workers, may_set_head=may_set_head)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_profile(request, form, user=form.cleaned_data["worker"])
+        if saved is not None:
+            messages.success(request, _("The worker's profile is saved."))
+            return redirect("workforce:detail", saved.pk)
+    return render(request, "workforce/profile_form.html", {"form": form, "profile": None})
+
+
+@login_required
+def profile_edit(request, profile_id: int):
+    profile = _profile_or_404(request, profile_id)
+    if profile.user_id == request.user.pk or not selectors.may_manage(request.user, profile):
+        raise Http404
+    initial = {
+        "post": profile.post,
+        "level": profile.level,
+        "date_joined": profile.date_joined,
+        "education": profile.education,
+        "qualification": profile.qualification,
+        "skills": profile.skills,
+        "languages": profile.languages,
+        "work_phone": profile.work_phone,
+        "is_head": profile.is_head,
+    }
+    form = ProfileForm(
+        request.POST or None, initial=initial, may_set_head=has_role(request.user, WORKFORCE_MANAGER_ROLES)
+    )
+    if request.method == "POST" and form.is_valid():
+        if _save_profile(request, form, user=profile.user, profile=profile) is not None:
+            messages.success(request, _("The worker's profile is saved."))
+            return redirect("workforce:detail", profile.pk)
+    return render(request, "workforce/profile_form.html", {"form": form, "profile": profile})

@@ -210,8 +210,8 @@ def test_areas_served_are_the_workers_roles(crew, tree):
 
 
 def test_grid_contacts_show_the_grid_workers_work_phone(crew, tree):
-    assert selectors.grid_contacts(tree.g1) == [crew.p1]
-    assert selectors.grid_contacts(tree.g1b) == []  # no work phone
+    assert selectors.grid_contacts(tree.g1.pk) == [crew.p1]
+    assert selectors.grid_contacts(tree.g1b.pk) == []  # no work phone
 
 
 # --- handover --------------------------------------------------------------------------------------

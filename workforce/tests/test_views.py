@@ -182,3 +182,17 @@ def test_only_civil_affairs_officers_open_the_rules(crew, login, who):
 def test_the_navigation_links_the_workforce_for_workers_and_managers(crew, login):
     assert 'href="/workforce/"' in login(crew.w1).get("/workforce/", follow=True).content.decode()
     assert 'href="/workforce/"' in login(crew.sub1).get("/workforce/").content.decode()
+
+
+def test_a_resident_sees_their_grid_workers_work_phone_on_the_home_page(crew, residents, client, login):
+    from residents.models import ResidentProfile
+
+    ResidentProfile.objects.filter(pk=residents.r1.pk).update(user=crew.resident)
+    page = login(crew.resident).get("/", **ENGLISH).content.decode()
+    assert "Contact your grid worker" in page and 'href="tel:08172223333"' in page
+    # Another grid's resident does not see G1's worker; nor does a visitor.
+    ResidentProfile.objects.filter(pk=residents.r1.pk).update(user=None)
+    ResidentProfile.objects.filter(pk=residents.r2.pk).update(user=crew.resident)
+    assert "08172223333" not in client.get("/", **ENGLISH).content.decode()
+    client.logout()
+    assert "Contact your grid worker" not in client.get("/", **ENGLISH).content.decode()
