@@ -69,9 +69,9 @@ def notice_recipients(*, notice: Notice):
     if notice.audience == NoticeAudience.ELDERLY_HOUSEHOLDS:
         profiles = profiles.filter(
             Exists(
-                ResidentProfile.objects.filter(household_id=OuterRef("household_id")).filter(
-                    Q(is_elderly=True) | Q(lives_alone=True)
-                )
+                ResidentProfile.objects.living()
+                .filter(household_id=OuterRef("household_id"))
+                .filter(Q(is_elderly=True) | Q(lives_alone=True))
             )
         )
     return profiles

@@ -33,7 +33,7 @@ NOTICE_INFORM_ROLES = UNMASK_ROLES
 
 
 def _living_alone_elderly():
-    return ResidentProfile.objects.filter(is_elderly=True, lives_alone=True)
+    return ResidentProfile.objects.living().filter(is_elderly=True, lives_alone=True)
 
 
 def _reached_q(notice_ref) -> Q:

@@ -98,3 +98,95 @@ class VerificationDecisionForm(forms.Form):
 
     def chosen_grid(self):
         return next((grid for grid in self.grids if grid.pk == self.cleaned_data.get("grid")), None)
+
+
+# --- the register, kept by the grid's staff ------------------------------------------------------
+ELDERLY_CHOICES = [
+    ("", _("From the date of birth (60 or over)")),
+    ("yes", _("Yes")),
+    ("no", _("No")),
+]
+
+
+class ResidentForm(forms.Form):
+    """A person moving in or born into a household. The service validates the numbers."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=100, required=False)
+    id_card_number = forms.CharField(
+        label=_("ID-card number"),
+        max_length=32,
+        required=False,
+        help_text=_("The year and month of birth are read from it."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    birth_year = forms.IntegerField(label=_("Year of birth (only without an ID-card number)"), required=False)
+    birth_month = forms.IntegerField(label=_("Month of birth (1–12)"), required=False)
+    phone = forms.CharField(label=_("Mobile number"), max_length=20, required=False)
+    elderly = forms.ChoiceField(label=_("Elderly"), choices=ELDERLY_CHOICES, required=False)
+    lives_alone = forms.BooleanField(label=_("Lives alone"), required=False)
+
+    def arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "full_name": data["full_name"],
+            "id_card_number": data["id_card_number"],
+            "birth_year": data["birth_year"],
+            "birth_month": data["birth_month"],
+            "phone": data["phone"],
+            "is_elderly": {"yes": True, "no": False}.get(data["elderly"]),
+            "lives_alone": data["lives_alone"],
+        }
+
+
+class MoveInForm(ResidentForm):
+    """A household that moved in, with its first resident."""
+
+    grid = forms.TypedChoiceField(label=_("Grid"), coerce=int, required=False, empty_value=None)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    household_code = forms.CharField(label=_("Household number (optional)"), max_length=64, required=False)
+
+    field_order = ["grid", "address", "household_code"]
+
+    def __init__(self, *args, grids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grids = list(grids)
+        self.fields["grid"].choices = [("", "—"), *((grid.pk, grid.name) for grid in self.grids)]
+        if len(self.grids) == 1:
+            self.fields["grid"].initial = self.grids[0].pk
+
+    def chosen_grid(self):
+        return next((grid for grid in self.grids if grid.pk == self.cleaned_data.get("grid")), None)
+
+
+class ResidentEditForm(forms.Form):
+    """Staff change a resident's record; an empty number keeps the one registered."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=100, required=False)
+    id_card_number = forms.CharField(
+        label=_("New ID-card number (empty: keep it)"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    birth_year = forms.IntegerField(label=_("Year of birth (only without an ID-card number)"), required=False)
+    birth_month = forms.IntegerField(label=_("Month of birth (1–12)"), required=False)
+    phone = forms.CharField(label=_("New mobile number (empty: keep it)"), max_length=20, required=False)
+    is_elderly = forms.BooleanField(label=_("Elderly (60 or over)"), required=False)
+    lives_alone = forms.BooleanField(label=_("Lives alone"), required=False)
+
+    @classmethod
+    def for_profile(cls, profile, data=None):
+        initial = {
+            "full_name": profile.full_name,
+            "birth_year": profile.birth_year,
+            "birth_month": profile.birth_month,
+            "is_elderly": profile.is_elderly,
+            "lives_alone": profile.lives_alone,
+        }
+        return cls(data, initial=initial)
+
+
+class RegisterDateForm(forms.Form):
+    """The date someone moved out or died."""
+
+    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -34,6 +34,13 @@ class Household(TimeStampedModel):
         return self.address
 
 
+class ResidentQuerySet(models.QuerySet):
+    def living(self):
+        """Residents who still live here: not recorded as moved out or deceased. Lists of people to
+        reach (elderly, living alone, notices' audiences) read through this."""
+        return self.filter(moved_out_on__isnull=True, died_on__isnull=True)
+
+
 class ResidentProfile(TimeStampedModel):
     """A registered resident. ID-card number and phone are stored encrypted, with a keyed hash for
     look-ups and a masked form for display; only `residents.services.resident_identity_reveal`
@@ -56,6 +63,17 @@ class ResidentProfile(TimeStampedModel):
     consent_given_at = models.DateTimeField(_("consent given"), null=True, blank=True)
     consent_withdrawn_at = models.DateTimeField(_("consent withdrawn"), null=True, blank=True)
     registered_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Birth year and month, from digits 7–14 of the ID-card number wherever one is entered (or given
+    # for a newborn without one yet), so ages are computed without decrypting anything.
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
+    birth_month = models.PositiveSmallIntegerField(_("month of birth"), null=True, blank=True)
+    moved_out_on = models.DateField(_("moved out on"), null=True, blank=True)
+    died_on = models.DateField(_("died on"), null=True, blank=True)
+    # When staff last edited each field in the portal (field name → ISO time): a later import leaves
+    # such a field alone and records a conflict instead (see docs/register.md).
+    staff_edited = models.JSONField(default=dict, db_default={}, blank=True)
+
+    objects = ResidentQuerySet.as_manager()
 
     class Meta:
         ordering = ["household_id", "full_name"]
@@ -66,6 +84,10 @@ class ResidentProfile(TimeStampedModel):
                 condition=Q(id_card_hash__isnull=True, id_card_encrypted="")
                 | (Q(id_card_hash__isnull=False) & ~Q(id_card_encrypted="")),
                 name="resident_id_card_hash_with_ciphertext",
+            ),
+            models.CheckConstraint(
+                condition=Q(birth_month__isnull=True) | Q(birth_month__gte=1, birth_month__lte=12),
+                name="resident_birth_month_valid",
             ),
         ]
         indexes = [
@@ -78,6 +100,10 @@ class ResidentProfile(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def is_living_here(self) -> bool:
+        return self.moved_out_on is None and self.died_on is None
 
 
 class RevealPurpose(models.TextChoices):
@@ -228,3 +254,46 @@ class ResidencyVerification(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_status_display()}"
+
+
+class RegisterConflict(TimeStampedModel):
+    """A field of a resident's record that staff edited after the previous import and that a later
+    import wanted to change: the import left the staff's value and this row asks the staff of the
+    resident's grid or community which value to keep. The import's value may be a phone, so it is
+    stored encrypted; it is deleted once settled."""
+
+    class Field(models.TextChoices):
+        FULL_NAME = "full_name", _("Name")
+        PHONE = "phone", _("Mobile number")
+        IS_ELDERLY = "is_elderly", _("Elderly (60 or over)")
+        LIVES_ALONE = "lives_alone", _("Lives alone")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To settle")
+        KEPT = "kept", _("Kept the register's value")
+        TAKEN = "taken", _("Took the import's value")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    profile = models.ForeignKey(
+        ResidentProfile, on_delete=models.CASCADE, related_name="register_conflicts", verbose_name=_("resident")
+    )
+    field = models.CharField(_("field"), max_length=16, choices=Field.choices)
+    import_value_encrypted = models.TextField(blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("settled"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("import conflict")
+        verbose_name_plural = _("import conflicts")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["open", "kept", "taken"]), name="conflict_status_valid"),
+            models.UniqueConstraint(
+                fields=["profile", "field"], condition=Q(status="open"), name="conflict_one_open_per_field"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="conflict_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.profile} · {self.get_field_display()}"

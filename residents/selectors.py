@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy
 
 from directory.models import Area
 from residents.data_rights import DataUse, data_use_sources, sections
-from residents.models import CorrectionRequest, Household, ResidencyVerification, ResidentProfile, RevealPurpose
+from residents.models import (
+    CorrectionRequest,
+    Household,
+    RegisterConflict,
+    ResidencyVerification,
+    ResidentProfile,
+    RevealPurpose,
+)
 from security import personal_data
 from security.audit import audit_record
 from security.models import RoleAssignment, User
@@ -75,6 +82,56 @@ def households_for_user(*, user: User) -> QuerySet[Household]:
     return restrict(Household.objects.select_related("grid"), user, area_path="grid__path")
 
 
+def register_grids(*, user: User) -> list[Area]:
+    """The grids a member of staff keeps the register of: their grid, or their community's grids."""
+    grids = restrict(
+        Area.objects.filter(kind=Area.Kind.GRID), user, area_path="path", area_roles=RESIDENT_REGISTRAR_ROLES
+    )
+    return list(grids.order_by("path"))
+
+
+def household_get_for_registrar(*, user: User, public_id) -> Household:
+    """A household of the staff member's grids; the same 404 whether missing or someone else's."""
+    households = restrict(
+        Household.objects.select_related("grid"), user, area_path="grid__path", area_roles=RESIDENT_REGISTRAR_ROLES
+    )
+    try:
+        return households.get(public_id=public_id)
+    except (Household.DoesNotExist, ValidationError):
+        raise Http404 from None
+
+
+def resident_get_for_registrar(*, user: User, public_id) -> ResidentProfile:
+    """A resident of the staff member's grids, for editing; 404 otherwise (also for their own entry)."""
+    profiles = restrict(
+        ResidentProfile.objects.select_related("household__grid"),
+        user,
+        area_path="household__grid__path",
+        area_roles=RESIDENT_REGISTRAR_ROLES,
+    )
+    try:
+        return profiles.get(public_id=public_id)
+    except (ResidentProfile.DoesNotExist, ValidationError):
+        raise Http404 from None
+
+
+def register_conflicts_for_user(*, user: User) -> QuerySet[RegisterConflict]:
+    """The open import conflicts of residents in the grids the user keeps the register of, oldest first."""
+    return restrict(
+        RegisterConflict.objects.filter(status=RegisterConflict.Status.OPEN).select_related("profile__household__grid"),
+        user,
+        area_path="profile__household__grid__path",
+        area_roles=RESIDENT_REGISTRAR_ROLES,
+    ).order_by("created_at", "id")
+
+
+def register_conflict_get_for_user(*, user: User, public_id) -> RegisterConflict:
+    try:
+        return register_conflicts_for_user(user=user).get(public_id=public_id)
+    except (RegisterConflict.DoesNotExist, ValidationError):
+        raise Http404 from None
+
+
 def resident_counts_by_grid(*, user: User) -> dict[str, dict[str, int]]:
     """Per grid path in the user's scope: households, residents, and elderly residents living alone.
     Two grouped queries, however many grids there are."""
@@ -88,7 +145,7 @@ def resident_counts_by_grid(*, user: User) -> dict[str, dict[str, int]]:
     ):
         counts.setdefault(row[0], {"households": 0, "residents": 0, "elderly_alone": 0})["households"] = row[1]
     resident_rows = (
-        restrict(ResidentProfile.objects.all(), user, area_path="household__grid__path")
+        restrict(ResidentProfile.objects.living(), user, area_path="household__grid__path")
         .order_by()
         .values("household__grid__path")
         .annotate(n=Count("id"), elderly_alone=Count("id", filter=Q(is_elderly=True, lives_alone=True)))

@@ -1,5 +1,6 @@
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,7 +10,14 @@ from django.utils.translation import gettext as _
 
 from directory.models import Area
 from residents.data_rights import consent_purpose, sections
-from residents.models import CorrectionRequest, Household, ResidencyVerification, ResidentProfile, RevealPurpose
+from residents.models import (
+    CorrectionRequest,
+    Household,
+    RegisterConflict,
+    ResidencyVerification,
+    ResidentProfile,
+    RevealPurpose,
+)
 from residents.selectors import personal_data_of
 from security import personal_data
 from security.audit import audit_record
@@ -89,6 +97,57 @@ def household_create(*, actor: User | None, address: str, grid: Area, household_
     return household
 
 
+ELDERLY_AGE = 60
+
+
+def birth_of(normalised_id_card: str) -> tuple[int, int]:
+    """The birth year and month written in an already normalised ID-card number."""
+    born = personal_data.id_card_birth_date(normalised_id_card)
+    return born.year, born.month
+
+
+def elderly_by_birth(birth_year: int, birth_month: int, *, today: date | None = None) -> bool:
+    """60 or over this month: the register's rule for "elderly" once the birth year and month are
+    known (counted in whole months, since the day is not kept)."""
+    today = today or timezone.localdate()
+    return (today.year - birth_year) * 12 + today.month - birth_month >= ELDERLY_AGE * 12
+
+
+def _birth_checked(birth_year, birth_month) -> tuple[int | None, int | None]:
+    """A birth year and month typed in (a newborn without an ID number yet): both or neither, not
+    in the future, not before 1900."""
+    if birth_year in (None, "") and birth_month in (None, ""):
+        return None, None
+    try:
+        year, month = int(birth_year), int(birth_month)
+    except (TypeError, ValueError):
+        raise ValidationError({"birth_year": _("Give both the year and the month of birth.")}) from None
+    today = timezone.localdate()
+    if not 1 <= month <= 12 or year < 1900 or (year, month) > (today.year, today.month):
+        raise ValidationError({"birth_year": _("This is not a possible year and month of birth.")})
+    return year, month
+
+
+def _sealed_id_card_checked(id_card_number: str, *, profile_pk: int | None = None) -> tuple[SealedValue, tuple]:
+    """Validate and seal a typed ID-card number, refusing one registered for someone else; with
+    the birth year and month it carries."""
+    try:
+        normalised = personal_data.normalise_id_card(id_card_number)
+    except ValidationError as exc:
+        raise ValidationError({"id_card_number": exc.messages}) from None
+    sealed = seal_id_card(normalised)
+    if ResidentProfile.objects.filter(id_card_hash=sealed.hash).exclude(pk=profile_pk).exists():
+        raise ValidationError({"id_card_number": _("A resident with this ID-card number is already registered.")})
+    return sealed, birth_of(normalised)
+
+
+def _sealed_phone_checked(phone: str) -> SealedValue:
+    try:
+        return seal_phone(personal_data.normalise_phone(phone))
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from None
+
+
 @transaction.atomic
 def resident_register(
     *,
@@ -97,33 +156,39 @@ def resident_register(
     full_name: str,
     id_card_number: str = "",
     phone: str = "",
-    is_elderly: bool = False,
+    is_elderly: bool | None = None,
     lives_alone: bool = False,
     consent_given: bool = False,
     user: User | None = None,
+    birth_year: int | None = None,
+    birth_month: int | None = None,
 ) -> ResidentProfile:
-    """Register a resident in a household; validates and encrypts the ID-card number and phone."""
+    """Register a resident in a household (moving in, a birth, at the verification desk); validates
+    and encrypts the ID-card number and phone. The birth year and month come from the ID-card
+    number, or as given when there is none yet (a newborn); `is_elderly` left as None follows them."""
     _check_registrar(actor, household.grid)
     if not full_name.strip():
-        raise ValidationError(_("A resident needs a name."))
+        raise ValidationError({"full_name": _("A resident needs a name.")})
+    if len(full_name.strip()) > FULL_NAME_MAX:
+        raise ValidationError({"full_name": _("A name has at most 100 characters.")})
     profile = ResidentProfile(
         household=household,
         full_name=full_name.strip(),
-        is_elderly=is_elderly,
         lives_alone=lives_alone,
         consent_given_at=timezone.now() if consent_given else None,
         user=user,
         registered_by=actor,
     )
     if id_card_number.strip():
-        sealed = seal_id_card(personal_data.normalise_id_card(id_card_number))
-        if ResidentProfile.objects.filter(id_card_hash=sealed.hash).exists():
-            raise ValidationError(_("A resident with this ID-card number is already registered."))
+        sealed, (profile.birth_year, profile.birth_month) = _sealed_id_card_checked(id_card_number)
         profile.id_card_hash, profile.id_card_encrypted, profile.id_card_masked = sealed
+    else:
+        profile.birth_year, profile.birth_month = _birth_checked(birth_year, birth_month)
     if phone.strip():
-        profile.phone_hash, profile.phone_encrypted, profile.phone_masked = seal_phone(
-            personal_data.normalise_phone(phone)
-        )
+        profile.phone_hash, profile.phone_encrypted, profile.phone_masked = _sealed_phone_checked(phone)
+    if is_elderly is None:
+        is_elderly = profile.birth_year is not None and elderly_by_birth(profile.birth_year, profile.birth_month)
+    profile.is_elderly = is_elderly
     if user is not None and ResidentProfile.objects.filter(user=user).exists():
         raise ValidationError(_("This account already has a resident profile."))
     profile.save()
@@ -131,6 +196,234 @@ def resident_register(
         actor=actor, action="resident.register", target=profile, details={"household": str(household.public_id)}
     )
     return profile
+
+
+FULL_NAME_MAX = 100
+# The fields staff edit in the portal, as recorded in `staff_edited` and in the audit (the names of
+# the fields changed, never their values).
+EDITABLE_FIELDS = ("full_name", "id_card", "phone", "is_elderly", "lives_alone", "birth")
+
+
+def can_edit_register(*, actor: User, profile: ResidentProfile) -> bool:
+    return covers_area(actor, profile.household.grid, RESIDENT_REGISTRAR_ROLES)
+
+
+def _registrar_profile(actor: User | None, profile: ResidentProfile) -> ResidentProfile:
+    profile = (
+        ResidentProfile.objects.select_for_update(of=("self",)).select_related("household__grid").get(pk=profile.pk)
+    )
+    _check_registrar(actor, profile.household.grid)
+    return profile
+
+
+@transaction.atomic
+def resident_update(
+    *,
+    actor: User,
+    profile: ResidentProfile,
+    full_name: str | None = None,
+    id_card_number: str = "",
+    phone: str = "",
+    is_elderly: bool | None = None,
+    lives_alone: bool | None = None,
+    birth_year: int | None = None,
+    birth_month: int | None = None,
+    because: dict | None = None,
+) -> list[str]:
+    """Staff over the resident's grid edit their record; None (or an empty number) leaves a field as
+    it is. Validated and sealed as at registration. Returns the fields changed, which are recorded
+    with the time in `staff_edited` (so imports leave them alone) and named in the audit event,
+    never with their values. `because` adds to the audit event (e.g. the correction decided)."""
+    profile = _registrar_profile(actor, profile)
+    changed: list[str] = []
+    if full_name is not None and full_name.strip() != profile.full_name:
+        if not full_name.strip():
+            raise ValidationError({"full_name": _("A resident needs a name.")})
+        if len(full_name.strip()) > FULL_NAME_MAX:
+            raise ValidationError({"full_name": _("A name has at most 100 characters.")})
+        profile.full_name = full_name.strip()
+        changed.append("full_name")
+    if id_card_number.strip():
+        sealed, birth = _sealed_id_card_checked(id_card_number, profile_pk=profile.pk)
+        if sealed.hash != profile.id_card_hash:
+            profile.id_card_hash, profile.id_card_encrypted, profile.id_card_masked = sealed
+            changed.append("id_card")
+            if birth != (profile.birth_year, profile.birth_month):
+                profile.birth_year, profile.birth_month = birth
+                changed.append("birth")
+    elif profile.id_card_hash is None and (birth_year not in (None, "") or birth_month not in (None, "")):
+        # Without an ID number the birth year and month are typed in; with one they follow it.
+        birth = _birth_checked(birth_year, birth_month)
+        if birth != (profile.birth_year, profile.birth_month):
+            profile.birth_year, profile.birth_month = birth
+            changed.append("birth")
+    if phone.strip():
+        sealed = _sealed_phone_checked(phone)
+        if sealed.hash != profile.phone_hash:
+            profile.phone_hash, profile.phone_encrypted, profile.phone_masked = sealed
+            changed.append("phone")
+    for name, value in (("is_elderly", is_elderly), ("lives_alone", lives_alone)):
+        if value is not None and bool(value) != getattr(profile, name):
+            setattr(profile, name, bool(value))
+            changed.append(name)
+    if not changed:
+        return []
+    now = timezone.now().isoformat()
+    profile.staff_edited = {**profile.staff_edited, **dict.fromkeys(changed, now)}
+    profile.save()
+    audit_record(actor=actor, action="resident.update", target=profile, details={"fields": changed, **(because or {})})
+    return changed
+
+
+@transaction.atomic
+def household_update(*, actor: User, household: Household, address: str, because: dict | None = None) -> bool:
+    """Staff over the household's grid correct its address (for everyone registered in it)."""
+    household = Household.objects.select_for_update().select_related("grid").get(pk=household.pk)
+    _check_registrar(actor, household.grid)
+    address = address.strip()
+    if not address:
+        raise ValidationError({"address": _("A household needs an address.")})
+    if len(address) > HOUSEHOLD_ADDRESS_MAX:
+        raise ValidationError({"address": _("An address has at most 255 characters.")})
+    if address == household.address:
+        return False
+    household.address = address
+    household.save(update_fields=["address", "updated_at"])
+    audit_record(
+        actor=actor, action="household.update", target=household, details={"fields": ["address"], **(because or {})}
+    )
+    return True
+
+
+def _date_checked(value, *, after: date | None = None) -> date:
+    if not isinstance(value, date):
+        raise ValidationError({"on": _("Give the date.")})
+    if value > timezone.localdate():
+        raise ValidationError({"on": _("The date cannot be in the future.")})
+    if after is not None and value < after:
+        raise ValidationError({"on": _("The date cannot be before the person was born.")})
+    return value
+
+
+def _birth_floor(profile: ResidentProfile) -> date | None:
+    return date(profile.birth_year, profile.birth_month, 1) if profile.birth_year else None
+
+
+def _end_linked_account(actor: User, profile: ResidentProfile) -> None:
+    if profile.user_id is not None:
+        verification_end(actor=actor, profile=profile)
+        profile.refresh_from_db()
+
+
+@transaction.atomic
+def resident_move_out(*, actor: User, profile: ResidentProfile, on: date) -> ResidentProfile:
+    """The resident has moved away: the entry stays in the register, marked, and no longer counts
+    among the people living here (elderly lists, notices' audiences); a verified account is unlinked."""
+    profile = _registrar_profile(actor, profile)
+    if not profile.is_living_here:
+        raise ValidationError(_("This resident is already recorded as moved out or deceased."))
+    profile.moved_out_on = _date_checked(on, after=_birth_floor(profile))
+    profile.save(update_fields=["moved_out_on", "updated_at"])
+    audit_record(actor=actor, action="resident.move_out", target=profile, details={"on": on.isoformat()})
+    _end_linked_account(actor, profile)
+    return profile
+
+
+@transaction.atomic
+def resident_record_death(*, actor: User, profile: ResidentProfile, on: date) -> ResidentProfile:
+    """Record a resident's death with its date: the entry stays, and no longer counts among the
+    living residents; a verified account is unlinked."""
+    profile = _registrar_profile(actor, profile)
+    if profile.died_on is not None:
+        raise ValidationError(_("This resident's death is already recorded."))
+    if profile.moved_out_on is not None:
+        raise ValidationError(_("This resident has moved out; their death is recorded where they live now."))
+    profile.died_on = _date_checked(on, after=_birth_floor(profile))
+    profile.save(update_fields=["died_on", "updated_at"])
+    audit_record(actor=actor, action="resident.death", target=profile, details={"on": on.isoformat()})
+    _end_linked_account(actor, profile)
+    return profile
+
+
+@transaction.atomic
+def household_move_in(
+    *, actor: User, grid: Area, address: str, household_code: str = "", **resident
+) -> ResidentProfile:
+    """A household that moved in: the household and its first resident, registered together or not
+    at all."""
+    household = household_create(actor=actor, address=address, grid=grid, household_code=household_code)
+    return resident_register(actor=actor, household=household, **resident)
+
+
+# --- imports and staff edits ----------------------------------------------------------------------
+def register_conflicts_record(conflicts: dict[int, list[tuple[str, str]]]) -> None:
+    """Called by the household-registration import, in its batch's transaction, for the fields it
+    left as staff had edited them: {profile pk: [(field, the import's value encrypted)]}. An open
+    conflict on the same field takes the newer import's value. The import's own audit event counts them."""
+    for profile_id, found in conflicts.items():
+        for field, encrypted in found:
+            RegisterConflict.objects.update_or_create(
+                profile_id=profile_id,
+                field=field,
+                status=RegisterConflict.Status.OPEN,
+                defaults={"import_value_encrypted": encrypted},
+            )
+
+
+def register_conflict_values(conflict: RegisterConflict) -> tuple[str, str]:
+    """The import's value and the register's, as staff see them (a phone masked)."""
+    profile = conflict.profile
+    imported = personal_data.decrypt(conflict.import_value_encrypted) if conflict.import_value_encrypted else ""
+    if conflict.field == RegisterConflict.Field.PHONE:
+        return (personal_data.mask_phone(imported) if imported else "—"), profile.phone_masked or "—"
+    if conflict.field == RegisterConflict.Field.FULL_NAME:
+        return imported, profile.full_name
+    yes, no = _("Yes"), _("No")
+    return (yes if imported == "1" else no), (yes if getattr(profile, conflict.field) else no)
+
+
+@transaction.atomic
+def register_conflict_settle(*, actor: User, conflict: RegisterConflict, take_import: bool) -> RegisterConflict:
+    """Staff of the resident's grid or community settle a conflict: keep the register's value (an
+    edit of now, so the next import that differs asks again) or take the import's (through the
+    register's edit, after which the field follows imports again)."""
+    conflict = (
+        RegisterConflict.objects.select_for_update(of=("self",))
+        .select_related("profile__household__grid")
+        .get(pk=conflict.pk)
+    )
+    _check_registrar(actor, conflict.profile.household.grid)
+    if conflict.status != RegisterConflict.Status.OPEN:
+        raise ValidationError(_("This conflict has already been settled."))
+    because = {"conflict": str(conflict.public_id)}
+    field = conflict.field
+    if take_import:
+        value = personal_data.decrypt(conflict.import_value_encrypted)
+        # The conflict's fields are resident_update's arguments; yes/no travel as "1" / "0".
+        is_flag = field in (RegisterConflict.Field.IS_ELDERLY, RegisterConflict.Field.LIVES_ALONE)
+        resident_update(
+            actor=actor, profile=conflict.profile, because=because, **{field: value == "1" if is_flag else value}
+        )
+        profile = ResidentProfile.objects.select_for_update().get(pk=conflict.profile_id)
+        profile.staff_edited = {name: at for name, at in profile.staff_edited.items() if name != field}
+        profile.save(update_fields=["staff_edited", "updated_at"])
+        conflict.status = RegisterConflict.Status.TAKEN
+    else:
+        profile = ResidentProfile.objects.select_for_update().get(pk=conflict.profile_id)
+        profile.staff_edited = {**profile.staff_edited, field: timezone.now().isoformat()}
+        profile.save(update_fields=["staff_edited", "updated_at"])
+        conflict.status = RegisterConflict.Status.KEPT
+    conflict.decided_by, conflict.decided_at = actor, timezone.now()
+    # The import's value has served its purpose once settled: keep no copy of it.
+    conflict.import_value_encrypted = ""
+    conflict.save(update_fields=["status", "decided_by", "decided_at", "import_value_encrypted", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="register.conflict_take" if take_import else "register.conflict_keep",
+        target=conflict.profile,
+        details={"conflict": str(conflict.public_id), "field": field},
+    )
+    return conflict
 
 
 @dataclass(frozen=True)
@@ -280,28 +573,34 @@ def _correction_for_decision(actor: User, correction: CorrectionRequest) -> Corr
     return correction
 
 
-def _apply_to_register(correction: CorrectionRequest) -> None:
-    profile = ResidentProfile.objects.select_for_update().get(pk=correction.profile_id)
+def _apply_to_register(actor: User, correction: CorrectionRequest) -> None:
+    """Apply what the resident asked through the register's own edit services (validated, sealed,
+    marked as edited by staff, audited)."""
+    profile = correction.profile
     value = correction_proposed_value(correction)
+    because = {"correction": str(correction.public_id)}
     Field = CorrectionRequest.Field
-    if correction.field == Field.FULL_NAME:
-        profile.full_name = value
-        profile.save(update_fields=["full_name", "updated_at"])
-    elif correction.field == Field.ID_CARD:
-        sealed = seal_id_card(value)
-        if ResidentProfile.objects.filter(id_card_hash=sealed.hash).exclude(pk=profile.pk).exists():
-            raise ValidationError(_("Another resident is registered with this ID-card number; check it in person."))
-        profile.id_card_hash, profile.id_card_encrypted, profile.id_card_masked = sealed
-        profile.save(update_fields=["id_card_hash", "id_card_encrypted", "id_card_masked", "updated_at"])
-    elif correction.field == Field.PHONE:
-        profile.phone_hash, profile.phone_encrypted, profile.phone_masked = seal_phone(value)
-        profile.save(update_fields=["phone_hash", "phone_encrypted", "phone_masked", "updated_at"])
-    elif correction.field == Field.ADDRESS:
+    if correction.field == Field.ADDRESS:
         # The address is the household's: correcting it corrects it for everyone registered there.
-        Household.objects.filter(pk=profile.household_id).update(address=value, updated_at=timezone.now())
+        household_update(actor=actor, household=profile.household, address=value, because=because)
+        return
+    if correction.field in _BOOLEAN_FIELDS:
+        # A wrong yes/no has one right answer: the other one.
+        changes = {correction.field: not getattr(profile, correction.field)}
     else:
-        setattr(profile, correction.field, not getattr(profile, correction.field))
-        profile.save(update_fields=[correction.field, "updated_at"])
+        changes = {
+            Field.FULL_NAME: {"full_name": value},
+            Field.ID_CARD: {"id_card_number": value},
+            Field.PHONE: {"phone": value},
+        }[correction.field]
+    try:
+        resident_update(actor=actor, profile=profile, because=because, **changes)
+    except ValidationError as exc:
+        if correction.field == Field.ID_CARD and "already registered" in " ".join(exc.messages):
+            raise ValidationError(
+                _("Another resident is registered with this ID-card number; check it in person.")
+            ) from None
+        raise
 
 
 def _decide(correction: CorrectionRequest, *, actor: User, status: str, reason: str) -> None:
@@ -328,7 +627,7 @@ def correction_apply(*, actor: User, correction: CorrectionRequest, reason: str 
     """Staff over the resident's grid correct the register as the resident asked."""
     correction = _correction_for_decision(actor, correction)
     reason = reason.strip()[:CORRECTION_TEXT_MAX]
-    _apply_to_register(correction)
+    _apply_to_register(actor, correction)
     _decide(correction, actor=actor, status=CorrectionRequest.Status.APPLIED, reason=reason)
     audit_record(
         actor=actor,

@@ -20,6 +20,10 @@ from residents.forms import (
     AccountDeleteForm,
     CorrectionDecisionForm,
     CorrectionForm,
+    MoveInForm,
+    RegisterDateForm,
+    ResidentEditForm,
+    ResidentForm,
     RevealForm,
     VerificationCodeForm,
     VerificationDecisionForm,
@@ -31,7 +35,12 @@ from residents.selectors import (
     correction_get_for_user,
     corrections_for_user,
     data_uses_of_user,
+    household_get_for_registrar,
     own_corrections,
+    register_conflict_get_for_user,
+    register_conflicts_for_user,
+    register_grids,
+    resident_get_for_registrar,
     resident_get_for_user,
     resident_own_profile,
     resident_query_is_a_number,
@@ -47,6 +56,7 @@ from residents.selectors import (
 from residents.services import (
     account_delete,
     account_self_deletable,
+    can_edit_register,
     can_end_verification,
     can_reveal,
     consent_give,
@@ -55,9 +65,16 @@ from residents.services import (
     correction_open,
     correction_refuse,
     correction_request_file,
+    household_move_in,
     personal_data_export,
+    register_conflict_settle,
+    register_conflict_values,
     resident_identity_reveal,
+    resident_move_out,
+    resident_record_death,
     resident_record_view,
+    resident_register,
+    resident_update,
     verification_approve,
     verification_approve_new_household,
     verification_approve_new_resident,
@@ -69,6 +86,7 @@ from residents.services import (
 from security import personal_data
 from security.decorators import role_required
 from security.roles import AREA_ROLES, RESIDENT_REGISTRAR_ROLES
+from security.scoping import has_role
 
 
 @role_required(AREA_ROLES)
@@ -99,7 +117,13 @@ def staff_list(request):
         residents, error, by_number = resident_search(user=request.user, query=""), exc.messages[0], False
     # A number's few matches fit one page; the page links (?page=) then never carry it.
     page = Paginator(residents, 50).get_page(1 if by_number else request.GET.get("page"))
-    context = {"page": page, "query": "" if by_number else query, "error": error, "by_number": by_number}
+    context = {
+        "page": page,
+        "query": "" if by_number else query,
+        "error": error,
+        "by_number": by_number,
+        "can_register": has_role(request.user, RESIDENT_REGISTRAR_ROLES),
+    }
     return render(request, "residents/staff_list.html", context)
 
 
@@ -116,6 +140,7 @@ def resident_detail(request, public_id):
             # Staff say why they reveal; the resident looking at their own record does not.
             "reveal_form": RevealForm() if profile.user_id != request.user.pk else None,
             "can_end_verification": can_end_verification(actor=request.user, profile=profile),
+            "can_edit": can_edit_register(actor=request.user, profile=profile),
         },
     )
 
@@ -414,3 +439,115 @@ def verification_detail(request, public_id):
     return render(
         request, "residents/verification_detail.html", {"verification": verification, "form": form}, status=status
     )
+
+
+# --- the register, kept by the grid's staff ------------------------------------------------------
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def register_move_in(request):
+    """A household that moved in, registered with its first resident."""
+    form = MoveInForm(request.POST or None, grids=register_grids(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            profile = household_move_in(
+                actor=request.user,
+                grid=form.chosen_grid(),
+                address=form.cleaned_data["address"],
+                household_code=form.cleaned_data["household_code"],
+                **form.arguments(),
+            )
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The household and its resident are registered."))
+            return redirect("residents:detail", public_id=profile.public_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "residents/register_form.html", {"form": form, "household": None}, status=status)
+
+
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def household_add_resident(request, public_id):
+    """Someone moving into a registered household, or a baby born into it."""
+    household = household_get_for_registrar(user=request.user, public_id=public_id)
+    form = ResidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            profile = resident_register(actor=request.user, household=household, **form.arguments())
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The resident is registered."))
+            return redirect("residents:detail", public_id=profile.public_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "residents/register_form.html", {"form": form, "household": household}, status=status)
+
+
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def resident_edit(request, public_id):
+    profile = resident_get_for_registrar(user=request.user, public_id=public_id)
+    form = ResidentEditForm.for_profile(profile, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = resident_update(actor=request.user, profile=profile, **form.cleaned_data)
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+        else:
+            if changed:
+                messages.success(request, _("The resident's record is changed."))
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect("residents:detail", public_id=profile.public_id)
+    status = 400 if request.method == "POST" else 200
+    context = {"profile": profile, "form": form, "date_form": RegisterDateForm()}
+    return render(request, "residents/resident_edit.html", context, status=status)
+
+
+def _record_date(request, public_id, record, done):
+    profile = resident_get_for_registrar(user=request.user, public_id=public_id)
+    date_form = RegisterDateForm(request.POST)
+    if date_form.is_valid():
+        try:
+            record(actor=request.user, profile=profile, on=date_form.cleaned_data["on"])
+        except ValidationError as exc:
+            form_add_service_errors(date_form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("residents:detail", public_id=profile.public_id)
+    context = {"profile": profile, "form": ResidentEditForm.for_profile(profile), "date_form": date_form}
+    return render(request, "residents/resident_edit.html", context, status=400)
+
+
+@require_POST
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def resident_move_out_view(request, public_id):
+    return _record_date(request, public_id, resident_move_out, _("The resident is recorded as moved out."))
+
+
+@require_POST
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def resident_death_view(request, public_id):
+    return _record_date(request, public_id, resident_record_death, _("The resident's death is recorded."))
+
+
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def register_conflicts(request):
+    """Fields a later import wanted to change after staff had edited them, to settle one by one."""
+    page = Paginator(register_conflicts_for_user(user=request.user), 50).get_page(request.GET.get("page"))
+    rows = [(conflict, *register_conflict_values(conflict)) for conflict in page]
+    return render(request, "residents/register_conflicts.html", {"page": page, "rows": rows})
+
+
+@require_POST
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def register_conflict_decide(request, public_id):
+    conflict = register_conflict_get_for_user(user=request.user, public_id=public_id)
+    decision = request.POST.get("decision", "")
+    if decision not in ("keep", "take"):
+        messages.error(request, _("Choose which value to keep."))
+        return redirect("residents:register_conflicts")
+    try:
+        register_conflict_settle(actor=request.user, conflict=conflict, take_import=decision == "take")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Settled; the register shows the value you chose."))
+    return redirect("residents:register_conflicts")

@@ -44,6 +44,12 @@ ACTION_LABELS = {
     # Residents
     "household.create": _("Household registered"),
     "resident.register": _("Resident registered"),
+    "household.update": _("Household's address changed"),
+    "resident.update": _("Resident's record changed"),
+    "resident.move_out": _("Resident recorded as moved out"),
+    "resident.death": _("Resident's death recorded"),
+    "register.conflict_keep": _("Import conflict settled: the register's value kept"),
+    "register.conflict_take": _("Import conflict settled: the import's value taken"),
     "resident.lookup": _("Resident looked up"),
     "resident.reveal": _("Resident's full personal data revealed"),
     "resident.view": _("Resident's profile viewed"),

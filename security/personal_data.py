@@ -86,13 +86,19 @@ def normalise_id_card(raw: str) -> str:
     if not _ID_CARD_RE.match(value):
         raise ValidationError(_("An ID-card number has 17 digits followed by a digit or X."))
     try:
-        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        id_card_birth_date(value)
     except ValueError:
         raise ValidationError(_("The birth date inside this ID-card number is not a real date.")) from None
     total = sum(int(digit) * weight for digit, weight in zip(value[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[total % 11] != value[17]:
         raise ValidationError(_("This ID-card number's check digit is wrong; please check it again."))
     return value
+
+
+def id_card_birth_date(value: str) -> date:
+    """The birth date written in digits 7–14 (YYYYMMDD) of an 18-digit ID number; ValueError if it
+    is not a real date. The one place that reads it (validation, imports, the register's birth data)."""
+    return date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
 
 
 def id_card_check_character(first_17_digits: str) -> str:

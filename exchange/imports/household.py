@@ -25,7 +25,7 @@ from directory.models import Area
 from exchange.imports.parsing import Columns, Record
 from exchange.imports.upsert import upsert
 from residents.models import Household, ResidentProfile
-from residents.services import SealedValue, seal_id_card, seal_phone
+from residents.services import SealedValue, birth_of, register_conflicts_record, seal_id_card, seal_phone
 from security import personal_data
 from security.models import User
 
@@ -77,6 +77,9 @@ RESIDENT_COLUMNS = (
     "is_elderly",
     "lives_alone",
     "registered_by",
+    "birth_year",
+    "birth_month",
+    "staff_edited",
 )
 
 REQUIRED = gettext_noop("This field is required.")
@@ -169,7 +172,7 @@ def _flag(values: dict, name: str, line: int, problems: list[Problem]) -> bool |
 
 
 def _age(id_card: str, today: date) -> int:
-    born = date(int(id_card[6:10]), int(id_card[10:12]), int(id_card[12:14]))
+    born = personal_data.id_card_birth_date(id_card)
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
@@ -245,6 +248,7 @@ class BatchResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    conflicts: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -268,6 +272,7 @@ def _existing_residents(hashes: list[str]) -> dict[str, dict]:
         "phone_masked",
         "is_elderly",
         "lives_alone",
+        "staff_edited",
     )
     found = {
         values["id_card_hash"]: values
@@ -353,6 +358,25 @@ def _phone_columns(row: Row, before: dict | None, prepared: PreparedBatch) -> tu
     return tuple(prepared.sealed_phones[row.phone_hash])
 
 
+def _keep_staff_edits(row: Row, before: dict, phone: tuple) -> tuple[dict, tuple, list]:
+    """Where staff edited a field after the previous import and this import says otherwise, the
+    register keeps the staff's value and the import's becomes a conflict for them to settle
+    (residents.services.register_conflicts_record). Returns the values to write and the conflicts."""
+    values = {"full_name": row.full_name, "is_elderly": row.is_elderly, "lives_alone": row.lives_alone}
+    conflicts = []
+    edited = before["staff_edited"] or {}
+    for name, value in values.items():
+        if name in edited and value != before[name]:
+            plain = value if name == "full_name" else "1" if value else "0"
+            conflicts.append((name, personal_data.encrypt(plain)))
+            values[name] = before[name]
+    if "phone" in edited and phone[0] != before["phone_hash"]:
+        if phone[0]:  # an import without a phone has none to offer: the staff's stays, no question
+            conflicts.append(("phone", phone[1]))
+        phone = (before["phone_hash"], before["phone_encrypted"], before["phone_masked"])
+    return values, phone, conflicts
+
+
 def write_batch(*, prepared: PreparedBatch, context: Context) -> BatchResult:
     """Write a prepared batch. Call inside the batch's transaction: it either all lands or none."""
     result = BatchResult(problems=list(prepared.problems))
@@ -371,11 +395,18 @@ def write_batch(*, prepared: PreparedBatch, context: Context) -> BatchResult:
             writable.append(row)
     household_ids = _write_households(writable, households_before)
     profiles: list[tuple] = []
+    conflicts: dict[int, list] = {}
     actor_id = context.actor.pk
     for row in writable:
         before = residents_before.get(row.id_card_hash)
         household_id = household_ids[row.household_code]
-        phone_hash, phone_encrypted, phone_masked = _phone_columns(row, before, prepared)
+        phone = _phone_columns(row, before, prepared)
+        values = {"full_name": row.full_name, "is_elderly": row.is_elderly, "lives_alone": row.lives_alone}
+        if before is not None and before["staff_edited"]:
+            values, phone, found = _keep_staff_edits(row, before, phone)
+            if found:
+                conflicts[before["pk"]] = found
+        phone_hash, phone_encrypted, phone_masked = phone
         if before is None:
             _hash, id_card_encrypted, id_card_masked = prepared.sealed_ids[row.id_card_hash]
             result.created += 1
@@ -385,9 +416,12 @@ def write_batch(*, prepared: PreparedBatch, context: Context) -> BatchResult:
             before["phone_hash"],
             before["is_elderly"],
             before["lives_alone"],
-        ) == (household_id, row.full_name, phone_hash, row.is_elderly, row.lives_alone):
+        ) == (household_id, values["full_name"], phone_hash, values["is_elderly"], values["lives_alone"]):
             result.unchanged += 1
-            continue
+            if not before["staff_edited"]:
+                continue
+            # Written all the same: this import has now seen the staff's edits (see below).
+            id_card_encrypted, id_card_masked = before["id_card_encrypted"], before["id_card_masked"]
         else:
             # The stored row keeps its ciphertext; the proposed row must still pass the table's
             # checks, so it carries the stored values.
@@ -396,16 +430,19 @@ def write_batch(*, prepared: PreparedBatch, context: Context) -> BatchResult:
         profiles.append(
             (
                 household_id,
-                row.full_name,
+                values["full_name"],
                 row.id_card_hash,
                 id_card_encrypted,
                 id_card_masked,
                 phone_hash,
                 phone_encrypted,
                 phone_masked,
-                row.is_elderly,
-                row.lives_alone,
+                values["is_elderly"],
+                values["lives_alone"],
                 actor_id,
+                *birth_of(row.id_card),
+                # Staff edits older than this import no longer hold a field against the next one.
+                "{}",
             )
         )
     upsert(
@@ -413,6 +450,17 @@ def write_batch(*, prepared: PreparedBatch, context: Context) -> BatchResult:
         fields=RESIDENT_COLUMNS,
         rows=profiles,
         key="id_card_hash",
-        update=("household", "full_name", "phone_hash", "phone_encrypted", "phone_masked", "is_elderly", "lives_alone"),
+        update=(
+            "household",
+            "full_name",
+            "phone_hash",
+            "phone_encrypted",
+            "phone_masked",
+            "is_elderly",
+            "lives_alone",
+            "staff_edited",
+        ),
     )
+    register_conflicts_record(conflicts)
+    result.conflicts = sum(len(found) for found in conflicts.values())
     return result
