@@ -24,6 +24,7 @@ from residents.services import (
     resident_register,
     resident_update,
     verification_approve,
+    verification_approve_new_resident,
     verification_request_in_person,
 )
 from security import personal_data
@@ -277,3 +278,22 @@ def test_the_export_shows_the_register_record_with_birth_and_dates_and_deletion_
     account_delete(user=verified_r1, password=PASSWORD)
     residents.r1.refresh_from_db()
     assert residents.r1.user is None and residents.r1.birth_year == 1950
+
+
+def test_the_verification_desk_records_the_birth_of_a_person_it_registers(tree, people):
+    person = UserFactory()
+    verification = verification_request_in_person(user=person, community=tree.c1)
+    household = HouseholdFactory(grid=tree.g1)
+    verification_approve_new_resident(
+        actor=people.community,
+        verification=verification,
+        household=household,
+        full_name="赵",
+        id_card_number=valid_id_card(88, birth="19641130"),
+    )
+    profile = ResidentProfile.objects.get(user=person)
+    assert (profile.birth_year, profile.birth_month, profile.is_elderly) == (
+        1964,
+        11,
+        elderly_by_birth(1964, 11),
+    )
