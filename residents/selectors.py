@@ -205,6 +205,9 @@ _AUDITED_USES = {
     "correction.view": ("correction", gettext_lazy("Read the correction you asked for")),
     "correction.apply": ("correction", gettext_lazy("Corrected your record as you asked")),
     "correction.refuse": ("correction", gettext_lazy("Decided not to correct your record")),
+    "resident.update": ("change", gettext_lazy("Changed your record in the register")),
+    "register.conflict_keep": ("change", gettext_lazy("Kept your record as it was against an import")),
+    "register.conflict_take": ("change", gettext_lazy("Changed your record as an import said")),
 }
 
 

@@ -297,3 +297,11 @@ def test_the_verification_desk_records_the_birth_of_a_person_it_registers(tree, 
         11,
         elderly_by_birth(1964, 11),
     )
+
+
+def test_the_resident_sees_staff_changes_of_their_record_on_who_used_my_data(
+    client, login, people, residents, verified_r1
+):
+    resident_update(actor=people.worker, profile=residents.r1, lives_alone=True)
+    uses = login(verified_r1).get("/residents/me/data-uses/").context["uses"]
+    assert [use.kind for use in uses if use.kind == "change"] == ["change"]
