@@ -330,6 +330,20 @@ def resident_move_out(*, actor: User, profile: ResidentProfile, on: date) -> Res
 
 
 @transaction.atomic
+def household_move_out(*, actor: User, household: Household, on: date) -> int:
+    """The whole household moved away: each person still living there is recorded as moved out (as
+    `resident_move_out`, each audited). Returns how many."""
+    household = Household.objects.select_for_update().select_related("grid").get(pk=household.pk)
+    _check_registrar(actor, household.grid)
+    staying = list(ResidentProfile.objects.living().filter(household=household).order_by("pk"))
+    if not staying:
+        raise ValidationError(_("No one is recorded as living in this household."))
+    for profile in staying:
+        resident_move_out(actor=actor, profile=profile, on=on)
+    return len(staying)
+
+
+@transaction.atomic
 def resident_record_death(*, actor: User, profile: ResidentProfile, on: date) -> ResidentProfile:
     """Record a resident's death with its date: the entry stays, and no longer counts among the
     living residents; a verified account is unlinked."""

@@ -66,6 +66,7 @@ from residents.services import (
     correction_refuse,
     correction_request_file,
     household_move_in,
+    household_move_out,
     personal_data_export,
     register_conflict_settle,
     register_conflict_values,
@@ -520,6 +521,17 @@ def _record_date(request, public_id, record, done):
 @role_required(RESIDENT_REGISTRAR_ROLES)
 def resident_move_out_view(request, public_id):
     return _record_date(request, public_id, resident_move_out, _("The resident is recorded as moved out."))
+
+
+@require_POST
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def household_move_out_view(request, public_id):
+    """The whole household of this resident moved away."""
+
+    def record(*, actor, profile, on):
+        return household_move_out(actor=actor, household=profile.household, on=on)
+
+    return _record_date(request, public_id, record, _("Everyone in the household is recorded as moved out."))
 
 
 @require_POST

@@ -26,6 +26,7 @@ def _pages(residents):
         ("post", f"/residents/{profile.public_id}/edit/", {"full_name": "改名", "lives_alone": "on"}),
         ("post", f"/residents/{profile.public_id}/move-out/", {"on": timezone.localdate().isoformat()}),
         ("post", f"/residents/{profile.public_id}/death/", {"on": timezone.localdate().isoformat()}),
+        ("post", f"/residents/{profile.public_id}/household-move-out/", {"on": timezone.localdate().isoformat()}),
     ]
 
 
@@ -188,3 +189,23 @@ def test_the_lists_cost_the_same_queries_however_many_residents_and_grids(
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(MOVE_IN)
         client.get("/residents/")
+
+
+def test_a_whole_household_moves_out_each_person_audited(client, login, tree, people):
+    household = HouseholdFactory(grid=tree.g1)
+    first, second, gone = (ResidentFactory(household=household) for _ in range(3))
+    today = timezone.localdate()
+    ResidentProfile.objects.filter(pk=gone.pk).update(died_on=today)
+    other_grid = ResidentFactory(household=HouseholdFactory(grid=tree.g1b))
+    login(people.worker_g1b)
+    url = f"/residents/{first.public_id}/household-move-out/"
+    assert client.post(url, {"on": today.isoformat()}).status_code == 404
+    client.logout()
+    login(people.worker)
+    assert client.post(url, {"on": today.isoformat()}).status_code == 302
+    moved = dict(ResidentProfile.objects.values_list("pk", "moved_out_on"))
+    assert (moved[first.pk], moved[second.pk], moved[gone.pk], moved[other_grid.pk]) == (today, today, None, None)
+    assert AuditEvent.objects.filter(action="resident.move_out").count() == 2
+    # Nobody left living there: told, nothing changed.
+    assert client.post(url, {"on": today.isoformat()}).status_code == 400
+    assert AuditEvent.objects.filter(action="resident.move_out").count() == 2
