@@ -154,7 +154,35 @@ def build_world():
     world.polls = _polls(world)
     world.event = _event(world)
     world.project = _project(world)
+    world.worker, world.level_proposal = _workforce(world)
     return world
+
+
+def _workforce(world):
+    """The demo grid worker's profile, their community staff as the community's head, and the level
+    steps the yearly run proposes (the demo may already have made the profiles)."""
+    from datetime import date
+
+    from workforce.models import Education, LevelProposal, Post, WorkerProfile
+    from workforce.services import level_proposals_run
+
+    worker, _made = WorkerProfile.objects.get_or_create(
+        user=world.users["grid"],
+        defaults={"post": Post.OTHER, "level": 1, "date_joined": date(2015, 3, 1), "education": Education.BACHELOR},
+    )
+    WorkerProfile.objects.get_or_create(
+        user=world.users["community"],
+        defaults={
+            "post": Post.HEAD,
+            "level": 7,
+            "date_joined": date(2020, 3, 1),
+            "education": Education.BACHELOR,
+            "is_head": True,
+        },
+    )
+    level_proposals_run()
+    proposal = LevelProposal.objects.filter(status=LevelProposal.Status.PENDING).order_by("pk").first()
+    return worker, proposal
 
 
 def _project(world):
@@ -513,6 +541,9 @@ def path_values(world) -> dict[str, object]:
         "participation:volunteer_points_adjust.public_id": NO_SUCH_ID,
         "participation:points_redeem.public_id": NO_SUCH_ID,
         "participation:points_hand_over.public_id": NO_SUCH_ID,
+        # The workforce: a worker's own page (the grid worker sees theirs); confirming is POST-only.
+        "workforce.profile_id": world.worker.pk,
+        "workforce.proposal_id": world.level_proposal.pk if world.level_proposal else 0,
         "account_confirm_email.key": EmailConfirmationHMAC(email).key,
         "account_reset_password_from_key.uidb36": user_pk_to_url_str(resident_user),
         "account_reset_password_from_key.key": default_token_generator.make_token(resident_user),
