@@ -89,8 +89,9 @@ def rules_in_force() -> LevelRules:
 
 
 def pending_proposals(user) -> QuerySet[LevelProposal]:
-    """Level proposals waiting for `user` to confirm, over the workers they manage."""
-    managed = profiles_managed(user).values("pk")
+    """Level proposals waiting for `user` to confirm, over the workers they manage (not their own:
+    a head's step is confirmed by the subdistrict or 民政)."""
+    managed = profiles_managed(user).exclude(user=user).values("pk")
     return (
         LevelProposal.objects.filter(status=LevelProposal.Status.PENDING, profile__in=managed)
         .select_related("profile__user")

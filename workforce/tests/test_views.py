@@ -196,3 +196,11 @@ def test_a_resident_sees_their_grid_workers_work_phone_on_the_home_page(crew, re
     assert "08172223333" not in client.get("/", **ENGLISH).content.decode()
     client.logout()
     assert "Contact your grid worker" not in client.get("/", **ENGLISH).content.decode()
+
+
+def test_a_head_is_not_asked_to_confirm_their_own_step(crew, login):
+    level_proposals_run(today=TODAY)
+    home = login(crew.head1).get("/workforce/", **ENGLISH).content.decode()
+    proposals = home.split("Level steps to confirm")[1].split("</section>")[0]
+    assert f"/workforce/{crew.p1.pk}/" in proposals and f"/workforce/{crew.ph1.pk}/" not in proposals
+    assert f"/workforce/{crew.ph1.pk}/" in login(crew.sub1).get("/workforce/").content.decode()
