@@ -492,6 +492,8 @@ def path_values(world) -> dict[str, object]:
         "dashboards.public_id": world.display_link.public_id,
         "dashboards:display.token": world.display_token,
         "residents.public_id": world.resident.public_id,
+        "residents:household_add_resident.public_id": world.resident.household.public_id,
+        "residents:register_conflict_decide.public_id": NO_SUCH_ID,
         "residents:correction_detail.public_id": world.correction.public_id,
         "residents:verification_detail.public_id": world.verification.public_id,
         # Notices' pages: the published urgent notice, and for the approval page the waiting one.
