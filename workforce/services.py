@@ -198,17 +198,22 @@ def level_proposals_run(*, today: date | None = None) -> list[LevelProposal]:
     A pending proposal for another level is superseded by the new one. Returns the new proposals."""
     today = today or timezone.localdate()
     rules = rules_in_force()
+    # Locking the profiles first serialises two runs (the beat's and a manual one): the second reads
+    # the pending proposals only after the first committed them, so it never proposes twice.
+    profiles = list(
+        WorkerProfile.objects.select_for_update(of=("self",))
+        .filter(user__is_active=True)
+        .order_by("pk")
+        .values("pk", "post", "level", "date_joined", "education", "qualification")
+    )
     pending = {
         row["profile_id"]: row
-        for row in LevelProposal.objects.select_for_update()
-        .filter(status=LevelProposal.Status.PENDING)
-        .values("pk", "profile_id", "proposed_level", "current_level")
+        for row in LevelProposal.objects.filter(status=LevelProposal.Status.PENDING).values(
+            "pk", "profile_id", "proposed_level", "current_level"
+        )
     }
     created, superseded = [], []
-    profiles = WorkerProfile.objects.filter(user__is_active=True).values(
-        "pk", "post", "level", "date_joined", "education", "qualification"
-    )
-    for row in profiles.iterator(chunk_size=2000):
+    for row in profiles:
         level, inputs = _rule_inputs(
             rules,
             post=row["post"],
