@@ -19,6 +19,7 @@ from demo.casework import build_catalogue, build_demo_requests
 from demo.exchange import exchange_demo_seed
 from demo.notices import build_demo_notices
 from demo.participation import build_demo_participation
+from demo.workforce import build_demo_workforce
 from directory.models import Area, Organisation
 from directory.services import area_create, organisation_create
 from residents.models import Household, ResidentProfile
@@ -258,6 +259,7 @@ def build_demo(*, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
         ("demo_leader", "刘区长", Role.DISTRICT_LEADER, district, None),
         ("demo_partner", "周物业", Role.PARTNER_OPERATOR, first_subdistrict, property_company),
         ("demo_social", "吴社工", Role.PARTNER_OPERATOR, first_subdistrict, social_organisation),
+        ("demo_civil", "黄民政", Role.CIVIL_AFFAIRS_OFFICER, district, None),
         ("demo_auditor", "孙审计", Role.AUDITOR, district, None),
         ("demo_admin", "系统管理员", Role.ADMIN, district, None),
     ]
@@ -280,4 +282,5 @@ def build_demo(*, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     exchange_demo_seed()
     build_demo_notices(community=first_community, grid=first_grid, district=district)
     build_demo_participation(community=first_community)
+    build_demo_workforce()
     return logins
