@@ -1,7 +1,7 @@
 """Demo community workers (社区工作者): worker profiles for demo_grid and demo_community (the community's
 head), written by demo_civil (民政) through workforce.services, and the yearly level run, so
-demo_community and demo_civil find a level step waiting for them to confirm. A profile that exists is
-left as it is, so a second run adds nothing."""
+demo_community's subdistrict and demo_civil find a level step waiting for them to confirm. A profile
+that exists is left as it is and the run is not repeated, so a second run adds nothing."""
 
 from __future__ import annotations
 
@@ -42,10 +42,12 @@ WORKERS = [
 @transaction.atomic
 def build_demo_workforce() -> None:
     civil_affairs = User.objects.get(username="demo_civil")
+    created = False
     for username, post, level, joined, education, qualification, skills, is_head in WORKERS:
         user = User.objects.get(username=username)
         if WorkerProfile.objects.filter(user=user).exists():
             continue
+        created = True
         profile_save(
             actor=civil_affairs,
             user=user,
@@ -59,4 +61,6 @@ def build_demo_workforce() -> None:
             work_phone="0817-2223" + ("301" if username == "demo_grid" else "300"),
             is_head=is_head,
         )
-    level_proposals_run()
+    if created:
+        # The run is audited each time it runs: only the first build runs it.
+        level_proposals_run()
