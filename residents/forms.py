@@ -68,7 +68,23 @@ class VerificationInPersonForm(forms.Form):
         self.fields["community"].choices = [("", "—"), *((c.pk, c.name) for c in communities)]
 
 
-class VerificationDecisionForm(forms.Form):
+class GridChoiceMixin:
+    """A form with a `grid` field offering only `grids` (those the staff member may register in);
+    chosen_grid() is the grid chosen, or None for anything else sent."""
+
+    def __init__(self, *args, grids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grids = list(grids)
+        self.fields["grid"].choices = [("", "—"), *((grid.pk, grid.name) for grid in self.grids)]
+        # One grid to choose from: it is the answer.
+        if len(self.grids) == 1:
+            self.fields["grid"].initial = self.grids[0].pk
+
+    def chosen_grid(self):
+        return next((grid for grid in self.grids if grid.pk == self.cleaned_data.get("grid")), None)
+
+
+class VerificationDecisionForm(GridChoiceMixin, forms.Form):
     """Approve with the ID-card number checked at the desk (finds the register entry), register a
     person not yet in the register (in an existing household, or in a new one), or refuse with a
     reason. `grids` are those the staff member may register a new household in."""
@@ -87,17 +103,6 @@ class VerificationDecisionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (required when refusing)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-
-    def __init__(self, *args, grids=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.grids = list(grids)
-        self.fields["grid"].choices = [("", "—"), *((grid.pk, grid.name) for grid in self.grids)]
-        # One grid to choose from: it is the answer.
-        if len(self.grids) == 1:
-            self.fields["grid"].initial = self.grids[0].pk
-
-    def chosen_grid(self):
-        return next((grid for grid in self.grids if grid.pk == self.cleaned_data.get("grid")), None)
 
 
 # --- the register, kept by the grid's staff ------------------------------------------------------
@@ -138,7 +143,7 @@ class ResidentForm(forms.Form):
         }
 
 
-class MoveInForm(ResidentForm):
+class MoveInForm(GridChoiceMixin, ResidentForm):
     """A household that moved in, with its first resident."""
 
     grid = forms.TypedChoiceField(label=_("Grid"), coerce=int, required=False, empty_value=None)
@@ -146,16 +151,6 @@ class MoveInForm(ResidentForm):
     household_code = forms.CharField(label=_("Household number (optional)"), max_length=64, required=False)
 
     field_order = ["grid", "address", "household_code"]
-
-    def __init__(self, *args, grids=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.grids = list(grids)
-        self.fields["grid"].choices = [("", "—"), *((grid.pk, grid.name) for grid in self.grids)]
-        if len(self.grids) == 1:
-            self.fields["grid"].initial = self.grids[0].pk
-
-    def chosen_grid(self):
-        return next((grid for grid in self.grids if grid.pk == self.cleaned_data.get("grid")), None)
 
 
 class ResidentEditForm(forms.Form):
