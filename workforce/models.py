@@ -161,3 +161,6 @@ class LevelChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile}: {self.from_level} → {self.to_level}"
+
+
+from workforce.models_talent import Candidate, CandidateReview  # noqa: E402,F401  (the reserve talent pool)
