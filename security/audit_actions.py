@@ -184,6 +184,9 @@ ACTION_LABELS = {
     "workforce.level_run": _("Yearly level proposals made"),
     "workforce.level_confirm": _("Worker's level change confirmed"),
     "workforce.handover": _("Leaving worker's grid handed to a successor"),
+    "workforce.course_create": _("Training course created"),
+    "workforce.course_enrol": _("Worker enrolled on a course"),
+    "workforce.course_complete": _("Course completion recorded"),
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workforce import views
+from workforce import urls_training, views
 
 app_name = "workforce"
 urlpatterns = [
@@ -12,3 +12,5 @@ urlpatterns = [
     path("<int:profile_id>/handover/", views.handover, name="handover"),
     path("proposals/<int:proposal_id>/confirm/", views.confirm, name="confirm"),
 ]
+
+urlpatterns += urls_training.urlpatterns
