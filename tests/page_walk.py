@@ -546,10 +546,24 @@ def path_values(world) -> dict[str, object]:
         # The workforce: a worker's own page (the grid worker sees theirs); confirming is POST-only.
         "workforce.profile_id": world.worker.pk,
         "workforce.proposal_id": world.level_proposal.pk if world.level_proposal else 0,
+        # The reserve talent pool: no candidate in the walk's world; the pages answer 404 (or 405).
+        "workforce.candidate_id": 0,
+        # Training: a course's page; recording a completion is POST-only.
+        "workforce.course_id": _course_id(world),
+        "workforce.enrolment_id": 0,
         "account_confirm_email.key": EmailConfirmationHMAC(email).key,
         "account_reset_password_from_key.uidb36": user_pk_to_url_str(resident_user),
         "account_reset_password_from_key.key": default_token_generator.make_token(resident_user),
     }
+
+
+def _course_id(world):
+    from workforce.models_training import Course
+
+    course, _made = Course.objects.get_or_create(
+        title="page walk course", defaults={"kind": Course.Kind.ONLINE, "created_by": world.users["community"]}
+    )
+    return course.pk
 
 
 def _first_audit_event_pk():
