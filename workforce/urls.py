@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workforce import urls_training, views
+from workforce import urls_talent, urls_training, views
 
 app_name = "workforce"
 urlpatterns = [
@@ -14,3 +14,4 @@ urlpatterns = [
 ]
 
 urlpatterns += urls_training.urlpatterns
+urlpatterns += urls_talent.urlpatterns
