@@ -1,0 +1,98 @@
+"""Who is due a visit (走访), computed from the register and the visits; never stored.
+
+A resident is on the roster when they still live here and are elderly (flagged, or 60 or over by
+their birth year and month) or live alone. Their interval comes from the visit rules in force; they
+are overdue when their last visit (or, never visited, their entry in the register) is further back
+than their interval. Ages come from birth year and month, so nothing is decrypted."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import (
+    Case,
+    DateField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from residents.models import ResidentProfile
+from workforce.models_visits import Visit, VisitRules
+
+ELDERLY_AGE = 60
+
+
+def visit_rules_in_force() -> VisitRules:
+    """The newest version of the visit rules; the defaults (unsaved) before anyone set them."""
+    return VisitRules.objects.order_by("-id").first() or VisitRules()
+
+
+def aged_at_least(years: int, today: date) -> Q:
+    """Residents whose birth year and month put them at `years` or older this month."""
+    year = today.year - years
+    return Q(birth_year__lt=year) | Q(birth_year=year, birth_month__lte=today.month)
+
+
+def roster_condition(today: date) -> Q:
+    return Q(is_elderly=True) | Q(lives_alone=True) | aged_at_least(ELDERLY_AGE, today)
+
+
+def _tiers(rules: VisitRules, today: date) -> list[tuple[Q, int]]:
+    """(who, days between visits), first match wins."""
+    alone_old = Q(lives_alone=True) & aged_at_least(rules.old_age, today)
+    return [(alone_old, rules.days_alone_old), (Q(lives_alone=True), rules.days_alone), (Q(), rules.days_other)]
+
+
+def roster(
+    residents: QuerySet[ResidentProfile], *, rules: VisitRules | None = None, today: date | None = None
+) -> QuerySet[ResidentProfile]:
+    """The roster within `residents` (already scoped by the caller), each annotated with
+    `last_visited_on`, `interval_days` and `due_on` (the day the next visit falls due), soonest due
+    (most overdue) first."""
+    today = today or timezone.localdate()
+    tiers = _tiers(rules or visit_rules_in_force(), today)
+    latest = Visit.objects.filter(resident=OuterRef("pk")).order_by().values("resident")
+    latest = latest.annotate(last=Max("visited_on"))
+    return (
+        residents.living()
+        .filter(roster_condition(today))
+        .annotate(
+            last_visited_on=Subquery(latest.values("last"), output_field=DateField()),
+            interval_days=Case(
+                *[When(who, then=Value(days)) for who, days in tiers[:-1]],
+                default=Value(tiers[-1][1]),
+                output_field=IntegerField(),
+            ),
+            # Never visited: counted from the day they entered the register.
+            reckoned_from=Coalesce(F("last_visited_on"), TruncDate("created_at"), output_field=DateField()),
+        )
+        .annotate(due_on=ExpressionWrapper(F("reckoned_from") + F("interval_days"), output_field=DateField()))
+        .order_by("due_on", "pk")
+    )
+
+
+def overdue(
+    residents: QuerySet[ResidentProfile], *, rules: VisitRules | None = None, today: date | None = None
+) -> QuerySet[ResidentProfile]:
+    """The part of the roster whose next visit fell due before today. Written per tier as a date
+    comparison (rather than on `due_on`) so PostgreSQL compares plain dates."""
+    today = today or timezone.localdate()
+    rules = rules or visit_rules_in_force()
+    late = None
+    matched_before = None
+    for who, days in _tiers(rules, today):
+        in_tier = who if matched_before is None else who & ~matched_before
+        term = in_tier & Q(reckoned_from__lt=today - timedelta(days=days))
+        late = term if late is None else late | term
+        matched_before = who if matched_before is None else matched_before | who
+    return roster(residents, rules=rules, today=today).filter(late)
