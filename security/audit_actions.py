@@ -190,6 +190,10 @@ ACTION_LABELS = {
     "workforce.course_create": _("Training course created"),
     "workforce.course_enrol": _("Worker enrolled on a course"),
     "workforce.course_complete": _("Course completion recorded"),
+    # Training reminders and the reserve talent pool's later steps (issue 18, items 3 and 4)
+    # Elderly visits (走访)
+    # Workload and rebalancing
+    # The yearly assessment (考核)
 }
 
 

@@ -551,6 +551,10 @@ def path_values(world) -> dict[str, object]:
         # Training: a course's page; recording a completion is POST-only.
         "workforce.course_id": _course_id(world),
         "workforce.enrolment_id": 0,
+        # Training reminders and the talent pool's later steps
+        # Elderly visits
+        # Workload and rebalancing
+        # The yearly assessment
         "account_confirm_email.key": EmailConfirmationHMAC(email).key,
         "account_reset_password_from_key.uidb36": user_pk_to_url_str(resident_user),
         "account_reset_password_from_key.key": default_token_generator.make_token(resident_user),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workforce import urls_talent, urls_training, views
+from workforce import urls_assessment, urls_talent, urls_training, urls_visits, urls_workload, views
 
 app_name = "workforce"
 urlpatterns = [
@@ -15,3 +15,6 @@ urlpatterns = [
 
 urlpatterns += urls_training.urlpatterns
 urlpatterns += urls_talent.urlpatterns
+urlpatterns += urls_visits.urlpatterns
+urlpatterns += urls_workload.urlpatterns
+urlpatterns += urls_assessment.urlpatterns
