@@ -117,6 +117,7 @@ class LevelProposal(models.Model):
         PENDING = "pending", _("Waiting for confirmation")
         CONFIRMED = "confirmed", _("Confirmed")
         SUPERSEDED = "superseded", _("Superseded")
+        DISMISSED = "dismissed", _("Dismissed")
 
     profile = models.ForeignKey(WorkerProfile, on_delete=models.CASCADE, related_name="level_proposals")
     current_level = models.PositiveSmallIntegerField(_("level then"))

@@ -2,7 +2,7 @@
 their development plan, mentor and the managers' dated reviews (workforce.talent)."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -17,6 +17,11 @@ class Candidate(TimeStampedModel):
         ACTIVE = "active", _("In the pool")
         CLOSED = "closed", _("Left the pool")
 
+    class Outcome(TextChoices):
+        HIRED = "hired", _("Hired")
+        WITHDREW = "withdrew", _("Withdrew")
+        UNSUITABLE = "unsuitable", _("Not suitable")
+
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="talent_nominations")
     community = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("reason for the nomination"))
@@ -27,6 +32,12 @@ class Candidate(TimeStampedModel):
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     nominated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Closing (workforce.talent.candidate_close): why they left the pool; the row stays as history.
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    closing_note = models.TextField(_("closing note"), blank=True)
+    hired_post = models.CharField(_("hired for post"), max_length=16, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    closed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["user__username", "pk"]
@@ -34,6 +45,11 @@ class Candidate(TimeStampedModel):
         verbose_name_plural = _("reserve talent candidates")
         constraints = [
             models.UniqueConstraint(fields=["user"], condition=Q(status="active"), name="talent_one_active_nomination"),
+            models.CheckConstraint(
+                condition=(Q(status="active", outcome="", closed_on__isnull=True))
+                | (Q(status="closed", closed_on__isnull=False) & ~Q(outcome="")),
+                name="talent_closed_has_outcome",
+            ),
         ]
 
     def __str__(self) -> str:

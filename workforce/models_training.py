@@ -35,7 +35,8 @@ class Course(models.Model):
 
 
 class Enrolment(models.Model):
-    """A worker on a course; completed once, with a score from 0 to 100."""
+    """A worker on a course; completed once, with a score from 0 to 100. A failed or expiring completion
+    is retaken with a new enrolment, so earlier completions and their certificates stay as history."""
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrolments")
     profile = models.ForeignKey(WorkerProfile, on_delete=models.PROTECT, related_name="enrolments")
@@ -43,13 +44,21 @@ class Enrolment(models.Model):
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
     score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # A session's attendance, recorded by a manager or 民政; a session's completion requires it.
+    attended = models.BooleanField(_("attended"), default=False)
+    attendance_recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-enrolled_at", "-id"]
         verbose_name = _("enrolment")
         verbose_name_plural = _("enrolments")
         constraints = [
-            models.UniqueConstraint(fields=["course", "profile"], name="enrolment_once_per_course"),
+            # One enrolment not yet completed per worker and course; completed ones are the history.
+            models.UniqueConstraint(
+                fields=["course", "profile"],
+                condition=Q(completed_on__isnull=True),
+                name="enrolment_one_open_per_course",
+            ),
             models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__lte=100), name="enrolment_score_0_100"),
         ]
 

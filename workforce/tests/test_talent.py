@@ -78,7 +78,9 @@ def test_one_active_nomination_per_person_is_a_database_rule(crew, tree, volunte
     _nominate(crew, tree, volunteer)
     with pytest.raises(IntegrityError), transaction.atomic():
         Candidate.objects.create(user=volunteer, community=tree.c1, reason="x", nominated_by=crew.sub1)
-    Candidate.objects.update(status=Candidate.Status.CLOSED)
+    Candidate.objects.update(
+        status=Candidate.Status.CLOSED, outcome=Candidate.Outcome.WITHDREW, closed_on=timezone.localdate()
+    )
     assert _nominate(crew, tree, volunteer).status == Candidate.Status.ACTIVE
 
 
