@@ -97,6 +97,8 @@ class LevelRules(models.Model):
     step_assistant = models.PositiveSmallIntegerField(_("levels for assistant social worker"), default=1)
     step_social_worker = models.PositiveSmallIntegerField(_("levels for social worker"), default=2)
     step_senior = models.PositiveSmallIntegerField(_("levels for senior social worker"), default=3)
+    # Last year's final assessment graded excellent (优秀) adds these levels (workforce.assessment).
+    step_excellent = models.PositiveSmallIntegerField(_("levels for an excellent assessment last year"), default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
@@ -164,6 +166,7 @@ class LevelChange(models.Model):
         return f"{self.profile}: {self.from_level} → {self.to_level}"
 
 
+from workforce.models_assessment import Assessment, AssessmentWeights  # noqa: E402,F401  (the yearly assessment)
 from workforce.models_talent import Candidate, CandidateReview  # noqa: E402,F401  (the reserve talent pool)
 from workforce.models_training import Certificate, Course, Enrolment  # noqa: E402,F401  (training, certificates)
 from workforce.models_visits import Visit, VisitRules  # noqa: E402,F401  (elderly visits)
