@@ -24,6 +24,9 @@ class Household(TimeStampedModel):
         limit_choices_to={"kind": Area.Kind.GRID},
         verbose_name=_("grid"),
     )
+    # When staff last corrected the address in the portal: the next import that says otherwise keeps
+    # the staff's address and lists a conflict (RegisterConflict), as for residents' `staff_edited`.
+    address_edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["grid_id", "address"]
@@ -167,7 +170,7 @@ class CorrectionRequest(TimeStampedModel):
         indexes = [models.Index(fields=["status", "created_at"], name="correction_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.profile} · {self.get_field_display()}"
+        return f"{self.profile or self.household} · {self.get_field_display()}"
 
 
 class ResidencyVerification(TimeStampedModel):
@@ -257,9 +260,10 @@ class ResidencyVerification(TimeStampedModel):
 
 
 class RegisterConflict(TimeStampedModel):
-    """A field of a resident's record that staff edited after the previous import and that a later
-    import wanted to change: the import left the staff's value and this row asks the staff of the
-    resident's grid or community which value to keep. The import's value may be a phone, so it is
+    """A field of the register that staff edited after the previous import and that a later import
+    wanted to change: the import left the staff's value and this row asks the staff of the
+    household's grid or community which value to keep. A resident's field names the resident; the
+    household's address names only the household. The import's value may be a phone, so it is
     stored encrypted; it is deleted once settled."""
 
     class Field(models.TextChoices):
@@ -267,6 +271,7 @@ class RegisterConflict(TimeStampedModel):
         PHONE = "phone", _("Mobile number")
         IS_ELDERLY = "is_elderly", _("Elderly (60 or over)")
         LIVES_ALONE = "lives_alone", _("Lives alone")
+        ADDRESS = "address", _("Household address")
 
     class Status(models.TextChoices):
         OPEN = "open", _("To settle")
@@ -274,8 +279,16 @@ class RegisterConflict(TimeStampedModel):
         TAKEN = "taken", _("Took the import's value")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="register_conflicts", verbose_name=_("household")
+    )
     profile = models.ForeignKey(
-        ResidentProfile, on_delete=models.CASCADE, related_name="register_conflicts", verbose_name=_("resident")
+        ResidentProfile,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="register_conflicts",
+        verbose_name=_("resident"),
     )
     field = models.CharField(_("field"), max_length=16, choices=Field.choices)
     import_value_encrypted = models.TextField(blank=True)
@@ -289,11 +302,21 @@ class RegisterConflict(TimeStampedModel):
         verbose_name_plural = _("import conflicts")
         constraints = [
             models.CheckConstraint(condition=Q(status__in=["open", "kept", "taken"]), name="conflict_status_valid"),
+            # The address is the household's; every other field is a resident's.
+            models.CheckConstraint(
+                condition=Q(field="address", profile__isnull=True) | (~Q(field="address") & Q(profile__isnull=False)),
+                name="conflict_address_is_the_households",
+            ),
             models.UniqueConstraint(
                 fields=["profile", "field"], condition=Q(status="open"), name="conflict_one_open_per_field"
+            ),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(status="open", field="address"),
+                name="conflict_one_open_address",
             ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="conflict_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.profile} · {self.get_field_display()}"
+        return f"{self.profile or self.household} · {self.get_field_display()}"

@@ -116,11 +116,13 @@ def resident_get_for_registrar(*, user: User, public_id) -> ResidentProfile:
 
 
 def register_conflicts_for_user(*, user: User) -> QuerySet[RegisterConflict]:
-    """The open import conflicts of residents in the grids the user keeps the register of, oldest first."""
+    """The open import conflicts of households in the grids the user keeps the register of, oldest first."""
     return restrict(
-        RegisterConflict.objects.filter(status=RegisterConflict.Status.OPEN).select_related("profile__household__grid"),
+        RegisterConflict.objects.filter(status=RegisterConflict.Status.OPEN).select_related(
+            "household__grid", "profile"
+        ),
         user,
-        area_path="profile__household__grid__path",
+        area_path="household__grid__path",
         area_roles=RESIDENT_REGISTRAR_ROLES,
     ).order_by("created_at", "id")
 

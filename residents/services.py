@@ -288,7 +288,8 @@ def household_update(*, actor: User, household: Household, address: str, because
     if address == household.address:
         return False
     household.address = address
-    household.save(update_fields=["address", "updated_at"])
+    household.address_edited_at = timezone.now()
+    household.save(update_fields=["address", "address_edited_at", "updated_at"])
     audit_record(
         actor=actor, action="household.update", target=household, details={"fields": ["address"], **(because or {})}
     )
@@ -370,24 +371,35 @@ def household_move_in(
 
 
 # --- imports and staff edits ----------------------------------------------------------------------
-def register_conflicts_record(conflicts: dict[int, list[tuple[str, str]]]) -> None:
+def register_conflicts_record(conflicts: dict[int, list[tuple[str, str]]], addresses: dict[int, str]) -> None:
     """Called by the household-registration import, in its batch's transaction, for the fields it
-    left as staff had edited them: {profile pk: [(field, the import's value encrypted)]}. An open
-    conflict on the same field takes the newer import's value. The import's own audit event counts them."""
+    left as staff had edited them: {profile pk: [(field, the import's value encrypted)]} and
+    {household pk: the import's address encrypted}. An open conflict on the same field takes the
+    newer import's value. The import's own audit event counts them."""
+    households = dict(ResidentProfile.objects.filter(pk__in=list(conflicts)).values_list("pk", "household_id"))
     for profile_id, found in conflicts.items():
         for field, encrypted in found:
             RegisterConflict.objects.update_or_create(
                 profile_id=profile_id,
                 field=field,
                 status=RegisterConflict.Status.OPEN,
-                defaults={"import_value_encrypted": encrypted},
+                defaults={"import_value_encrypted": encrypted, "household_id": households[profile_id]},
             )
+    for household_id, encrypted in addresses.items():
+        RegisterConflict.objects.update_or_create(
+            household_id=household_id,
+            field=RegisterConflict.Field.ADDRESS,
+            status=RegisterConflict.Status.OPEN,
+            defaults={"import_value_encrypted": encrypted},
+        )
 
 
 def register_conflict_values(conflict: RegisterConflict) -> tuple[str, str]:
     """The import's value and the register's, as staff see them (a phone masked)."""
     profile = conflict.profile
     imported = personal_data.decrypt(conflict.import_value_encrypted) if conflict.import_value_encrypted else ""
+    if conflict.field == RegisterConflict.Field.ADDRESS:
+        return imported, conflict.household.address
     if conflict.field == RegisterConflict.Field.PHONE:
         return (personal_data.mask_phone(imported) if imported else "—"), profile.phone_masked or "—"
     if conflict.field == RegisterConflict.Field.FULL_NAME:
@@ -396,20 +408,19 @@ def register_conflict_values(conflict: RegisterConflict) -> tuple[str, str]:
     return (yes if imported == "1" else no), (yes if getattr(profile, conflict.field) else no)
 
 
-@transaction.atomic
-def register_conflict_settle(*, actor: User, conflict: RegisterConflict, take_import: bool) -> RegisterConflict:
-    """Staff of the resident's grid or community settle a conflict: keep the register's value (an
-    edit of now, so the next import that differs asks again) or take the import's (through the
-    register's edit, after which the field follows imports again)."""
-    conflict = (
-        RegisterConflict.objects.select_for_update(of=("self",))
-        .select_related("profile__household__grid")
-        .get(pk=conflict.pk)
-    )
-    _check_registrar(actor, conflict.profile.household.grid)
-    if conflict.status != RegisterConflict.Status.OPEN:
-        raise ValidationError(_("This conflict has already been settled."))
-    because = {"conflict": str(conflict.public_id)}
+def _settle_address(actor: User, conflict: RegisterConflict, *, take_import: bool, because: dict) -> None:
+    """Take the import's address through the register's edit, after which it follows imports again;
+    or keep the register's, as an edit of now, so the next import that differs asks again."""
+    if take_import:
+        address = personal_data.decrypt(conflict.import_value_encrypted)
+        household_update(actor=actor, household=conflict.household, address=address, because=because)
+        Household.objects.filter(pk=conflict.household_id).update(address_edited_at=None)
+    else:
+        Household.objects.filter(pk=conflict.household_id).update(address_edited_at=timezone.now())
+
+
+def _settle_resident_field(actor: User, conflict: RegisterConflict, *, take_import: bool, because: dict) -> None:
+    """As `_settle_address`, for a field of the resident (through `resident_update` and `staff_edited`)."""
     field = conflict.field
     if take_import:
         value = personal_data.decrypt(conflict.import_value_encrypted)
@@ -420,13 +431,28 @@ def register_conflict_settle(*, actor: User, conflict: RegisterConflict, take_im
         )
         profile = ResidentProfile.objects.select_for_update().get(pk=conflict.profile_id)
         profile.staff_edited = {name: at for name, at in profile.staff_edited.items() if name != field}
-        profile.save(update_fields=["staff_edited", "updated_at"])
-        conflict.status = RegisterConflict.Status.TAKEN
     else:
         profile = ResidentProfile.objects.select_for_update().get(pk=conflict.profile_id)
         profile.staff_edited = {**profile.staff_edited, field: timezone.now().isoformat()}
-        profile.save(update_fields=["staff_edited", "updated_at"])
-        conflict.status = RegisterConflict.Status.KEPT
+    profile.save(update_fields=["staff_edited", "updated_at"])
+
+
+@transaction.atomic
+def register_conflict_settle(*, actor: User, conflict: RegisterConflict, take_import: bool) -> RegisterConflict:
+    """Staff of the household's grid or community settle a conflict: keep the register's value or
+    take the import's."""
+    conflict = (
+        RegisterConflict.objects.select_for_update(of=("self",))
+        .select_related("household__grid", "profile")
+        .get(pk=conflict.pk)
+    )
+    _check_registrar(actor, conflict.household.grid)
+    if conflict.status != RegisterConflict.Status.OPEN:
+        raise ValidationError(_("This conflict has already been settled."))
+    because = {"conflict": str(conflict.public_id)}
+    settle = _settle_address if conflict.field == RegisterConflict.Field.ADDRESS else _settle_resident_field
+    settle(actor, conflict, take_import=take_import, because=because)
+    conflict.status = RegisterConflict.Status.TAKEN if take_import else RegisterConflict.Status.KEPT
     conflict.decided_by, conflict.decided_at = actor, timezone.now()
     # The import's value has served its purpose once settled: keep no copy of it.
     conflict.import_value_encrypted = ""
@@ -434,8 +460,8 @@ def register_conflict_settle(*, actor: User, conflict: RegisterConflict, take_im
     audit_record(
         actor=actor,
         action="register.conflict_take" if take_import else "register.conflict_keep",
-        target=conflict.profile,
-        details={"conflict": str(conflict.public_id), "field": field},
+        target=conflict.profile or conflict.household,
+        details={"conflict": str(conflict.public_id), "field": conflict.field},
     )
     return conflict
 

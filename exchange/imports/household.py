@@ -289,32 +289,42 @@ def _existing_residents(hashes: list[str]) -> dict[str, dict]:
 
 
 def _existing_households(codes: list[str]) -> dict[str, dict]:
-    rows = Household.objects.filter(household_code__in=codes).values("household_code", "pk", "address", "grid_id")
+    rows = Household.objects.filter(household_code__in=codes).values(
+        "household_code", "pk", "address", "grid_id", "address_edited_at"
+    )
     return {values["household_code"]: values for values in rows}
 
 
-def _write_households(rows: list[Row], existing: dict[str, dict]) -> dict[str, int]:
-    """Upsert the batch's households; returns each household number's primary key. Written in
-    number order, so two batches sharing households lock them in the same order."""
+def _write_households(rows: list[Row], existing: dict[str, dict]) -> tuple[dict[str, int], dict[int, str]]:
+    """Upsert the batch's households; returns each household number's primary key, and the
+    addresses staff corrected after the previous import that this one says otherwise (kept, the
+    import's encrypted for a conflict; see `_keep_staff_edits`). Written in number order, so two
+    batches sharing households lock them in the same order."""
     wanted: dict[str, tuple[str, int]] = {}
     for row in rows:
         wanted.setdefault(row.household_code, (row.address, row.grid_id))
     ids = {code: values["pk"] for code, values in existing.items()}
-    changed = [
-        (code, address, grid_id)
-        for code, (address, grid_id) in sorted(wanted.items())
-        if code not in existing or (existing[code]["address"], existing[code]["grid_id"]) != (address, grid_id)
-    ]
+    conflicts: dict[int, str] = {}
+    changed = []
+    for code, (address, grid_id) in sorted(wanted.items()):
+        before = existing.get(code)
+        if before is not None and before["address_edited_at"] is not None:
+            if address != before["address"]:
+                conflicts[before["pk"]] = personal_data.encrypt(address)
+            # Written all the same: the staff's address stays, and this import has now seen it.
+            changed.append((code, before["address"], grid_id, None))
+        elif before is None or (before["address"], before["grid_id"]) != (address, grid_id):
+            changed.append((code, address, grid_id, None))
     ids.update(
         upsert(
             Household,
-            fields=("household_code", "address", "grid"),
+            fields=("household_code", "address", "grid", "address_edited_at"),
             rows=changed,
             key="household_code",
-            update=("address", "grid"),
+            update=("address", "grid", "address_edited_at"),
         )
     )
-    return ids
+    return ids, conflicts
 
 
 @dataclass
@@ -393,7 +403,7 @@ def write_batch(*, prepared: PreparedBatch, context: Context) -> BatchResult:
             result.problems.append(Problem(row.line, "household_code", HOUSEHOLD_OUTSIDE))
         else:
             writable.append(row)
-    household_ids = _write_households(writable, households_before)
+    household_ids, address_conflicts = _write_households(writable, households_before)
     profiles: list[tuple] = []
     conflicts: dict[int, list] = {}
     actor_id = context.actor.pk
@@ -461,6 +471,6 @@ def write_batch(*, prepared: PreparedBatch, context: Context) -> BatchResult:
             "staff_edited",
         ),
     )
-    register_conflicts_record(conflicts)
-    result.conflicts = sum(len(found) for found in conflicts.values())
+    register_conflicts_record(conflicts, address_conflicts)
+    result.conflicts = sum(len(found) for found in conflicts.values()) + len(address_conflicts)
     return result

@@ -113,3 +113,52 @@ def test_the_conflict_list_is_for_the_grids_staff_and_costs_the_same_queries(
     client.post(f"/residents/conflicts/{conflict.public_id}/", {"decision": "take"})
     conflict.refresh_from_db()
     assert conflict.status == "taken"
+
+
+def test_a_household_address_staff_corrected_is_kept_and_asked_about(imported, staff, people, client, login):  # noqa: F811
+    from residents.models import Household
+    from residents.services import household_update
+
+    imported(csv_bytes([person(1, household="H9", address="人民路1号")]))
+    household = Household.objects.get(household_code="H9")
+    household_update(actor=staff, household=household, address="人民路1号附1号")
+    # The department still sends the old address: the register keeps the staff's and asks.
+    imported(csv_bytes([person(1, household="H9", address="人民路1号")]))
+    household.refresh_from_db()
+    assert household.address == "人民路1号附1号" and household.address_edited_at is None
+    conflict = RegisterConflict.objects.get(field="address", status="open")
+    assert (conflict.household_id, conflict.profile_id) == (household.pk, None)
+    assert personal_data.decrypt(conflict.import_value_encrypted) == "人民路1号"
+    login(staff)
+    listed = client.get("/residents/conflicts/")
+    assert [row[1:] for row in listed.context["rows"]] == [("人民路1号", "人民路1号附1号")]
+    client.logout()
+    login(people.worker_g2)
+    assert client.post(f"/residents/conflicts/{conflict.public_id}/", {"decision": "take"}).status_code == 404
+    household.refresh_from_db()
+    assert household.address == "人民路1号附1号"
+    register_conflict_settle(actor=staff, conflict=conflict, take_import=True)
+    household.refresh_from_db()
+    assert (household.address, household.address_edited_at) == ("人民路1号", None)
+    event = AuditEvent.objects.get(action="register.conflict_take")
+    assert event.details["field"] == "address" and event.object_id == str(household.pk)
+    # Taken: the address follows imports again.
+    imported(csv_bytes([person(1, household="H9", address="人民路2号")]))
+    household.refresh_from_db()
+    assert household.address == "人民路2号"
+    assert not RegisterConflict.objects.filter(status="open").exists()
+
+
+def test_keeping_the_staff_address_asks_again_at_the_next_import_that_differs(imported, staff):  # noqa: F811
+    from residents.models import Household
+    from residents.services import household_update
+
+    imported(csv_bytes([person(1, household="H9", address="人民路1号")]))
+    household = Household.objects.get(household_code="H9")
+    household_update(actor=staff, household=household, address="人民路1号附1号")
+    imported(csv_bytes([person(1, household="H9", address="人民路1号")]))
+    register_conflict_settle(actor=staff, conflict=RegisterConflict.objects.get(field="address"), take_import=False)
+    imported(csv_bytes([person(1, household="H9", address="人民路1号")]))
+    household.refresh_from_db()
+    assert household.address == "人民路1号附1号"
+    assert RegisterConflict.objects.filter(field="address", status="open").count() == 1
