@@ -210,6 +210,7 @@ _AUDITED_USES = {
     "resident.update": ("change", gettext_lazy("Changed your record in the register")),
     "register.conflict_keep": ("change", gettext_lazy("Kept your record as it was against an import")),
     "register.conflict_take": ("change", gettext_lazy("Changed your record as an import said")),
+    "resident.end_undo": ("change", gettext_lazy("Took back a moving out or death recorded by mistake")),
 }
 
 

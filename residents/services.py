@@ -296,6 +296,9 @@ def household_update(*, actor: User, household: Household, address: str, because
     return True
 
 
+END_UNDO_REASON_MAX = 500
+
+
 def _date_checked(value, *, after: date | None = None) -> date:
     if not isinstance(value, date):
         raise ValidationError({"on": _("Give the date.")})
@@ -357,6 +360,27 @@ def resident_record_death(*, actor: User, profile: ResidentProfile, on: date) ->
     profile.save(update_fields=["died_on", "updated_at"])
     audit_record(actor=actor, action="resident.death", target=profile, details={"on": on.isoformat()})
     _end_linked_account(actor, profile)
+    return profile
+
+
+@transaction.atomic
+def resident_end_undo(*, actor: User, profile: ResidentProfile, reason: str) -> ResidentProfile:
+    """Take back a moving out or a death recorded by mistake, with the reason: the person counts
+    among the residents living here again. An account unlinked then stays unlinked: the resident
+    verifies again, as anyone linking an account does."""
+    profile = _registrar_profile(actor, profile)
+    if profile.is_living_here:
+        raise ValidationError(_("This resident is recorded as living here; there is nothing to take back."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the record was a mistake.")})
+    if len(reason) > END_UNDO_REASON_MAX:
+        raise ValidationError({"reason": _("The reason has at most 500 characters.")})
+    was = {"moved_out_on": profile.moved_out_on, "died_on": profile.died_on}
+    profile.moved_out_on = profile.died_on = None
+    profile.save(update_fields=["moved_out_on", "died_on", "updated_at"])
+    details = {name: day.isoformat() for name, day in was.items() if day is not None}
+    audit_record(actor=actor, action="resident.end_undo", target=profile, details={**details, "reason": reason})
     return profile
 
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("<uuid:public_id>/move-out/", views.resident_move_out_view, name="move_out"),
     path("<uuid:public_id>/household-move-out/", views.household_move_out_view, name="household_move_out"),
     path("<uuid:public_id>/death/", views.resident_death_view, name="death"),
+    path("<uuid:public_id>/end-undo/", views.resident_end_undo_view, name="end_undo"),
     path("<uuid:public_id>/reveal/", views.resident_reveal, name="reveal"),
     path("<uuid:public_id>/end-verification/", views.resident_verification_end, name="verification_end"),
 ]

@@ -70,6 +70,7 @@ from residents.services import (
     personal_data_export,
     register_conflict_settle,
     register_conflict_values,
+    resident_end_undo,
     resident_identity_reveal,
     resident_move_out,
     resident_record_death,
@@ -538,6 +539,20 @@ def household_move_out_view(request, public_id):
 @role_required(RESIDENT_REGISTRAR_ROLES)
 def resident_death_view(request, public_id):
     return _record_date(request, public_id, resident_record_death, _("The resident's death is recorded."))
+
+
+@require_POST
+@role_required(RESIDENT_REGISTRAR_ROLES)
+def resident_end_undo_view(request, public_id):
+    """A moving out or death recorded by mistake, taken back with the reason."""
+    profile = resident_get_for_registrar(user=request.user, public_id=public_id)
+    try:
+        resident_end_undo(actor=request.user, profile=profile, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Taken back: the resident counts among those living here again."))
+    return redirect("residents:edit", public_id=profile.public_id)
 
 
 @role_required(RESIDENT_REGISTRAR_ROLES)

@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "resident.update": _("Resident's record changed"),
     "resident.move_out": _("Resident recorded as moved out"),
     "resident.death": _("Resident's death recorded"),
+    "resident.end_undo": _("Moving out or death recorded by mistake taken back"),
     "register.conflict_keep": _("Import conflict settled: the register's value kept"),
     "register.conflict_take": _("Import conflict settled: the import's value taken"),
     "resident.lookup": _("Resident looked up"),

@@ -27,6 +27,7 @@ def _pages(residents):
         ("post", f"/residents/{profile.public_id}/move-out/", {"on": timezone.localdate().isoformat()}),
         ("post", f"/residents/{profile.public_id}/death/", {"on": timezone.localdate().isoformat()}),
         ("post", f"/residents/{profile.public_id}/household-move-out/", {"on": timezone.localdate().isoformat()}),
+        ("post", f"/residents/{profile.public_id}/end-undo/", {"reason": "登记错了"}),
     ]
 
 
@@ -137,6 +138,32 @@ def test_moving_out_and_death_are_recorded_from_the_edit_page(client, login, peo
     assert client.post(f"/residents/{residents.r1.public_id}/death/", {"on": today}).status_code == 400
     residents.r1.refresh_from_db()
     assert residents.r1.died_on is None
+
+
+def test_a_moving_out_recorded_by_mistake_is_taken_back_with_a_reason(client, login, people, residents):
+    login(people.worker)
+    profile = residents.r1
+    url = f"/residents/{profile.public_id}/end-undo/"
+    client.post(url, {"reason": "登记错了"})
+    assert AuditEvent.objects.filter(action="resident.end_undo").count() == 0  # living here: nothing to undo
+    day = timezone.localdate()
+    client.post(f"/residents/{profile.public_id}/move-out/", {"on": day.isoformat()})
+    page = client.get(f"/residents/{profile.public_id}/edit/")
+    assert 'id="end-undo"' in page.content.decode()
+    before = _state()
+    assert client.post(url, {"reason": "  "}).status_code == 302
+    assert client.post(url, {"reason": "错" * 501}).status_code == 302
+    assert _state() == before
+    client.post(url, {"reason": "搬到同一小区另一栋，登记错了"})
+    profile.refresh_from_db()
+    assert profile.moved_out_on is None and profile.is_living_here
+    event = AuditEvent.objects.get(action="resident.end_undo")
+    assert event.details == {"moved_out_on": day.isoformat(), "reason": "搬到同一小区另一栋，登记错了"}
+    # A death recorded by mistake is taken back the same way.
+    client.post(f"/residents/{profile.public_id}/death/", {"on": day.isoformat()})
+    client.post(url, {"reason": "同名误登"})
+    profile.refresh_from_db()
+    assert profile.died_on is None
 
 
 @pytest.mark.parametrize("who", ["resident", "partner", "subdistrict", "leader", "dept"])
