@@ -186,6 +186,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "participation.tasks.proposals_sweep_overdue_task",
         "schedule": 60 * 60,
     },
+    # The yearly assessment run: last year's draft assessments, for managers to rate and finalise; an
+    # hour before the level run, which reads last year's final assessments (workforce.assessment).
+    "workforce-assessment-run": {
+        "task": "workforce.tasks.assessment_run_task",
+        "schedule": crontab(month_of_year=1, day_of_month=1, hour=5, minute=0),
+    },
     # The yearly level run: proposes each worker's due level step for their manager to confirm.
     "workforce-level-proposals": {
         "task": "workforce.tasks.level_proposals_run_task",

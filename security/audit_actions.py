@@ -195,6 +195,10 @@ ACTION_LABELS = {
     # Elderly visits (走访)
     # Workload and rebalancing
     # The yearly assessment (考核)
+    "workforce.assessment_weights_set": _("Assessment weights and grades changed"),
+    "workforce.assessment_rate": _("Worker rated for the yearly assessment"),
+    "workforce.assessment_finalise": _("Worker's yearly assessment finalised"),
+    "workforce.assessment_run": _("Yearly assessments computed"),
 }
 
 

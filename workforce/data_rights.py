@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from residents.data_rights import register_section
 from security import personal_data
 from security.models import User
-from workforce.models import LevelChange, Qualification, Skill, WorkerProfile
+from workforce.models import Assessment, LevelChange, Qualification, Skill, WorkerProfile
 
 
 def export_worker(user: User) -> dict | None:
@@ -42,6 +42,21 @@ def export_worker(user: User) -> dict | None:
                 "at": change.changed_at,
             }
             for change in LevelChange.objects.filter(profile=profile).order_by("changed_at", "pk")
+        ],
+        # Final ones only: a draft is the manager's work in progress until finalised (as on the pages).
+        "assessments": [
+            {
+                "year": found.year,
+                "total": found.total,
+                "grade": found.get_grade_display(),
+                "casework_score": found.casework_score,
+                "satisfaction_score": found.satisfaction_score,
+                "visits_score": found.visits_score,
+                "training_score": found.training_score,
+                "manager_rating": found.manager_rating,
+                "finalised_at": found.finalised_at,
+            }
+            for found in Assessment.objects.filter(profile=profile, status=Assessment.Status.FINAL).order_by("year")
         ],
     }
 
@@ -73,6 +88,16 @@ def register_data_rights() -> None:
             "to_level": _("To level"),
             "reason": _("Reason"),
             "at": _("When"),
+            "assessments": _("Yearly assessments"),
+            "year": _("Year"),
+            "total": _("Total"),
+            "grade": _("Grade"),
+            "casework_score": _("Casework"),
+            "satisfaction_score": _("Residents' satisfaction"),
+            "visits_score": _("Elderly visits"),
+            "training_score": _("Required training"),
+            "manager_rating": _("Manager's rating"),
+            "finalised_at": _("Finalised"),
         },
         kept_after_deletion=_(
             "Your worker profile and level history stay as the district's employment record; your "

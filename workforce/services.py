@@ -20,6 +20,7 @@ from security.scoping import area_paths, has_role
 from security.services import role_grant, role_revoke
 from workforce.models import (
     POST_BANDS,
+    Assessment,
     Education,
     LevelChange,
     LevelProposal,
@@ -29,6 +30,7 @@ from workforce.models import (
     Skill,
     WorkerProfile,
 )
+from workforce.models_assessment import Grade
 from workforce.selectors import managed_paths, may_manage, rules_in_force, years_of_service
 
 REASON_MAX = 500
@@ -124,14 +126,17 @@ RULE_FIELDS = (
     "step_assistant",
     "step_social_worker",
     "step_senior",
+    "step_excellent",
 )
 
 
 @transaction.atomic
 def level_rules_set(*, actor: User, **values: int) -> LevelRules:
-    """A new version of the level rules, in force from now (civil-affairs officers only)."""
+    """A new version of the level rules, in force from now (civil-affairs officers only). A rule not
+    given keeps its value in force."""
     if not has_role(actor, WORKFORCE_RULES_ROLES):
         raise PermissionDenied
+    values = {field: getattr(rules_in_force(), field) for field in RULE_FIELDS if field not in values} | values
     errors = {}
     for field in RULE_FIELDS:
         value = values.get(field)
@@ -148,7 +153,12 @@ def level_rules_set(*, actor: User, **values: int) -> LevelRules:
     return rules
 
 
-def _rule_inputs(rules: LevelRules, *, post, date_joined, education, qualification, today: date) -> tuple[int, dict]:
+def _rule_inputs(
+    rules: LevelRules, *, post, date_joined, education, qualification, today: date, level_now: int, grade: str = ""
+) -> tuple[int, dict]:
+    """The rule level and the inputs that explain it. `grade` is the worker's final assessment for
+    last year (workforce.assessment), if any: excellent adds `step_excellent` levels; not competent
+    withholds any rise, and the inputs say so."""
     years = years_of_service(WorkerProfile(date_joined=date_joined), today)
     education_step = {
         Education.ASSOCIATE: rules.step_associate,
@@ -162,7 +172,10 @@ def _rule_inputs(rules: LevelRules, *, post, date_joined, education, qualificati
     }.get(qualification, 0)
     low, high = POST_BANDS[Post(post)]
     service_steps = years // rules.years_per_step
-    level = max(low, min(high, low + service_steps + education_step + qualification_step))
+    assessment_step = rules.step_excellent if grade == Grade.EXCELLENT else 0
+    level = max(low, min(high, low + service_steps + education_step + qualification_step + assessment_step))
+    withheld = grade == Grade.NOT_COMPETENT and level > level_now
+    rule_level, level = level, level_now if withheld else level
     inputs = {
         "years_of_service": years,
         "years_per_step": rules.years_per_step,
@@ -172,21 +185,32 @@ def _rule_inputs(rules: LevelRules, *, post, date_joined, education, qualificati
         "qualification": qualification,
         "qualification_step": qualification_step,
         "band": [low, high],
+        "assessment_year": today.year - 1,
+        "assessment_grade": grade,
+        "assessment_step": assessment_step,
+        # Why no rise is proposed although the rules give one: the assessment, and the level withheld.
+        "withheld": {"reason": "assessment_not_competent", "rule_level": rule_level} if withheld else None,
     }
     return level, inputs
 
 
 def proposed_level(profile: WorkerProfile, *, rules: LevelRules | None = None, today: date | None = None) -> int:
     """The level the rules give the worker: the bottom of their post's band, one level per
-    `years_per_step` full years of service, plus the steps for education and qualification, kept
-    within the band."""
+    `years_per_step` full years of service, plus the steps for education and qualification and for
+    last year's final assessment if excellent, kept within the band; a final assessment of not
+    competent last year keeps them where they are."""
+    today = today or timezone.localdate()
+    finals = Assessment.objects.filter(profile_id=profile.pk, year=today.year - 1, status=Assessment.Status.FINAL)
+    grade = finals.values_list("grade", flat=True).first() if profile.pk else None
     level, _inputs = _rule_inputs(
         rules or rules_in_force(),
         post=profile.post,
         date_joined=profile.date_joined,
         education=profile.education,
         qualification=profile.qualification,
-        today=today or timezone.localdate(),
+        today=today,
+        level_now=profile.level,
+        grade=grade or "",
     )
     return level
 
@@ -212,7 +236,9 @@ def level_proposals_run(*, today: date | None = None) -> list[LevelProposal]:
             "pk", "profile_id", "proposed_level", "current_level"
         )
     }
-    created, superseded = [], []
+    finals = Assessment.objects.filter(year=today.year - 1, status=Assessment.Status.FINAL)
+    grades = dict(finals.values_list("profile_id", "grade"))
+    created, superseded, withheld = [], [], []
     for row in profiles:
         level, inputs = _rule_inputs(
             rules,
@@ -221,10 +247,18 @@ def level_proposals_run(*, today: date | None = None) -> list[LevelProposal]:
             education=row["education"],
             qualification=row["qualification"],
             today=today,
+            level_now=row["level"],
+            grade=grades.get(row["pk"], ""),
         )
+        waiting = pending.get(row["pk"])
+        if inputs["withheld"]:
+            # A rise proposed before last year's assessment came in waits no longer.
+            withheld.append({"profile": row["pk"], **inputs["withheld"]})
+            if waiting:
+                superseded.append(waiting["pk"])
+            continue
         if level <= row["level"]:
             continue
-        waiting = pending.get(row["pk"])
         if waiting and waiting["proposed_level"] == level and waiting["current_level"] == row["level"]:
             continue
         if waiting:
@@ -243,7 +277,13 @@ def level_proposals_run(*, today: date | None = None) -> list[LevelProposal]:
     audit_record(
         actor=None,
         action="workforce.level_run",
-        details={"date": today.isoformat(), "proposed": len(created), "superseded": len(superseded), "rules": rules.pk},
+        details={
+            "date": today.isoformat(),
+            "proposed": len(created),
+            "superseded": len(superseded),
+            "withheld": withheld,
+            "rules": rules.pk,
+        },
     )
     return created
 

@@ -9,3 +9,11 @@ def level_proposals_run_task() -> int:
     from workforce.services import level_proposals_run
 
     return len(level_proposals_run())
+
+
+@shared_task(soft_time_limit=300, time_limit=360)
+def assessment_run_task(year: int | None = None) -> int:
+    """The yearly assessment run (beat, every 1 January, before the level run): last year's drafts."""
+    from workforce.assessment import assessment_run, last_year
+
+    return assessment_run(year=last_year() if year is None else year)

@@ -134,7 +134,7 @@ def test_the_run_costs_the_same_queries_for_many_workers(crew, make_user, tree, 
 
     level_proposals_run(today=TODAY)
     LevelProposal.objects.all().delete()
-    with django_assert_num_queries(9) as few:
+    with django_assert_num_queries(10) as few:
         level_proposals_run(today=TODAY)
     LevelProposal.objects.all().delete()
     for _ in range(15):

@@ -165,9 +165,11 @@ def test_civil_affairs_officers_set_the_rules_in_one_place(crew, login):
         "step_assistant": 1,
         "step_social_worker": 2,
         "step_senior": 3,
+        "step_excellent": 2,
     }
     assert client.post("/workforce/rules/", values).status_code == 302
     assert LevelRules.objects.get().years_per_step == 4
+    assert LevelRules.objects.get().step_excellent == 2
     response = client.post("/workforce/rules/", values | {"years_per_step": 0}, **ENGLISH)
     assert response.status_code == 200 and LevelRules.objects.count() == 1
     with translation.override("en"):
