@@ -194,6 +194,7 @@ ACTION_LABELS = {
     # Training reminders and the reserve talent pool's later steps (issue 18, items 3 and 4)
     # Elderly visits (走访)
     # Workload and rebalancing
+    "workforce.rebalance": _("Grid role moved to rebalance a team's workload"),
     # The yearly assessment (考核)
     "workforce.assessment_weights_set": _("Assessment weights and grades changed"),
     "workforce.assessment_rate": _("Worker rated for the yearly assessment"),
