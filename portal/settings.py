@@ -201,6 +201,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "security.tasks.audit_chain_verify_task",
         "schedule": 24 * 60 * 60,
     },
+    # Daily training reminders: required courses not done (monthly each), certificates expiring in 30 days.
+    "workforce-training-reminders": {
+        "task": "workforce.tasks.training_reminders_task",
+        "schedule": crontab(hour=8, minute=30),
+    },
     "escalate-overdue-requests": {
         "task": "services.tasks.requests_escalate_overdue_task",
         "schedule": 5 * 60,

@@ -192,6 +192,12 @@ ACTION_LABELS = {
     "workforce.course_enrol": _("Worker enrolled on a course"),
     "workforce.course_complete": _("Course completion recorded"),
     # Training reminders and the reserve talent pool's later steps (issue 18, items 3 and 4)
+    "workforce.course_update": _("Training course changed"),
+    "workforce.course_attendance": _("Session attendance recorded"),
+    "workforce.training_remind": _("Training reminders sent"),
+    "workforce.talent_close": _("Reserve candidate left the pool"),
+    "workforce.talent_lookup": _("Nominee looked up by phone"),
+    "workforce.level_dismiss": _("Level proposal dismissed"),
     # Elderly visits (走访)
     # Workload and rebalancing
     "workforce.rebalance": _("Grid role moved to rebalance a team's workload"),

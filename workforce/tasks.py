@@ -3,6 +3,15 @@
 from celery import shared_task
 
 
+@shared_task(soft_time_limit=600, time_limit=660)
+def training_reminders_task() -> int:
+    """Daily (beat): required courses not done and certificates expiring soon; a rerun or a retry
+    tells nobody twice (workforce.training.training_reminders_send)."""
+    from workforce.training import training_reminders_send
+
+    return training_reminders_send()
+
+
 @shared_task(soft_time_limit=300, time_limit=360)
 def level_proposals_run_task() -> int:
     """The yearly level run (beat, every 1 January): how many new proposals it made."""

@@ -7,12 +7,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.forms import form_add_service_errors
+from core.throttle import take_call
 from security.decorators import role_required
+from security.request_context import client_address
 from security.roles import WORKER_ROLES, WORKFORCE_RULES_ROLES
 from security.scoping import has_role
 from workforce import selectors, training
@@ -74,7 +77,33 @@ def course_new(request):
         else:
             messages.success(request, _("The course is published."))
             return redirect("workforce:training_course", course.pk)
-    return render(request, "workforce/training/course_form.html", {"form": form})
+    return render(request, "workforce/training/course_form.html", {"form": form, "course": None})
+
+
+@login_required
+def course_edit(request, course_id: int):
+    if not training.may_edit_course(request.user):
+        raise PermissionDenied
+    course = get_object_or_404(Course, pk=course_id)
+    initial = {
+        "title": course.title,
+        "description": course.description,
+        "kind": course.kind,
+        "starts_at": course.starts_at,
+        "place": course.place,
+        "required_posts": course.required_posts,
+        "validity_months": course.validity_months,
+    }
+    form = CourseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            training.course_update(actor=request.user, course=course, **form.cleaned_data)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("The course is saved."))
+            return redirect("workforce:training_course", course.pk)
+    return render(request, "workforce/training/course_form.html", {"form": form, "course": course})
 
 
 @login_required
@@ -82,19 +111,50 @@ def course_detail(request, course_id: int):
     if not _may_see_training(request.user):
         raise PermissionDenied
     course = get_object_or_404(Course, pk=course_id)
-    mine = Enrolment.objects.filter(course=course, profile__user_id=request.user.pk).select_related("certificate")
+    mine = list(
+        Enrolment.objects.filter(course=course, profile__user_id=request.user.pk)
+        .select_related("certificate")
+        .order_by("-enrolled_at", "-id")
+    )
+    enrolments = list(training.enrolments_visible(request.user, course))
+    session_begun = course.kind == Course.Kind.SESSION and course.starts_at and course.starts_at <= timezone.now()
     return render(
         request,
         "workforce/training/course.html",
         {
             "course": course,
-            "mine": mine.first(),
-            "may_enrol": WorkerProfile.objects.filter(user_id=request.user.pk).exists(),
-            "enrolments": list(training.enrolments_visible(request.user, course)),
+            "mine": mine[0] if mine else None,
+            "earlier": mine[1:],
+            "may_enrol": training.may_enrol(request.user, course),
+            "may_edit": training.may_edit_course(request.user),
+            "enrolments": enrolments,
+            "awaiting_attendance": [e for e in enrolments if e.completed_on is None] if session_begun else [],
+            "is_session": course.kind == Course.Kind.SESSION,
             "score_form": ScoreForm(),
             "pass_mark": training.PASS_MARK,
         },
     )
+
+
+@require_POST
+@login_required
+def attendance(request, course_id: int):
+    course = get_object_or_404(Course, pk=course_id)
+    ids = request.POST.getlist("attended")
+    try:
+        if not all(value.isdigit() for value in ids):
+            raise ValidationError(_("Choose from the workers listed."))
+        done = training.attendance_record(actor=request.user, course=course, attended_ids={int(v) for v in ids})
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if done["attended"] or done["not_attended"]:
+            messages.success(request, _("Attendance is saved."))
+        else:
+            messages.info(request, _("Nothing changed."))
+    return redirect("workforce:training_course", course.pk)
 
 
 @require_POST
@@ -136,8 +196,32 @@ def complete(request, enrolment_id: int):
     return redirect("workforce:training_course", enrolment.course_id)
 
 
+# Checks of a code per client address and window: plenty for an employer with a pile of certificates,
+# far too few to guess a 12-character code.
+VERIFY_LIMIT = 20
+VERIFY_WINDOW_SECONDS = 10 * 60
+
+
 def verify(request):
-    """Public: anyone checks a certificate's code and sees the holder's name, the course and dates."""
+    """Public: anyone checks a certificate's code and sees the holder's name, the course and dates.
+    Checks are counted per client address (core.throttle); over the limit the page says when to
+    try again (429) and looks nothing up."""
     code = (request.GET.get("code") or "").strip()
-    found = training.certificate_by_code(code) if code else None
+    found = None
+    if code:
+        address = client_address.get() or request.META.get("REMOTE_ADDR", "")
+        allowed, seconds_left = take_call(
+            f"certificate-verify:{address}", limit=VERIFY_LIMIT, window_seconds=VERIFY_WINDOW_SECONDS
+        )
+        if not allowed:
+            minutes = max(1, (seconds_left + 59) // 60)
+            response = render(
+                request,
+                "workforce/training/verify.html",
+                {"code": code[:40], "throttled": True, "minutes": minutes},
+                status=429,
+            )
+            response["Retry-After"] = str(seconds_left)
+            return response
+        found = training.certificate_by_code(code)
     return render(request, "workforce/training/verify.html", {"code": code[:40], "found": found})
