@@ -10,7 +10,8 @@ from datetime import date
 from django.db import transaction
 
 from security.models import User
-from workforce.models import Education, Post, Qualification, Skill, WorkerProfile
+from workforce.assessment import assessment_rate, last_year
+from workforce.models import Assessment, Education, Post, Qualification, Skill, WorkerProfile
 from workforce.services import level_proposals_run, profile_save
 
 # (username, post, level, date joined, education, qualification, skills, is head). demo_grid has served
@@ -64,3 +65,16 @@ def build_demo_workforce() -> None:
     if created:
         # The run is audited each time it runs: only the first build runs it.
         level_proposals_run()
+    build_demo_assessment()
+
+
+def build_demo_assessment() -> None:
+    """demo_grid's final assessment for last year, rated and finalised by their community's head
+    (demo_community), so demo_grid finds it on their profile and /workforce/assessment/mine/. Once made,
+    it is final and left alone: a second run adds nothing."""
+    profile = WorkerProfile.objects.get(user__username="demo_grid")
+    year = last_year()
+    if Assessment.objects.filter(profile=profile, year=year).exists():
+        return
+    head = User.objects.get(username="demo_community")
+    assessment_rate(actor=head, profile=profile, year=year, rating=88, finalise=True)

@@ -555,6 +555,8 @@ def path_values(world) -> dict[str, object]:
         # Elderly visits
         # Workload and rebalancing
         # The yearly assessment
+        # Last year's page for the walk's managers; a worker's assessment answers 404 until final.
+        "workforce.year": _assessment_year(),
         "account_confirm_email.key": EmailConfirmationHMAC(email).key,
         "account_reset_password_from_key.uidb36": user_pk_to_url_str(resident_user),
         "account_reset_password_from_key.key": default_token_generator.make_token(resident_user),
@@ -711,3 +713,9 @@ def _redirects_onwards(visit: Visit) -> bool:
     location = visit.headers.get("Location", "")
     to_sign_in = location.startswith((reverse("account_login"), "/admin/login/")) or "/2fa/" in location
     return visit.status in (301, 302, 303) and not to_sign_in
+
+
+def _assessment_year() -> int:
+    from workforce.assessment import last_year
+
+    return last_year()
