@@ -15,14 +15,21 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.forms import form_add_service_errors
+from security.models import User
 from workforce import selectors, talent
-from workforce.models import Skill
+from workforce.models import Post, Skill
+from workforce.models_talent import Candidate
 
 
 class FilterForm(forms.Form):
     skill = forms.ChoiceField(label=gettext_lazy("Skill"), required=False)
     community = forms.ModelChoiceField(
         label=gettext_lazy("Community"), queryset=None, required=False, empty_label=gettext_lazy("All")
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Show"),
+        required=False,
+        choices=[("", gettext_lazy("In the pool")), (Candidate.Status.CLOSED, gettext_lazy("Left the pool"))],
     )
 
     def __init__(self, *args, communities, **kwargs):
@@ -31,8 +38,20 @@ class FilterForm(forms.Form):
         self.fields["community"].queryset = communities
 
 
+class FindForm(forms.Form):
+    query = forms.CharField(
+        label=gettext_lazy("Name or mobile number"),
+        max_length=50,
+        help_text=gettext_lazy("A number must be the full 11 digits."),
+    )
+
+
 class NominateForm(forms.Form):
-    username = forms.CharField(label=gettext_lazy("Username of the person"), max_length=150)
+    nominee = forms.ModelChoiceField(
+        label=gettext_lazy("Person"),
+        queryset=User.objects.filter(is_active=True),
+        error_messages={"required": gettext_lazy("Find the person and choose them.")},
+    )
     community = forms.ModelChoiceField(label=gettext_lazy("Community"), queryset=None)
     reason = forms.CharField(
         label=gettext_lazy("Why you nominate them"),
@@ -41,6 +60,34 @@ class NominateForm(forms.Form):
     )
     skills = forms.MultipleChoiceField(
         label=gettext_lazy("Skills"), choices=Skill.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+
+
+class CloseForm(forms.Form):
+    outcome = forms.ChoiceField(label=gettext_lazy("Why they leave the pool"), choices=Candidate.Outcome.choices)
+    hired_post = forms.ChoiceField(
+        label=gettext_lazy("Hired for the post"), required=False, choices=[("", "—"), *Post.choices]
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note (required when not suitable)"),
+        max_length=talent.TEXT_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class VacancyForm(forms.Form):
+    community = forms.ModelChoiceField(label=gettext_lazy("Community"), queryset=None)
+    post = forms.ChoiceField(label=gettext_lazy("Post"), choices=Post.choices)
+    skills = forms.MultipleChoiceField(
+        label=gettext_lazy("Skills the post needs"),
+        choices=Skill.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, communities, **kwargs):
@@ -89,10 +136,13 @@ def pool(request):
     _manager_only(request)
     communities = talent.communities_managed(request.user)
     form = FilterForm(request.GET or None, communities=communities)
-    skill, community = "", None
+    skill, community, status = "", None, Candidate.Status.ACTIVE
     if form.is_valid():
         skill, community = form.cleaned_data["skill"], form.cleaned_data["community"]
-    candidates = talent.candidates_managed(request.user, skill=skill, community_id=community.pk if community else None)
+        status = form.cleaned_data["status"] or Candidate.Status.ACTIVE
+    candidates = talent.candidates_managed(
+        request.user, skill=skill, community_id=community.pk if community else None, status=status
+    )
     page = Paginator(candidates, 20).get_page(request.GET.get("page"))
     rows = [(candidate, talent.skill_labels(candidate.skills)) for candidate in page]
     return render(request, "workforce/talent/pool.html", {"form": form, "page": page, "rows": rows})
@@ -100,17 +150,50 @@ def pool(request):
 
 @login_required
 def nominate(request):
+    """One form: find the person (by name, or their full mobile number: never in the address, so the
+    search is a POST too), choose them from what is found, and nominate them with a reason."""
     _manager_only(request)
-    form = NominateForm(request.POST or None, communities=talent.communities_managed(request.user))
-    if request.method == "POST" and form.is_valid():
+    communities = talent.communities_managed(request.user)
+    if request.method != "POST":
+        context = {"find_form": FindForm(), "form": NominateForm(communities=communities), "people": []}
+        return render(request, "workforce/talent/nominate.html", context)
+    finding = "find" in request.POST
+    find_form = FindForm(request.POST)
+    form = NominateForm(
+        None if finding else request.POST, initial={"community": request.POST.get("community")}, communities=communities
+    )
+    if not finding and form.is_valid():
         try:
-            candidate = talent.candidate_nominate(actor=request.user, **form.cleaned_data)
+            found = talent.candidate_nominate(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
-            messages.success(request, _("%(name)s is in the reserve talent pool.") % {"name": candidate})
-            return redirect("workforce:talent_candidate", candidate.pk)
-    return render(request, "workforce/talent/nominate.html", {"form": form})
+            messages.success(request, _("%(name)s is in the reserve talent pool.") % {"name": found})
+            return redirect("workforce:talent_candidate", found.pk)
+    people = []
+    if find_form.is_valid():
+        community_id = request.POST.get("community") or ""
+        community = communities.filter(pk=community_id).first() if community_id.isdigit() else None
+        try:
+            query = find_form.cleaned_data["query"]
+            people = talent.nominees_find(actor=request.user, query=query, community=community)
+        except ValidationError as error:
+            find_form.add_error("query", error)
+        else:
+            if not people:
+                find_form.add_error("query", _("No one of the communities you manage matches."))
+    elif not finding:
+        find_form = FindForm()  # nominating without a search: the nominee's own error says what to do
+    return render(
+        request,
+        "workforce/talent/nominate.html",
+        {
+            "find_form": find_form,
+            "form": form,
+            "people": [(person, talent.nominee_label(person)) for person in people],
+            "chosen": request.POST.get("nominee", ""),
+        },
+    )
 
 
 @login_required
@@ -119,7 +202,7 @@ def candidate(request, candidate_id: int):
     return _candidate_page(request, found)
 
 
-def _candidate_page(request, found, *, plan_form=None, review_form=None):
+def _candidate_page(request, found, *, plan_form=None, review_form=None, close_form=None):
     plan_form = plan_form or PlanForm(
         initial={"development_plan": found.development_plan, "mentor": found.mentor_id},
         mentors=talent.mentors_for(found.community),
@@ -130,10 +213,14 @@ def _candidate_page(request, found, *, plan_form=None, review_form=None):
         "workforce/talent/candidate.html",
         {
             "candidate": found,
+            "in_pool": found.status == Candidate.Status.ACTIVE,
+            "hired_post": dict(Post.choices).get(found.hired_post, ""),
             "skills": talent.skill_labels(found.skills),
             "reviews": found.reviews.select_related("author"),
+            "earlier": talent.earlier_nominations(found),
             "plan_form": plan_form,
             "review_form": review_form,
+            "close_form": close_form or CloseForm(),
         },
     )
 
@@ -168,3 +255,48 @@ def review(request, candidate_id: int):
             messages.success(request, _("The review is saved."))
             return redirect("workforce:talent_candidate", found.pk)
     return _candidate_page(request, found, review_form=form)
+
+
+@require_POST
+@login_required
+def close(request, candidate_id: int):
+    """Close a nomination (hired, withdrew, not suitable); from the vacancy page, "hire" posts here."""
+    found = _candidate_or_404(request, candidate_id)
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            talent.candidate_close(actor=request.user, candidate=found, **form.cleaned_data)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s has left the reserve talent pool.") % {"name": found})
+            return redirect("workforce:talent_candidate", found.pk)
+    return _candidate_page(request, found, close_form=form)
+
+
+@login_required
+def vacancy(request):
+    """A post falls vacant: the manager states the community, the post and the skills it needs, and
+    gets the pool of that subdistrict's communities (they manage) best fit first, 20 a page."""
+    _manager_only(request)
+    form = VacancyForm(request.GET or None, communities=talent.communities_managed(request.user))
+    page, rows = None, []
+    if form.is_valid():
+        candidates = talent.vacancy_candidates(
+            request.user, community=form.cleaned_data["community"], skills=form.cleaned_data["skills"]
+        ).select_related("user", "community")
+        page = Paginator(candidates, 20).get_page(request.GET.get("page"))
+        wanted = set(form.cleaned_data["skills"])
+        rows = [
+            (
+                candidate,
+                talent.skill_labels([s for s in candidate.skills if s in wanted]),
+                talent.skill_labels([s for s in candidate.skills if s not in wanted]),
+            )
+            for candidate in page
+        ]
+    return render(
+        request,
+        "workforce/talent/vacancy.html",
+        {"form": form, "page": page, "rows": rows, "post": form.cleaned_data["post"] if form.is_valid() else ""},
+    )

@@ -23,7 +23,7 @@ def volunteer(crew, tree, make_user):
 def _nominate(crew, tree, user, **fields):
     fields.setdefault("reason", "热心社区事务")
     fields.setdefault("skills", ["mediation"])
-    return talent.candidate_nominate(actor=crew.head1, username=user.username, community=tree.c1, **fields)
+    return talent.candidate_nominate(actor=crew.head1, nominee=user, community=tree.c1, **fields)
 
 
 def test_a_head_nominates_a_resident_and_it_is_audited(crew, tree, volunteer, login):
@@ -31,7 +31,7 @@ def test_a_head_nominates_a_resident_and_it_is_audited(crew, tree, volunteer, lo
     assert client.get("/workforce/talent/nominate/", **ENGLISH).status_code == 200
     response = client.post(
         "/workforce/talent/nominate/",
-        {"username": "vol1", "community": tree.c1.pk, "reason": "热心调解", "skills": ["mediation", "digital"]},
+        {"nominee": volunteer.pk, "community": tree.c1.pk, "reason": "热心调解", "skills": ["mediation", "digital"]},
         **ENGLISH,
     )
     candidate = Candidate.objects.get(user=volunteer)
@@ -46,12 +46,13 @@ def test_a_head_nominates_a_resident_and_it_is_audited(crew, tree, volunteer, lo
     ("data", "message"),
     [
         ({"reason": "  "}, "This field is required."),
-        ({"username": "nobody"}, "No active user of this community has that username."),
+        ({"nominee": "999999"}, "Select a valid choice."),
+        ({"nominee": ""}, "Find the person and choose them."),
         ({"skills": ["juggling"]}, "is not one of the available choices"),
     ],
 )
 def test_bad_nominations_say_why_and_change_nothing(crew, tree, volunteer, login, data, message):
-    posted = {"username": "vol1", "community": tree.c1.pk, "reason": "热心", **data}
+    posted = {"nominee": volunteer.pk, "community": tree.c1.pk, "reason": "热心", **data}
     response = login(crew.head1).post("/workforce/talent/nominate/", posted, **ENGLISH)
     assert response.status_code == 200 and message in response.content.decode()
     assert (
@@ -61,11 +62,11 @@ def test_bad_nominations_say_why_and_change_nothing(crew, tree, volunteer, login
 
 def test_a_person_of_another_community_or_a_second_nomination_is_refused(crew, tree, volunteer, make_user, login):
     outsider = make_user(Role.RESIDENT, tree.g2, username="far")
-    with pytest.raises(ValidationError, match="No active user of this community"):
+    with pytest.raises(ValidationError, match="Choose an active user of this community."):
         _nominate(crew, tree, outsider)
     _nominate(crew, tree, volunteer)
     response = login(crew.sub1).post(
-        "/workforce/talent/nominate/", {"username": "vol1", "community": tree.c1.pk, "reason": "again"}, **ENGLISH
+        "/workforce/talent/nominate/", {"nominee": volunteer.pk, "community": tree.c1.pk, "reason": "again"}, **ENGLISH
     )
     assert "already in the reserve talent pool" in response.content.decode()
     assert Candidate.objects.count() == 1
@@ -86,9 +87,9 @@ def test_one_active_nomination_per_person_is_a_database_rule(crew, tree, volunte
 
 def test_a_head_cannot_nominate_for_a_community_they_do_not_manage(crew, tree, volunteer):
     with pytest.raises(PermissionDenied):
-        talent.candidate_nominate(actor=crew.head2, username="vol1", community=tree.c1, reason="x")
+        talent.candidate_nominate(actor=crew.head2, nominee=volunteer, community=tree.c1, reason="x")
     with pytest.raises(PermissionDenied):
-        talent.candidate_nominate(actor=crew.staff1, username="vol1", community=tree.c1, reason="x")
+        talent.candidate_nominate(actor=crew.staff1, nominee=volunteer, community=tree.c1, reason="x")
     assert not Candidate.objects.exists()
 
 
@@ -145,7 +146,7 @@ def test_the_pool_lists_the_managers_area_filtered_by_skill_and_community(crew, 
     far = make_user(Role.RESIDENT, tree.g2, username="vol3")
     first = _nominate(crew, tree, volunteer, skills=["mediation"])
     second = _nominate(crew, tree, other, skills=["digital"])
-    third = talent.candidate_nominate(actor=crew.civil, username="vol3", community=tree.c2, reason="x", skills=[])
+    third = talent.candidate_nominate(actor=crew.civil, nominee=far, community=tree.c2, reason="x", skills=[])
     client = login(crew.head1)
     assert 'href="/workforce/talent/"' in client.get("/workforce/", **ENGLISH).content.decode()
     page = client.get("/workforce/talent/", **ENGLISH).content.decode()
