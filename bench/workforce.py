@@ -431,7 +431,8 @@ def _enrolled(username: str):
 
 def people() -> dict:
     """The big community (most grids) and the small one, their heads and subdistrict officers, and
-    the grid workers of the busiest grid (most residents on the roster) and of a small one."""
+    the grid workers of the busiest grid of the district (most residents on the roster) and of a
+    grid of the small community."""
     from django.db.models import Count, Q
 
     from directory.models import Area
@@ -442,7 +443,7 @@ def people() -> dict:
     small = Area.objects.get(code=SMALL_COMMUNITY)
     roster = Q(households__residents__is_elderly=True) | Q(households__residents__lives_alone=True)
     busiest = (
-        Area.objects.filter(kind=Area.Kind.GRID, parent=big)
+        Area.objects.filter(kind=Area.Kind.GRID, code__startswith=PREFIX)
         .annotate(roster=Count("households__residents", filter=roster))
         .order_by("-roster", "code")
         .first()
@@ -483,7 +484,23 @@ def _built(path: str) -> bool:
     return True
 
 
+def _timed_renders(client, path: str, *, runs: int, give_up_ms: float) -> list[float]:
+    """`runs` timed renders (server time), or fewer when the first ten already have a median over
+    `give_up_ms`: a page taking seconds need not be rendered fifty times to fail."""
+    timings: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}")
+        if len(timings) >= 10 and statistics.median(timings) > give_up_ms:
+            break
+    return timings
+
+
 def measure_pages(who: dict, *, warmup: int, runs: int, explain: bool) -> list[dict]:
+    from django.core.cache import cache
     from django.test import Client
 
     results = []
@@ -496,7 +513,12 @@ def measure_pages(who: dict, *, warmup: int, runs: int, explain: bool) -> list[d
         client = Client()
         client.force_login(who[signed_in])
         try:
-            timed = time_page(client, path, warmup=warmup, runs=runs)
+            # The harness's warm-up and the render whose queries are counted; then the timed renders.
+            captured = time_page(client, path, warmup=warmup, runs=0)["queries"]
+            timings = _timed_renders(client, path, runs=runs, give_up_ms=10 * GOAL_PAGE_MS)
+            # Pages may keep costly counts in the cache for minutes: the render that fills it, once.
+            cache.clear()
+            cold = _timed_renders(client, path, runs=1, give_up_ms=0)[0]
             small_client = Client()
             small_client.force_login(who[small])
             compared = time_page(small_client, path, warmup=1, runs=0)
@@ -504,20 +526,21 @@ def measure_pages(who: dict, *, warmup: int, runs: int, explain: bool) -> list[d
             results.append(row | {"built": True, "error": str(refused)})
             continue
         if explain:
-            for table in ("workforce_visit", "residents_residentprofile", "services_servicerequest"):
-                print_plans(f"{label} ({table})", timed["queries"], table)
+            print_plans(label, captured, "")
+        slowest = max(captured, key=lambda q: float(q["time"]), default={"sql": "", "time": 0})
         results.append(
             row
             | {
                 "built": True,
-                "queries": len(timed["queries"]),
+                "queries": len(captured),
                 "small_queries": len(compared["queries"]),
-                "p50": statistics.median(timed["timings"]),
-                "p95": percentile(timed["timings"], 0.95),
-                "slowest_query": max(timed["queries"], key=lambda q: float(q["time"]))["sql"][:160]
-                if timed["queries"]
-                else "",
-                "slowest_query_ms": max((float(q["time"]) for q in timed["queries"]), default=0.0) * 1000,
+                "sql_ms": sum(float(q["time"]) for q in captured) * 1000,
+                "renders": len(timings),
+                "p50": statistics.median(timings),
+                "p95": percentile(timings, 0.95),
+                "cold": cold,
+                "slowest_query": " ".join(slowest["sql"].split())[:150],
+                "slowest_query_ms": float(slowest["time"]) * 1000,
             }
         )
     return results
@@ -570,9 +593,12 @@ def time_assessment(runs: int, year: int) -> dict:
 def report(data: dict, built: dict, pages: list[dict], level: dict, assessment: dict, args) -> bool:
     from django.db import connection
 
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        jit = cursor.fetchone()[0]
     print()
     print(
-        f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000}, Python "
+        f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000} (jit {jit}), Python "
         f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; pages: server time in-process, {args.runs} renders"
     )
@@ -589,7 +615,9 @@ def report(data: dict, built: dict, pages: list[dict], level: dict, assessment: 
         )
     else:
         print(f"Seeding: the data was there already (this run's set-up {built['seconds']:.0f} s; --reseed starts over)")
-    header = f"{'page':<30} {'queries':>7} {'small':>6} {'p50 ms':>7} {'p95 ms':>7}  result"
+    header = (
+        f"{'page':<30} {'queries':>7} {'small':>6} {'sql ms':>7} {'renders':>7} {'p50 ms':>7} {'p95 ms':>7}  result"
+    )
     print(header)
     print("-" * len(header))
     checks = []
@@ -604,14 +632,18 @@ def report(data: dict, built: dict, pages: list[dict], level: dict, assessment: 
                 fast, flat = row["p95"] < GOAL_PAGE_MS, row["queries"] <= row["small_queries"]
                 reasons = ([] if fast else ["slow"]) + ([] if flat else ["queries grow"])
                 print(
-                    f"{row['label']:<30} {row['queries']:>7} {row['small_queries']:>6} {row['p50']:>7.1f}"
-                    f" {row['p95']:>7.1f}  {'ok' if not reasons else ', '.join(reasons)}"
+                    f"{row['label']:<30} {row['queries']:>7} {row['small_queries']:>6} {row['sql_ms']:>7.0f}"
+                    f" {row['renders']:>7} {row['p50']:>7.1f} {row['p95']:>7.1f} {row['cold']:>7.0f}"
+                    f"  {'ok' if not reasons else ', '.join(reasons)}"
                 )
                 print(f"{'':<30} slowest query {row['slowest_query_ms']:.1f} ms: {row['slowest_query']}")
         measured = [row for row in rows if row["built"] and "error" not in row]
-        if len(measured) < len(rows):
-            missing = [row["label"] for row in rows if row not in measured]
-            checks.append((f"{goal}: NOT YET BUILT or failing ({', '.join(missing)})", None))
+        missing = [row["label"] for row in rows if not row["built"]]
+        if missing:
+            checks.append((f"{goal}: {', '.join(missing)}", None))
+        failing = [row["label"] for row in rows if "error" in row]
+        if failing:
+            checks.append((f"{goal}: answered with an error ({', '.join(failing)})", False))
         if measured:
             worst = max(row["p95"] for row in measured)
             checks.append((f"{goal} p95 under {GOAL_PAGE_MS:.0f} ms (slowest {worst:.0f} ms)", worst < GOAL_PAGE_MS))
@@ -623,7 +655,9 @@ def report(data: dict, built: dict, pages: list[dict], level: dict, assessment: 
             )
     print(
         f"(small: the same page's queries for {SMALL_COMMUNITY}'s head, {SMALL_SUBDISTRICT}'s officer, or the worker of"
-        f" a grid of {SMALL_COMMUNITY})"
+        f" a grid of {SMALL_COMMUNITY}; sql ms: the time of the counted render's queries; renders: timed renders,"
+        f" fewer than {args.runs} when the first ten had a median over {10 * GOAL_PAGE_MS:.0f} ms; cold: one render"
+        f" after emptying the cache, as when the page's cached counts expire)"
     )
     for title, result, what in (
         ("yearly level run", level, "proposals"),
