@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,6 +13,8 @@ from django.views.decorators.http import require_POST
 
 from directory.models import Area
 from workforce import selectors, workload
+
+PER_PAGE = 20
 
 
 class RebalanceForm(forms.Form):
@@ -46,6 +49,10 @@ def team(request):
         "workforce/workload/team.html",
         {
             "team": result,
+            # A subdistrict has hundreds of workers: a phone gets them a page at a time, the most
+            # loaded and the grids needing attention first.
+            "page": Paginator(result.workers, PER_PAGE).get_page(request.GET.get("page")),
+            "grid_page": Paginator(result.grids, PER_PAGE).get_page(request.GET.get("grids")),
             "form": _form_for(result.suggestion),
             "flag_ratio": workload.FLAG_RATIO,
             "roster_weight": workload.ROSTER_WEIGHT,

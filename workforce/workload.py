@@ -14,10 +14,13 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import NamedTuple
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,15 +52,29 @@ OPEN_REQUEST_WEIGHT = 3
 FLAG_RATIO = 1.5
 # The casework shown for each worker: the last twelve months.
 FIGURES_DAYS = 365
+# The counts that scan a whole register or every visit (the register's counts per grid, the visits
+# overdue, the casework) are kept this long; open requests and grid roles are always read live.
+REFRESH_SECONDS = 600
 
 
 def grid_load(*, households: int, roster: int, open_requests: int) -> int:
     return households + ROSTER_WEIGHT * roster + OPEN_REQUEST_WEIGHT * open_requests
 
 
+class GridPlace(NamedTuple):
+    """What the loads need of a grid: read as plain values, as a district has thousands."""
+
+    pk: int
+    code: str
+    parent_id: int
+    path: str
+    centre_lat: Decimal | None
+    centre_lng: Decimal | None
+
+
 @dataclass(frozen=True)
 class GridLoad:
-    grid: Area
+    grid: GridPlace
     households: int
     residents: int
     roster: int
@@ -65,21 +82,21 @@ class GridLoad:
     overdue_requests: int
     workers: frozenset[int]  # user ids of its grid workers
     overdue_visits: int = 0  # read for the manager's own grids only
+    # Worked out once when made (a district has thousands of grids and they are read often):
+    load: int = field(init=False)
+    per_worker: float | None = field(init=False)  # None for a grid nobody serves
 
-    @property
-    def load(self) -> int:
-        return grid_load(households=self.households, roster=self.roster, open_requests=self.open_requests)
-
-    @property
-    def per_worker(self) -> float | None:
-        """The load each of its grid workers carries; None for a grid nobody serves."""
-        return self.load / len(self.workers) if self.workers else None
+    def __post_init__(self):
+        load = grid_load(households=self.households, roster=self.roster, open_requests=self.open_requests)
+        object.__setattr__(self, "load", load)
+        object.__setattr__(self, "per_worker", load / len(self.workers) if self.workers else None)
 
 
 @dataclass(frozen=True)
 class GridRow:
     """One grid on the team page."""
 
+    area: Area
     stats: GridLoad
     worker_names: list[str]
     flagged: bool  # load per worker above FLAG_RATIO × the district median
@@ -130,62 +147,98 @@ class Team:
 
 # --- reading the loads ---------------------------------------------------------------------------
 def late_request(now) -> Q:
-    """An open request past its resolve-by time (flagged by the deadline task, or not yet flagged)."""
-    return Q(is_overdue=True) | Q(resolve_due_at__lt=now)
+    """An open request past its resolve-by time. Read from the deadline itself rather than the
+    deadline task's flag, so the count is answered from the open requests' index alone."""
+    return Q(resolve_due_at__lt=now)
 
 
 def _district_path(path: str) -> str:
     return path.split("/", 1)[0] + "/"
 
 
+def _cached(key: str, compute):
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, REFRESH_SECONDS)
+    return value
+
+
+def _key(*parts) -> str:
+    return "workload:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def register_counts(district_path: str, *, today: date) -> dict[int, tuple[int, int, int]]:
+    """{grid id: (households, living residents, residents on the visit roster)} over the district:
+    two grouped queries, cached for REFRESH_SECONDS because they scan every resident of the
+    district and the register changes slowly."""
+
+    def compute():
+        households = dict(
+            Household.objects.filter(grid__path__startswith=district_path)
+            .order_by()
+            .values("grid_id")
+            .annotate(n=Count("pk"))
+            .values_list("grid_id", "n")
+        )
+        people = {
+            row["household__grid_id"]: (row["living"], row["roster"])
+            for row in ResidentProfile.objects.living()
+            .filter(household__grid__path__startswith=district_path)
+            .order_by()
+            .values("household__grid_id")
+            .annotate(living=Count("pk"), roster=Count("pk", filter=roster_condition(today)))
+        }
+        return {
+            grid_id: (households.get(grid_id, 0), *people.get(grid_id, (0, 0)))
+            for grid_id in households.keys() | people.keys()
+        }
+
+    return _cached(_key("register", district_path, today), compute)
+
+
 def district_grid_loads(district_path: str, *, today: date) -> dict[int, GridLoad]:
-    """Every grid of the district with its counts: five grouped queries, whatever its size. The
-    district median needs all of them, and the manager's grids are a part of them."""
+    """Every grid of the district with its counts: the district median needs all of them, and the
+    manager's grids are a part of them. Three grouped queries and the cached register counts; the
+    open requests and the grid workers are always read live, as the suggestion moves roles."""
     grids = {
-        grid.pk: grid
-        for grid in Area.objects.filter(kind=Area.Kind.GRID, path__startswith=district_path).only(
-            "pk", "code", "name_zh", "name_en", "path", "parent_id", "centre_lat", "centre_lng", "kind"
+        row[0]: GridPlace(*row)
+        for row in Area.objects.filter(kind=Area.Kind.GRID, path__startswith=district_path).values_list(
+            "pk", "code", "parent_id", "path", "centre_lat", "centre_lng"
         )
     }
     if not grids:
         return {}
-    in_district = {"grid__path__startswith": district_path}
-    households = dict(
-        Household.objects.filter(**in_district)
-        .order_by()
-        .values("grid_id")
-        .annotate(n=Count("pk"))
-        .values_list("grid_id", "n")
-    )
-    residents = {
-        row["household__grid_id"]: row
-        for row in ResidentProfile.objects.living()
-        .filter(household__grid__path__startswith=district_path)
-        .order_by()
-        .values("household__grid_id")
-        .annotate(living=Count("pk"), roster=Count("pk", filter=roster_condition(today)))
-    }
+    register = register_counts(district_path, today=today)
     requests = {
         row["grid_id"]: row
-        for row in ServiceRequest.objects.filter(status__in=sorted(OPEN_STATUSES), **in_district)
+        for row in ServiceRequest.objects.filter(status__in=sorted(OPEN_STATUSES), grid__path__startswith=district_path)
         .order_by()
         .values("grid_id")
         .annotate(open=Count("pk"), late=Count("pk", filter=late_request(timezone.now())))
     }
+    # By the district's path rather than a list of its thousands of grid ids, which costs more to
+    # write out than to run. Whether each worker is active is a lookup per role (a scalar subquery):
+    # a join would make PostgreSQL read every user.
+    active = User.objects.filter(pk=OuterRef("user_id")).values("is_active")[:1]
+    roles = (
+        RoleAssignment.objects.filter(role=Role.GRID_WORKER, area__path__startswith=district_path)
+        .annotate(active=Subquery(active))
+        .values_list("area_id", "user_id", "active")
+    )
     workers = defaultdict(set)
-    for area_id, user_id in RoleAssignment.objects.filter(
-        role=Role.GRID_WORKER, area__path__startswith=district_path, user__is_active=True
-    ).values_list("area_id", "user_id"):
-        workers[area_id].add(user_id)
+    for area_id, user_id, is_active in roles:
+        if is_active:
+            workers[area_id].add(user_id)
     loads = {}
     for pk, grid in grids.items():
-        people = residents.get(pk, {})
+        households, residents, on_roster = register.get(pk, (0, 0, 0))
         open_rows = requests.get(pk, {})
         loads[pk] = GridLoad(
             grid=grid,
-            households=households.get(pk, 0),
-            residents=people.get("living", 0),
-            roster=people.get("roster", 0),
+            households=households,
+            residents=residents,
+            roster=on_roster,
             open_requests=open_rows.get("open", 0),
             overdue_requests=open_rows.get("late", 0),
             workers=frozenset(workers.get(pk, ())),
@@ -208,12 +261,17 @@ def _within(path: str, paths: list[str]) -> bool:
 
 
 def _overdue_visits(grid_ids: list[int], today: date) -> dict[int, int]:
+    """{grid id: residents overdue a visit}, through the same selector as the visit pages; cached
+    for REFRESH_SECONDS (it looks up every roster resident's last visit)."""
     if not grid_ids:
         return {}
-    late = overdue(ResidentProfile.objects.filter(household__grid_id__in=grid_ids), today=today)
-    return dict(
-        late.order_by().values("household__grid_id").annotate(n=Count("pk")).values_list("household__grid_id", "n")
-    )
+
+    def compute():
+        late = overdue(ResidentProfile.objects.filter(household__grid_id__in=grid_ids), today=today)
+        rows = late.order_by().values("household__grid_id").annotate(n=Count("pk"))
+        return dict(rows.values_list("household__grid_id", "n"))
+
+    return _cached(_key("overdue", sorted(grid_ids), today), compute)
 
 
 def worker_loads(loads: dict[int, GridLoad]) -> dict[int, float]:
@@ -341,15 +399,18 @@ def team_workload(user, *, today: date | None = None) -> Team:
 
     # The team: managed workers who serve a grid. Their cards carry all their grids, even one the
     # manager does not reach (it is still their work), but only the manager's grids move.
-    profiles = list(profiles_managed(user).order_by("user__username"))
+    profiles = list(profiles_managed(user).prefetch_related(None).order_by("user__username"))
     holding = defaultdict(list)
     for pk, load in loads.items():
         for user_id in load.workers:
             holding[user_id].append(pk)
     team = [p for p in profiles if holding.get(p.user_id)]
     by_user = {p.user_id: p for p in team}
+    areas = Area.objects.defer("boundary").in_bulk({*mine, *(pk for p in team for pk in holding[p.user_id])})
     start = today - timedelta(days=FIGURES_DAYS - 1)
-    figures = worker_figures(team, start=start, end=today)
+    figures = _cached(
+        _key("figures", sorted(p.pk for p in team), start, today), lambda: worker_figures(team, start=start, end=today)
+    )
     assigned = {
         row["assignee_id"]: row
         for row in ServiceRequest.objects.filter(assignee_id__in=list(by_user), status__in=sorted(OPEN_STATUSES))
@@ -390,7 +451,7 @@ def team_workload(user, *, today: date | None = None) -> Team:
         involved = [pick.receiver] + ([pick.giver] if pick.giver else [])
         state_rows = _move_rows(pick.grid_id, involved).order_by().values_list("pk", "user_id", "area_id")
         suggestion = Move(
-            grid=loads[pick.grid_id].grid,
+            grid=areas[pick.grid_id],
             giver=by_user.get(pick.giver) if pick.giver else None,
             receiver=by_user[pick.receiver],
             distance_km=pick.distance_km,
@@ -402,9 +463,10 @@ def team_workload(user, *, today: date | None = None) -> Team:
     grid_rows = []
     for pk in sorted(mine, key=lambda pk: loads[pk].grid.path):
         stats = loads[pk]
-        stats = replace(stats, overdue_visits=late_visits.get(pk, 0))
+        stats = replace(stats, overdue_visits=late_visits.get(pk, 0))  # load and per_worker made again
         grid_rows.append(
             GridRow(
+                area=areas[pk],
                 stats=stats,
                 worker_names=sorted(names[u] for u in stats.workers if u in names),
                 flagged=is_flagged(stats, median),
@@ -413,7 +475,7 @@ def team_workload(user, *, today: date | None = None) -> Team:
         )
     worker_rows = []
     for p in team:
-        grids = sorted((loads[pk].grid for pk in holding[p.user_id]), key=lambda g: g.path)
+        grids = sorted((areas[pk] for pk in holding[p.user_id]), key=lambda g: g.path)
         row = assigned.get(p.user_id, {})
         worker_rows.append(
             WorkerRow(
@@ -428,6 +490,8 @@ def team_workload(user, *, today: date | None = None) -> Team:
             )
         )
     worker_rows.sort(key=lambda row: (-row.load, row.profile.user.username))
+    # The grids needing attention first: flagged, then with no worker, then by load per worker.
+    grid_rows.sort(key=lambda row: (not row.flagged, not row.unstaffed, -(row.stats.per_worker or 0), row.area.path))
     return Team(
         grids=grid_rows,
         workers=worker_rows,

@@ -1,6 +1,7 @@
 """The team page and applying its suggestion: who may, what they see, the query budget, bad input."""
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
@@ -148,9 +149,26 @@ def test_the_team_page_reads_in_a_constant_number_of_queries(
 ):
     client = login(heavy.head1)
     grow(heavy, tree, make_user, 2)
+    cache.clear()  # the register counts, overdue visits and casework are cached: read them all
     with django_assert_max_num_queries(40) as few:
         assert client.get(TEAM).status_code == 200
     grow(heavy, tree, make_user, 12)
+    cache.clear()
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(TEAM)
     assert page.content.decode().count('class="card team-worker"') == 2 + 14
+    # Warm, the page reads only what moves: roles, open requests, the team.
+    with django_assert_max_num_queries(len(few.captured_queries) - 4):
+        client.get(TEAM)
+
+
+def test_a_big_team_comes_a_page_at_a_time_most_loaded_first(heavy, login, tree, make_user):
+    grow(heavy, tree, make_user, 25)
+    client = login(heavy.head1)
+    first = client.get(TEAM).content.decode()
+    assert first.count('class="card team-worker"') == 20
+    assert f'data-worker="{heavy.w1.username}"' in first  # G1's 100 households: the highest load
+    second = client.get(TEAM, {"page": 2}).content.decode()
+    assert second.count('class="card team-worker"') == 2 + 25 - 20
+    assert first.count('class="team-grid') == 20 and 'data-grid="G1"' in first
+    assert client.get(TEAM, {"grids": 2}).content.decode().count('class="team-grid') == 2 + 25 - 20
