@@ -5,14 +5,20 @@ that exists is left as it is and the run is not repeated, so a second run adds n
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
-from security.models import User
+from residents.models import ResidentProfile
+from security import personal_data
+from security.models import Role, RoleAssignment, User
 from workforce.assessment import assessment_rate, last_year
 from workforce.models import Assessment, Education, Post, Qualification, Skill, WorkerProfile
+from workforce.models_visits import Visit
 from workforce.services import level_proposals_run, profile_save
+from workforce.visit_selectors import roster
 
 # (username, post, level, date joined, education, qualification, skills, is head). demo_grid has served
 # long enough for a step above their level, so the yearly run proposes one.
@@ -62,6 +68,7 @@ def build_demo_workforce() -> None:
             work_phone="0817-2223" + ("301" if username == "demo_grid" else "300"),
             is_head=is_head,
         )
+    build_demo_visits()
     if created:
         # The run is audited each time it runs: only the first build runs it.
         level_proposals_run()
@@ -78,3 +85,53 @@ def build_demo_assessment() -> None:
         return
     head = User.objects.get(username="demo_community")
     assessment_rate(actor=head, profile=profile, year=year, rating=88, finalise=True)
+
+
+# What demo residents told demo_grid on some visits (encrypted like every visit's needs).
+DEMO_NEEDS = [
+    "",
+    "",
+    "",
+    "",
+    "需要代购常用药",
+    "家里水管漏水，想请人来修",
+    "希望有人陪同去医院复查",
+    "想参加社区老年活动",
+]
+
+
+def build_demo_visits() -> None:
+    """A year of demo_grid's visits to the elderly of their grid: every second resident visited on
+    time, the others not since two months ago, so the rosters and the overdue lists show both.
+
+    The rows are written directly, not through workforce.visits.visit_record: they are the past, not
+    acts of someone using the portal now, so they get no audit event each (as the demo's request
+    history, written in bulk), and the service rightly refuses dates before the resident entered the
+    register, which for the demo residents is today. Nothing is written when the grid already has
+    visits, so a second run adds nothing and records no audit event."""
+    worker = User.objects.get(username="demo_grid")
+    grids = RoleAssignment.objects.filter(user=worker, role=Role.GRID_WORKER).values("area_id")
+    residents = list(roster(ResidentProfile.objects.filter(household__grid_id__in=grids)).order_by("pk"))
+    if not residents or Visit.objects.filter(resident__in=residents).exists():
+        return
+    rng = random.Random(20261207)  # noqa: S311 - fixed seed: the same history each build
+    today = timezone.localdate()
+    visits = []
+    for index, resident in enumerate(residents):
+        last = today - timedelta(days=rng.randint(0, resident.interval_days - 1) if index % 2 == 0 else 60)
+        day = today - timedelta(days=365)
+        while day <= last:
+            needs = rng.choice(DEMO_NEEDS)
+            visits.append(
+                Visit(
+                    resident=resident,
+                    visitor=worker,
+                    visited_on=day,
+                    mode=rng.choice([Visit.Mode.IN_PERSON, Visit.Mode.IN_PERSON, Visit.Mode.PHONE]),
+                    condition=rng.choice([Visit.Condition.GOOD, Visit.Condition.GOOD, Visit.Condition.FAIR]),
+                    needs_encrypted=personal_data.encrypt(needs) if needs else "",
+                )
+            )
+            day += timedelta(days=max(1, resident.interval_days - rng.randint(0, 2)))
+        visits[-1].visited_on = last
+    Visit.objects.bulk_create(visits)

@@ -199,6 +199,10 @@ ACTION_LABELS = {
     "workforce.talent_lookup": _("Nominee looked up by phone"),
     "workforce.level_dismiss": _("Level proposal dismissed"),
     # Elderly visits (走访)
+    "workforce.visit_record": _("Visit to an elderly resident recorded"),
+    "workforce.visit_read": _("Resident's visits read"),
+    "workforce.visit_request": _("Service request filed from a visit's need"),
+    "workforce.visit_rules_set": _("Visit intervals changed"),
     # Workload and rebalancing
     "workforce.rebalance": _("Grid role moved to rebalance a team's workload"),
     # The yearly assessment (考核)

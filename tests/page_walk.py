@@ -553,6 +553,8 @@ def path_values(world) -> dict[str, object]:
         "workforce.enrolment_id": 0,
         # Training reminders and the talent pool's later steps
         # Elderly visits
+        "workforce:visit_resident.public_id": world.resident.public_id,
+        "workforce.visit_id": _visit_id(world),
         # Workload and rebalancing
         # The yearly assessment
         # Last year's page for the walk's managers; a worker's assessment answers 404 until final.
@@ -561,6 +563,24 @@ def path_values(world) -> dict[str, object]:
         "account_reset_password_from_key.uidb36": user_pk_to_url_str(resident_user),
         "account_reset_password_from_key.key": default_token_generator.make_token(resident_user),
     }
+
+
+def _visit_id(world):
+    """A visit with a need to the walk's resident (in the demo grid worker's grid), for the page that
+    files it as a request."""
+    from workforce.visits import visit_record
+
+    visit = world.resident.visits.exclude(needs_encrypted="").filter(request__isnull=True).first()
+    if visit is None and world.resident.is_living_here:
+        visit = visit_record(
+            actor=world.users["grid"],
+            resident=world.resident,
+            visited_on=world.resident.created_at.date(),
+            mode="in_person",
+            condition="fair",
+            needs="page walk need",
+        )
+    return visit.pk if visit else 0
 
 
 def _course_id(world):
