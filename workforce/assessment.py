@@ -111,9 +111,11 @@ def _visits_due(user_ids: list[int], *, start: date, end: date) -> dict[int, flo
     )
     if not grids:
         return {}
-    # Everyone holding the grid shares it, not only the workers assessed now.
+    # Every active grid worker holding the grid shares it, not only the workers assessed now.
     sharing = Counter(
-        RoleAssignment.objects.filter(role=Role.GRID_WORKER, area_id__in={area for _user, area in grids})
+        RoleAssignment.objects.filter(
+            role=Role.GRID_WORKER, area_id__in={area for _user, area in grids}, user__is_active=True
+        )
         .values_list("area_id", flat=True)
         .order_by()
     )

@@ -176,6 +176,8 @@ def test_a_grid_shared_by_two_workers_shares_its_visits(crew, tree, make_user):
     elder(tree.g2, lives_alone=True)  # fortnightly: 365/14 ≈ 26.1
     other = make_user(Role.GRID_WORKER, tree.g2, mfa=False)
     profile(other)
+    gone = make_user(Role.GRID_WORKER, tree.g2, mfa=False)
+    type(gone).objects.filter(pk=gone.pk).update(is_active=False)  # an account closed shares nothing
     assessment_run(year=YEAR)
     assert Assessment.objects.get(profile=crew.p2, year=YEAR).figures["visits_due"] == pytest.approx(13.0, abs=0.1)
 
