@@ -327,6 +327,37 @@ def level_confirm(*, actor: User, proposal: LevelProposal, reason: str) -> Level
     return change
 
 
+@transaction.atomic
+def level_dismiss(*, actor: User, proposal: LevelProposal, reason: str) -> LevelProposal:
+    """A manager dismisses a pending proposal they do not confirm, with a reason (audited); the level
+    stays, and the next yearly run proposes again if the rules still say so."""
+    proposal = LevelProposal.objects.select_for_update().select_related("profile__user").get(pk=proposal.pk)
+    profile = proposal.profile
+    if not may_manage(actor, profile) or actor.pk == profile.user_id:
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why you dismiss the proposal.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _("Keep the reason under %(max)s characters.") % {"max": REASON_MAX}})
+    if proposal.status != LevelProposal.Status.PENDING:
+        raise ValidationError(_("This proposal was already dealt with."))
+    proposal.status = LevelProposal.Status.DISMISSED
+    proposal.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="workforce.level_dismiss",
+        target=profile,
+        details={
+            "proposal": proposal.pk,
+            "level": proposal.current_level,
+            "proposed": proposal.proposed_level,
+            "reason": reason,
+        },
+    )
+    return proposal
+
+
 # --- handover ------------------------------------------------------------------------------------
 # What else a leaving worker hands over with their grid role, each `hook(leaver=, successor=, grids=,
 # actor=)` returning counts for the audit event. The visit roster (issue 18, item 5) registers here.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:profile_id>/", views.detail, name="detail"),
     path("<int:profile_id>/handover/", views.handover, name="handover"),
     path("proposals/<int:proposal_id>/confirm/", views.confirm, name="confirm"),
+    path("proposals/<int:proposal_id>/dismiss/", views.dismiss, name="dismiss"),
 ]
 
 urlpatterns += urls_training.urlpatterns

@@ -108,6 +108,23 @@ def confirm(request, proposal_id: int):
 
 @require_POST
 @login_required
+def dismiss(request, proposal_id: int):
+    """A manager dismisses a pending level step with a reason (the form is beside the confirm form)."""
+    proposal = get_object_or_404(LevelProposal, pk=proposal_id)
+    profile = _profile_or_404(request, proposal.profile_id)
+    try:
+        services.level_dismiss(actor=request.user, proposal=proposal, reason=request.POST.get("reason", ""))
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The proposed level step is dismissed."))
+    return redirect("workforce:detail", profile.pk)
+
+
+@require_POST
+@login_required
 def handover(request, profile_id: int):
     profile = _profile_or_404(request, profile_id)
     if not selectors.may_manage(request.user, profile):
