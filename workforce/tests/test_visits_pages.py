@@ -295,3 +295,37 @@ def test_only_civil_affairs_sets_the_intervals(crew, login, client):
         assert signed_in.get("/workforce/visits/rules/").status_code == 403
         assert signed_in.post("/workforce/visits/rules/", data).status_code == 403
     assert not VisitRules.objects.exists()
+
+
+def test_a_residents_visits_have_constant_queries(crew, login, tree, django_assert_max_num_queries):
+    resident = elder(tree.g1)
+    _visit(crew.w1, resident)
+    url = f"/workforce/visits/resident/{resident.public_id}/"
+    client = login(crew.w1)
+    client.get(url)
+    with django_assert_max_num_queries(30) as captured:
+        client.get(url)
+    baseline = len(captured)
+    for _ in range(10):
+        _visit(crew.staff1, resident)  # a colleague of the community
+    with django_assert_max_num_queries(baseline):
+        page = client.get(url)
+    assert page.content.decode().count("想要助餐服务") == 11
+
+
+def test_the_service_choice_has_constant_queries(crew, login, tree, catalogue, django_assert_max_num_queries):
+    from services.catalogue import service_define
+
+    visit = _visit(crew.w1, elder(tree.g1))
+    url = f"/workforce/visits/{visit.pk}/request/"
+    client = login(crew.w1)
+    client.get(url)
+    with django_assert_max_num_queries(30) as captured:
+        client.get(url)
+    baseline = len(captured)
+    for index in range(5):
+        service_define(
+            code=f"s{index}", group="养老服务", name_zh=f"服务{index}", attributes=[{"code": "q", "datatype": "string"}]
+        )
+    with django_assert_max_num_queries(baseline):
+        assert "?service=s4" in client.get(url).content.decode()
