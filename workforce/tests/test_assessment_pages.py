@@ -52,7 +52,7 @@ def test_bad_weights_say_why_and_change_nothing(crew, login, change, message):
     assert not AssessmentWeights.objects.exists()
 
 
-@pytest.mark.parametrize("who", ["head1", "sub1", "w1", "resident", "partner"])
+@pytest.mark.parametrize("who", ["head1", "head2", "sub1", "w1", "resident", "partner"])
 def test_only_civil_affairs_officers_open_the_weights(crew, login, who):
     client = login(getattr(crew, who))
     assert client.get("/workforce/assessment/weights/").status_code == 403
@@ -125,6 +125,14 @@ def test_the_years_page_is_paginated(crew, login, make_user, tree):
     first = client.get(f"/workforce/assessment/{YEAR}/").content.decode()
     second = client.get(f"/workforce/assessment/{YEAR}/?page=2").content.decode()
     assert first.count('name="finalise"') == 20 and second.count('name="finalise"') == 6
+
+
+def test_another_communitys_head_sees_only_their_own_workers_for_the_year(crew, login):
+    assessment_run(year=YEAR)
+    page = login(crew.head2).get(f"/workforce/assessment/{YEAR}/", **ENGLISH).content.decode()
+    assert f"/workforce/assessment/{YEAR}/{crew.p2.pk}/" in page
+    for other in (crew.p1, crew.p1b, crew.ps1, crew.ph1):
+        assert f"/workforce/assessment/{YEAR}/{other.pk}/" not in page
 
 
 @pytest.mark.parametrize("who", ["w1", "staff1", "resident", "partner"])
