@@ -57,6 +57,7 @@ def team(request):
             "flag_ratio": workload.FLAG_RATIO,
             "roster_weight": workload.ROSTER_WEIGHT,
             "request_weight": workload.OPEN_REQUEST_WEIGHT,
+            "refresh_minutes": workload.REFRESH_SECONDS // 60,
         },
     )
 

@@ -1,13 +1,16 @@
 """The team page and applying its suggestion: who may, what they see, the query budget, bad input."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from residents.models import Household
 from security.models import AuditEvent, Role, RoleAssignment
 from security.services import role_grant
+from services.models import RequestStatus, ServiceRequest
 from tests.factories import AreaFactory
 from workforce import workload
 from workforce.tests.helpers import profile
@@ -52,6 +55,27 @@ def test_managers_see_their_team_side_by_side_with_the_flag_and_the_suggestion(h
     assert 'data-grid="G1"' in html and "Overloaded" in html
     assert f"Add {heavy.p1b} as a second worker of" in html
     assert "<table" not in html
+
+
+def test_a_workers_card_shows_their_casework(heavy, login, catalogue, tree):
+    due = timezone.now() + timedelta(days=1)
+    ServiceRequest.objects.create(
+        service=catalogue.repair,
+        description="路灯",
+        grid=tree.g1,
+        filed_by=heavy.resident,
+        status=RequestStatus.CLOSED,
+        assignee=heavy.w1,
+        accept_due_at=due,
+        resolve_due_at=due,
+        resolved_at=timezone.now(),
+        rating=4,
+    )
+    with translation.override("en"):
+        html = login(heavy.head1).get(TEAM).content.decode()
+    card = html[html.index(f'data-worker="{heavy.w1.username}"') :]
+    card = card[: card.index("</article>")]
+    assert "4.0 from 1 rating" in card and "1, 0 late" in card
 
 
 def test_the_workforce_home_links_to_the_team_page(heavy, login):
