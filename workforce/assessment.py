@@ -39,7 +39,7 @@ from security.models import Role, RoleAssignment, User
 from security.roles import WORKFORCE_RULES_ROLES
 from security.scoping import has_role
 from workforce.casework import WorkerFigures, worker_figures
-from workforce.models import WorkerProfile
+from workforce.models import LevelProposal, WorkerProfile
 from workforce.models_assessment import COMPONENTS, Assessment, AssessmentWeights, Grade
 from workforce.models_training import Course, Enrolment
 from workforce.selectors import may_manage, profiles_managed
@@ -276,11 +276,24 @@ def assessment_rate(*, actor: User, profile: WorkerProfile, year: int, rating, f
         assessment.status = Assessment.Status.FINAL
         assessment.finalised_by, assessment.finalised_at = actor, timezone.now()
     assessment.save()
+    withheld = 0
+    if finalise and assessment.grade == Grade.NOT_COMPETENT and year == last_year():
+        # Finalised after the January level run: the rise it proposed is withheld now, as the next
+        # run would withhold it (workforce.services.level_proposals_run).
+        withheld = LevelProposal.objects.filter(profile_id=profile.pk, status=LevelProposal.Status.PENDING).update(
+            status=LevelProposal.Status.SUPERSEDED
+        )
     audit_record(
         actor=actor,
         action="workforce.assessment_finalise" if finalise else "workforce.assessment_rate",
         target=profile,
-        details={"year": year, "rating": rating, "total": assessment.total, "grade": assessment.grade},
+        details={
+            "year": year,
+            "rating": rating,
+            "total": assessment.total,
+            "grade": assessment.grade,
+            "level_proposals_withheld": withheld,
+        },
     )
     return assessment
 

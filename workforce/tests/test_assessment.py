@@ -316,3 +316,19 @@ def test_the_workers_export_lists_their_final_assessments_only(crew):
     exported = export_worker(crew.w1)["assessments"]
     assert [row["year"] for row in exported] == [YEAR] and exported[0]["manager_rating"] == 80
     assert export_worker(crew.w1b)["assessments"] == []
+
+
+def test_finalising_not_competent_after_the_level_run_withholds_the_pending_rise(crew):
+    [proposal] = [p for p in level_proposals_run(today=timezone.localdate()) if p.profile_id == crew.p1.pk]
+    # A draft, or a final that is not "not competent", leaves the step waiting.
+    assessment_rate(actor=crew.head1, profile=crew.p1b, year=YEAR, rating=100, finalise=True)
+    found = assessment_rate(actor=crew.head1, profile=crew.p1, year=YEAR, rating=0)
+    assert found.grade == Grade.NOT_COMPETENT
+    proposal.refresh_from_db()
+    assert proposal.status == LevelProposal.Status.PENDING
+    assessment_rate(actor=crew.head1, profile=crew.p1, year=YEAR, rating=0, finalise=True)
+    proposal.refresh_from_db()
+    assert proposal.status == LevelProposal.Status.SUPERSEDED
+    event = AuditEvent.objects.get(action="workforce.assessment_finalise", object_id=str(crew.p1.pk))
+    assert event.details["level_proposals_withheld"] == 1
+    assert LevelProposal.objects.filter(status=LevelProposal.Status.PENDING).exclude(profile=crew.p1).exists()
