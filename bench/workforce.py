@@ -518,12 +518,14 @@ def _timed_renders(client, path: str, *, runs: int, give_up_ms: float) -> list[f
     return timings
 
 
-def measure_pages(who: dict, *, warmup: int, runs: int, explain: bool) -> list[dict]:
+def measure_pages(who: dict, *, warmup: int, runs: int, explain: bool, only: list[str]) -> list[dict]:
     from django.core.cache import cache
     from django.test import Client
 
     results = []
     for goal, label, path, signed_in, small in PAGES:
+        if only and not any(word in label for word in only):
+            continue
         row = {"goal": goal, "label": label, "path": path}
         if not _built(path):
             results.append(row | {"built": False})
@@ -582,6 +584,8 @@ def time_level_run(runs: int) -> dict:
     run = _function("workforce.services", "level_proposals_run")
     if run is None:
         return {"built": False}
+    if not runs:
+        return {"built": True, "skipped": True}
     timings, proposed = [], 0
     for _ in range(runs):
         LevelProposal.objects.exclude(pk__in=LevelChange.objects.values("proposal_id")).delete()
@@ -596,6 +600,8 @@ def time_assessment(runs: int, year: int) -> dict:
     run = _function("workforce.assessment", "assessment_run")
     if run is None:
         return {"built": False}
+    if not runs:
+        return {"built": True, "skipped": True}
     timings, outcome = [], None
     for _ in range(runs):
         started = time.perf_counter()
@@ -685,6 +691,9 @@ def report(data: dict, built: dict, pages: list[dict], level: dict, assessment: 
             print(f"{title}: NOT YET BUILT")
             checks.append((f"{title}: NOT YET BUILT", None))
             continue
+        if result.get("skipped"):
+            print(f"{title}: not timed (0 runs asked)")
+            continue
         if "error" in result:
             print(f"{title}: ERROR {result['error']}")
             checks.append((f"{title}: failed", False))
@@ -746,6 +755,12 @@ def main() -> int:
         "--year", type=int, default=time.localtime().tm_year, help="the assessed year (default this year)"
     )
     parser.add_argument("--explain", action="store_true", help="print the pages' queries and plans")
+    parser.add_argument(
+        "--page",
+        action="append",
+        default=[],
+        help="only the pages whose label holds this word (team, overdue, roster, head, officer); repeatable",
+    )
     args = parser.parse_args()
 
     if args.reseed:
@@ -762,7 +777,7 @@ def main() -> int:
     data = counts()
     who = people()
     log(f"Timing the pages: {args.warmup} warm-up renders, then {args.runs}")
-    pages = measure_pages(who, warmup=args.warmup, runs=args.runs, explain=args.explain)
+    pages = measure_pages(who, warmup=args.warmup, runs=args.runs, explain=args.explain, only=args.page)
     log(f"The yearly level run ({args.level_runs} times)")
     level = time_level_run(args.level_runs)
     log(f"The assessment of {args.year} ({args.assessment_runs} times)")
