@@ -13,7 +13,7 @@ class VisitForm(forms.Form):
     visited_on = forms.DateField(
         label=_("Date of the visit"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    mode = forms.ChoiceField(label=_("How"), choices=Visit.Mode.choices, widget=forms.RadioSelect)
+    mode = forms.ChoiceField(label=_("In person or by phone"), choices=Visit.Mode.choices, widget=forms.RadioSelect)
     condition = forms.ChoiceField(
         label=_("How is the resident?"), choices=Visit.Condition.choices, widget=forms.RadioSelect
     )

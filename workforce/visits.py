@@ -408,7 +408,7 @@ def register() -> None:
         # unlinked they are no longer the account's, so there is nothing of the account to erase.
         labels={
             "visited_on": gettext_lazy("Date"),
-            "mode": gettext_lazy("How"),
+            "mode": gettext_lazy("Visit mode"),
             "condition": gettext_lazy("Condition"),
             "needs": gettext_lazy("Needs"),
             "visitor": gettext_lazy("Visited by"),
