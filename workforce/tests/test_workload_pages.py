@@ -196,3 +196,30 @@ def test_a_big_team_comes_a_page_at_a_time_most_loaded_first(heavy, login, tree,
     assert second.count('class="card team-worker"') == 2 + 25 - 20
     assert first.count('class="team-grid') == 20 and 'data-grid="G1"' in first
     assert client.get(TEAM, {"grids": 2}).content.decode().count('class="team-grid') == 2 + 25 - 20
+
+
+def test_a_worker_reads_their_own_casework_on_their_profile_and_a_colleague_cannot(
+    heavy, login, catalogue, tree, django_assert_max_num_queries
+):
+    due = timezone.now() - timedelta(days=1)
+    ServiceRequest.objects.create(
+        service=catalogue.repair,
+        description="路灯",
+        grid=tree.g1,
+        filed_by=heavy.resident,
+        status=RequestStatus.RESOLVED,
+        assignee=heavy.w1,
+        accept_due_at=due,
+        resolve_due_at=due,
+        resolved_at=timezone.now(),
+        rating=5,
+    )
+    page = reverse("workforce:detail", args=[heavy.p1.pk])
+    with translation.override("en"):
+        own = login(heavy.w1).get(page).content.decode()
+        managed = login(heavy.head1).get(page).content.decode()
+    for html in (own, managed):
+        panel = html[html.index('id="worker-casework"') :]
+        assert "1, 1 late" in panel[: panel.index("</section>")]
+        assert "5.0 from 1 rating" in panel
+    assert login(heavy.w1b).get(page).status_code == 404
