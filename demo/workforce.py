@@ -46,6 +46,49 @@ WORKERS = [
 ]
 
 
+# Training (workforce.training): a required online course for other community workers, and a session
+# demo_grid attended and passed, so their profile shows a certificate and a required course not done.
+DEMO_REQUIRED_COURSE = "社区工作者安全生产必修课"
+DEMO_SESSION_COURSE = "矛盾纠纷调解实务（线下）"
+
+
+def build_demo_training() -> None:
+    """Two courses by demo_civil; demo_grid enrols on the session, demo_community (their head) records
+    the attendance and a pass, which issues a certificate. Through the services, so each step is
+    audited once; nothing is written when the session course exists, so a second run adds nothing."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workforce import training
+    from workforce.models_training import Course
+
+    if Course.objects.filter(title=DEMO_SESSION_COURSE).exists():
+        return
+    civil_affairs = User.objects.get(username="demo_civil")
+    training.course_create(
+        actor=civil_affairs,
+        title=DEMO_REQUIRED_COURSE,
+        kind=Course.Kind.ONLINE,
+        description="安全生产、消防和应急处置的基本知识，线上学习后由社区书记录入成绩。",
+        required_posts=[Post.OTHER],
+        validity_months=24,
+    )
+    session = training.course_create(
+        actor=civil_affairs,
+        title=DEMO_SESSION_COURSE,
+        kind=Course.Kind.SESSION,
+        description="邻里纠纷调解的方法与案例，现场演练。",
+        starts_at=(timezone.localtime() - timedelta(days=7)).replace(hour=14, minute=30, second=0, microsecond=0),
+        place="社区党群服务中心二楼会议室",
+        validity_months=36,
+    )
+    enrolment = training.enrol(actor=User.objects.get(username="demo_grid"), course=session)
+    head = User.objects.get(username="demo_community")
+    training.attendance_record(actor=head, course=session, attended_ids={enrolment.pk})
+    training.completion_record(actor=head, enrolment=enrolment, score=86)
+
+
 @transaction.atomic
 def build_demo_workforce() -> None:
     civil_affairs = User.objects.get(username="demo_civil")
@@ -73,6 +116,7 @@ def build_demo_workforce() -> None:
         # The run is audited each time it runs: only the first build runs it.
         level_proposals_run()
     build_demo_assessment()
+    build_demo_training()
 
 
 def build_demo_assessment() -> None:

@@ -32,7 +32,8 @@ class CourseForm(forms.Form):
     starts_at = forms.DateTimeField(
         label=gettext_lazy("Time (for a session)"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        # The format a datetime-local input reads, so an edit shows the session's time.
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     place = forms.CharField(label=gettext_lazy("Place (for a session)"), required=False, max_length=training.PLACE_MAX)
     required_posts = forms.MultipleChoiceField(

@@ -50,6 +50,9 @@ def test_civil_affairs_edits_a_course_audited_with_what_changed(crew, login):
     course = _course(crew, validity_months=12)
     client = login(crew.civil)
     assert client.get(f"/workforce/training/{course.pk}/edit/", **ENGLISH).status_code == 200
+    session = _session(crew, title="现场课")
+    local = timezone.localtime(session.starts_at).strftime("%Y-%m-%dT%H:%M")
+    assert f'value="{local}"' in client.get(f"/workforce/training/{session.pk}/edit/").content.decode()
     response = client.post(
         f"/workforce/training/{course.pk}/edit/",
         {"title": "调解进阶", "kind": "online", "required_posts": ["other"], "validity_months": "24"},
