@@ -214,3 +214,21 @@ def test_outsiders_cannot_see_vacancies(crew, tree, pool, login, client):
     # Another community's head cannot state a vacancy in C1, nor sees its candidates.
     page = login(crew.head2).get(url, **ENGLISH).content.decode()
     assert "Select a valid choice." in page and f"/workforce/talent/{pool['a'].pk}/" not in page
+
+
+def test_the_picker_has_constant_queries(crew, tree, make_user, login, django_assert_max_num_queries):
+    def add(number):
+        user = make_user(Role.RESIDENT, tree.g1, username=f"zhou{number}")
+        ResidentFactory(household=HouseholdFactory(grid=tree.g1), full_name=f"周{number}", user=user)
+
+    add(0)
+    client = login(crew.head1)
+    client.post("/workforce/talent/nominate/", {"find": "1", "query": "周"})
+    with django_assert_max_num_queries(20) as captured:
+        client.post("/workforce/talent/nominate/", {"find": "1", "query": "周"})
+    baseline = len(captured)
+    for number in range(1, 25):
+        add(number)
+    with django_assert_max_num_queries(baseline):
+        page = client.post("/workforce/talent/nominate/", {"find": "1", "query": "周"}).content.decode()
+    assert page.count('name="nominee"') == talent.NOMINEES_SHOWN

@@ -315,3 +315,22 @@ def training_views():
     from workforce import views_training
 
     return views_training
+
+
+def test_a_sessions_page_with_attendance_has_constant_queries(
+    crew, tree, make_user, login, django_assert_max_num_queries
+):
+    course = _session(crew)
+    training.enrol(actor=crew.w1, course=course)
+    client = login(crew.head1)
+    client.get(f"/workforce/training/{course.pk}/")
+    with django_assert_max_num_queries(30) as captured:
+        client.get(f"/workforce/training/{course.pk}/")
+    baseline = len(captured)
+    for _index in range(10):
+        worker = make_user(Role.GRID_WORKER, tree.g1)
+        profile(worker)
+        training.enrol(actor=worker, course=course)
+    with django_assert_max_num_queries(baseline):
+        page = client.get(f"/workforce/training/{course.pk}/").content.decode()
+    assert page.count('name="attended"') == 11
