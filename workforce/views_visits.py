@@ -50,7 +50,8 @@ def roster(request):
 
 
 def _int_or_none(value):
-    return int(value) if value and value.isdigit() else None
+    # An id the database could not hold (over 18 digits) is no id at all, not a 500.
+    return int(value) if value and value.isdigit() and len(value) <= 18 else None
 
 
 @login_required

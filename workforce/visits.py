@@ -49,6 +49,7 @@ DAYS_RANGE = (1, 365)
 RULE_FIELDS = ("old_age", "days_alone_old", "days_alone", "days_other")
 OVERDUE_PAGE_SIZE = 25
 GRID_GROUPS_SHOWN = 20
+BIGINT_MAX = 2**63 - 1
 
 
 # --- who reaches whom ------------------------------------------------------------------------------
@@ -102,6 +103,8 @@ def visit_resident_get(*, user, public_id) -> tuple[ResidentProfile, bool]:
 
 def visit_get_for_recorder(*, user, visit_id: int) -> Visit:
     """A visit whose resident `user` may record visits for; 404 otherwise."""
+    if visit_id > BIGINT_MAX:
+        raise Http404
     visit = (
         Visit.objects.select_related("resident__household__grid", "resident__user", "request")
         .filter(pk=visit_id)

@@ -104,6 +104,8 @@ def test_a_manager_sees_the_overdue_visits_by_grid_and_narrows_them(crew, login,
     by_worker = client.get(f"/workforce/visits/overdue/?worker={crew.w1.pk}", **ENGLISH).content.decode()
     assert "2 visits overdue" in by_worker and "一乙网格" not in by_worker
     # Another community's grid asked for by number shows nothing of it.
+    for nonsense in ("?grid=abc", "?worker=-1", "?grid=99999999999999999999999", "?page=zz"):
+        assert "3 visits overdue" in client.get("/workforce/visits/overdue/" + nonsense, **ENGLISH).content.decode()
     other = client.get(f"/workforce/visits/overdue/?grid={tree.g2.pk}", **ENGLISH).content.decode()
     assert "0 visits overdue" in other and "二社区" not in other
     civil = login(crew.civil).get("/workforce/visits/overdue/", **ENGLISH).content.decode()
@@ -256,6 +258,7 @@ def test_filing_from_a_visit_is_for_the_workers_over_the_grid(crew, login, clien
         assert signed_in.get(url).status_code == 404
         assert signed_in.post(url, data).status_code == 404
     assert login(crew.w1).get("/workforce/visits/999999/request/").status_code == 404
+    assert login(crew.w1).get("/workforce/visits/99999999999999999999999/request/").status_code == 404
     assert not ServiceRequest.objects.exists()
 
 
