@@ -72,7 +72,7 @@ class GridPlace(NamedTuple):
     centre_lng: Decimal | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class GridLoad:
     grid: GridPlace
     households: int
@@ -87,9 +87,8 @@ class GridLoad:
     per_worker: float | None = field(init=False)  # None for a grid nobody serves
 
     def __post_init__(self):
-        load = grid_load(households=self.households, roster=self.roster, open_requests=self.open_requests)
-        object.__setattr__(self, "load", load)
-        object.__setattr__(self, "per_worker", load / len(self.workers) if self.workers else None)
+        self.load = grid_load(households=self.households, roster=self.roster, open_requests=self.open_requests)
+        self.per_worker = self.load / len(self.workers) if self.workers else None
 
 
 @dataclass(frozen=True)
@@ -403,14 +402,18 @@ def team_workload(user, *, today: date | None = None) -> Team:
 
     # The team: managed workers who serve a grid. Their cards carry all their grids, even one the
     # manager does not reach (it is still their work), but only the manager's grids move.
-    profiles = list(profiles_managed(user).prefetch_related(None).order_by("user__username"))
+    # Only what the cards show: a subdistrict's hundreds of profiles are otherwise slow to build.
+    shown = ("user_id", "user__username", "user__first_name", "user__last_name", "user__is_active")
+    profiles = list(profiles_managed(user).prefetch_related(None).only(*shown).order_by("user__username"))
     holding = defaultdict(list)
     for pk, load in loads.items():
         for user_id in load.workers:
             holding[user_id].append(pk)
     team = [p for p in profiles if holding.get(p.user_id)]
     by_user = {p.user_id: p for p in team}
-    areas = Area.objects.defer("boundary").in_bulk({*mine, *(pk for p in team for pk in holding[p.user_id])})
+    areas = Area.objects.only("code", "kind", "name_zh", "name_en", "path", "parent_id").in_bulk(
+        {*mine, *(pk for p in team for pk in holding[p.user_id])}
+    )
     start = today - timedelta(days=FIGURES_DAYS - 1)
     figures = _cached(
         _key("figures", sorted(p.pk for p in team), start, today), lambda: worker_figures(team, start=start, end=today)
