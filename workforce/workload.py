@@ -493,7 +493,7 @@ def team_workload(user, *, today: date | None = None) -> Team:
                 open_requests=row.get("open", 0),
                 overdue_requests=row.get("late", 0),
                 overdue_visits=sum(late_visits.get(pk, 0) for pk in holding[p.user_id]),
-                highest=bool(team_loads) and math.isclose(team_loads[p.user_id], highest),
+                highest=highest > 0 and math.isclose(team_loads[p.user_id], highest),
             )
         )
     worker_rows.sort(key=lambda row: (-row.load, row.profile.user.username))
@@ -524,6 +524,8 @@ def rebalance_apply(
     paths = managed_paths(actor)
     if grid.kind != Area.Kind.GRID or not _within(grid.path, paths):
         raise PermissionDenied
+    if giver is not None and giver.pk == receiver.pk:
+        raise ValidationError(_("Choose someone other than the worker who hands the grid over."))
     managed = profiles_managed(actor)
     involved = [receiver] + ([giver] if giver else [])
     if managed.filter(pk__in=[p.pk for p in involved]).count() != len(involved):
@@ -539,7 +541,7 @@ def rebalance_apply(
             _("The grid roles changed since the page was shown, so nothing was moved. Look at the new suggestion.")
         )
     on_grid = {a.user_id: a for a in rows if a.area_id == grid.pk}
-    if giver is not None and (giver.pk == receiver.pk or giver.user_id not in on_grid):
+    if giver is not None and giver.user_id not in on_grid:
         raise ValidationError(_("The worker handing over no longer serves this grid."))
     if receiver.user_id in on_grid:
         raise ValidationError(_("The receiving worker already serves this grid."))

@@ -201,6 +201,8 @@ def test_a_manager_cannot_move_a_grid_outside_their_reach_or_to_another_communit
     with pytest.raises(PermissionDenied):
         workload.rebalance_apply(actor=crew.civil, grid=tree.c1, receiver=crew.p1b, giver=None, state=move.state)
     state = workload.roles_state(workload._move_rows(tree.g2.pk, [crew.w1b.pk]).values_list("pk", "user_id", "area_id"))
+    with pytest.raises(ValidationError, match="someone other"):
+        workload.rebalance_apply(actor=crew.head1, grid=tree.g1, receiver=crew.p1, giver=crew.p1, state=move.state)
     with pytest.raises(ValidationError, match="same community"):
         workload.rebalance_apply(actor=crew.civil, grid=tree.g2, receiver=crew.p1b, giver=None, state=state)
     assert not AuditEvent.objects.filter(action="workforce.rebalance").exists()
