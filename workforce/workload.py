@@ -4,7 +4,8 @@ the district, and one suggested move of a grid role that lowers the team's highe
 
 Everything is read in a constant number of grouped queries (one per source, grouped by grid or by
 worker), whatever the size of the team: the page must stay fast for a subdistrict of hundreds of
-workers. Applying a move is workforce.workload.rebalance_apply."""
+workers. The counts that scan a whole register or every visit are cached for REFRESH_SECONDS; grid
+roles and open requests are always read live. Applying a move is rebalance_apply."""
 
 from __future__ import annotations
 
@@ -141,7 +142,6 @@ class Team:
     unstaffed: int = 0
     start: date | None = None
     end: date | None = None
-    extra: dict = field(default_factory=dict)
 
 
 # --- reading the loads ---------------------------------------------------------------------------
@@ -287,7 +287,7 @@ def worker_loads(loads: dict[int, GridLoad]) -> dict[int, float]:
 
 
 # --- the suggestion ------------------------------------------------------------------------------
-def haversine_km(a: Area, b: Area) -> float | None:
+def haversine_km(a: GridPlace | Area, b: GridPlace | Area) -> float | None:
     """Great-circle distance between two areas' centres; None when either has none."""
     if None in (a.centre_lat, a.centre_lng, b.centre_lat, b.centre_lng):
         return None
