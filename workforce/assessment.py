@@ -44,7 +44,7 @@ from workforce.models_assessment import COMPONENTS, Assessment, AssessmentWeight
 from workforce.models_training import Course, Enrolment
 from workforce.selectors import may_manage, profiles_managed
 from workforce.training import PASS_MARK
-from workforce.visit_selectors import _tiers, roster_condition, visit_rules_in_force
+from workforce.visit_selectors import roster_condition, visit_rules_in_force, visit_tiers
 
 RESOLVED_FULL_MARKS = 24  # requests resolved in a year that earn casework's volume half in full
 FIRST_YEAR = 2000
@@ -120,7 +120,7 @@ def _visits_due(user_ids: list[int], *, start: date, end: date) -> dict[int, flo
         .order_by()
     )
     days = (end - start).days + 1
-    tiers = _tiers(visit_rules_in_force(), end)
+    tiers = visit_tiers(visit_rules_in_force(), end)
     per_grid = dict(
         ResidentProfile.objects.living()
         .filter(roster_condition(end), household__grid_id__in=set(sharing), created_at__date__lte=end)

@@ -169,4 +169,4 @@ class LevelChange(models.Model):
 from workforce.models_assessment import Assessment, AssessmentWeights  # noqa: E402,F401  (the yearly assessment)
 from workforce.models_talent import Candidate, CandidateReview  # noqa: E402,F401  (the reserve talent pool)
 from workforce.models_training import Certificate, Course, Enrolment  # noqa: E402,F401  (training, certificates)
-from workforce.models_visits import Visit, VisitRules  # noqa: E402,F401  (elderly visits)
+from workforce.models_visits import LastVisit, Visit, VisitRules  # noqa: E402,F401  (elderly visits)

@@ -78,3 +78,22 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident_id} {self.visited_on}"
+
+
+class LastVisit(models.Model):
+    """Each visited resident's latest visit date, so a roster joins it instead of looking up every
+    resident's visits: a subdistrict's overdue list reads some 14,000 residents. Kept by a database
+    trigger on every visit written (migration 0007), whoever writes it — the portal, the demo or a
+    bulk load — so it cannot drift from the visits."""
+
+    resident = models.OneToOneField(
+        ResidentProfile, on_delete=models.CASCADE, primary_key=True, related_name="last_visit"
+    )
+    visited_on = models.DateField(_("last visited"))
+
+    class Meta:
+        verbose_name = _("last visit")
+        verbose_name_plural = _("last visits")
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.visited_on}"

@@ -3,7 +3,8 @@
 A resident is on the roster when they still live here and are elderly (flagged, or 60 or over by
 their birth year and month) or live alone. Their interval comes from the visit rules in force; they
 are overdue when their last visit (or, never visited, their entry in the register) is further back
-than their interval. Ages come from birth year and month, so nothing is decrypted."""
+than their interval. Ages come from birth year and month, so nothing is decrypted. The last visit is
+read from LastVisit, which the database keeps with every visit written."""
 
 from __future__ import annotations
 
@@ -15,11 +16,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    Max,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -27,7 +25,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from residents.models import ResidentProfile
-from workforce.models_visits import Visit, VisitRules
+from workforce.models_visits import VisitRules
 
 ELDERLY_AGE = 60
 
@@ -47,7 +45,7 @@ def roster_condition(today: date) -> Q:
     return Q(is_elderly=True) | Q(lives_alone=True) | aged_at_least(ELDERLY_AGE, today)
 
 
-def _tiers(rules: VisitRules, today: date) -> list[tuple[Q, int]]:
+def visit_tiers(rules: VisitRules, today: date) -> list[tuple[Q, int]]:
     """(who, days between visits), first match wins."""
     alone_old = Q(lives_alone=True) & aged_at_least(rules.old_age, today)
     return [(alone_old, rules.days_alone_old), (Q(lives_alone=True), rules.days_alone), (Q(), rules.days_other)]
@@ -60,14 +58,12 @@ def roster(
     `last_visited_on`, `interval_days` and `due_on` (the day the next visit falls due), soonest due
     (most overdue) first."""
     today = today or timezone.localdate()
-    tiers = _tiers(rules or visit_rules_in_force(), today)
-    latest = Visit.objects.filter(resident=OuterRef("pk")).order_by().values("resident")
-    latest = latest.annotate(last=Max("visited_on"))
+    tiers = visit_tiers(rules or visit_rules_in_force(), today)
     return (
         residents.living()
         .filter(roster_condition(today))
         .annotate(
-            last_visited_on=Subquery(latest.values("last"), output_field=DateField()),
+            last_visited_on=F("last_visit__visited_on"),
             interval_days=Case(
                 *[When(who, then=Value(days)) for who, days in tiers[:-1]],
                 default=Value(tiers[-1][1]),
@@ -90,7 +86,7 @@ def overdue(
     rules = rules or visit_rules_in_force()
     late = None
     matched_before = None
-    for who, days in _tiers(rules, today):
+    for who, days in visit_tiers(rules, today):
         in_tier = who if matched_before is None else who & ~matched_before
         term = in_tier & Q(reckoned_from__lt=today - timedelta(days=days))
         late = term if late is None else late | term
