@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from residents.models import Household, ResidentProfile
-from workforce.models_visits import Visit, VisitRules
+from workforce.models_visits import LastVisit, Visit, VisitRules
 from workforce.visit_selectors import overdue, roster
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +66,13 @@ def test_never_visited_is_counted_from_entering_the_register(home):
     assert list(overdue(ResidentProfile.objects.all())) == []
     ResidentProfile.objects.filter(pk=newcomer.pk).update(created_at=newcomer.created_at - timedelta(days=31))
     assert list(overdue(ResidentProfile.objects.all())) == [newcomer]
+
+
+def test_the_last_visit_kept_by_the_database_only_moves_forward(home, make_user, tree):
+    worker = make_user("grid_worker", tree.g1)
+    elder = person(home, "老人", is_elderly=True)
+    visit(elder, worker, 3)
+    visit(elder, worker, 10)  # an older visit written late does not move it back
+    assert LastVisit.objects.get(resident=elder).visited_on == TODAY - timedelta(days=3)
+    visit(elder, worker, 1)
+    assert LastVisit.objects.get(resident=elder).visited_on == TODAY - timedelta(days=1)
