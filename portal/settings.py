@@ -186,8 +186,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "participation.tasks.proposals_sweep_overdue_task",
         "schedule": 60 * 60,
     },
-    # The yearly assessment run: last year's draft assessments, for managers to rate and finalise; an
-    # hour before the level run, which reads last year's final assessments (workforce.assessment).
+    # The yearly assessment run: last year's draft assessments, for managers to rate and finalise in
+    # January and February; the level run on 1 March reads last year's final assessments.
     "workforce-assessment-run": {
         "task": "workforce.tasks.assessment_run_task",
         "schedule": crontab(month_of_year=1, day_of_month=1, hour=5, minute=0),
@@ -195,7 +195,7 @@ CELERY_BEAT_SCHEDULE = {
     # The yearly level run: proposes each worker's due level step for their manager to confirm.
     "workforce-level-proposals": {
         "task": "workforce.tasks.level_proposals_run_task",
-        "schedule": crontab(month_of_year=1, day_of_month=1, hour=6, minute=0),
+        "schedule": crontab(month_of_year=3, day_of_month=1, hour=6, minute=0),
     },
     "verify-audit-chain-nightly": {
         "task": "security.tasks.audit_chain_verify_task",

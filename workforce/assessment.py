@@ -278,7 +278,7 @@ def assessment_rate(*, actor: User, profile: WorkerProfile, year: int, rating, f
     assessment.save()
     withheld = 0
     if finalise and assessment.grade == Grade.NOT_COMPETENT and year == last_year():
-        # Finalised after the January level run: the rise it proposed is withheld now, as the next
+        # Finalised after the yearly level run: the rise it proposed is withheld now, as the next
         # run would withhold it (workforce.services.level_proposals_run).
         withheld = LevelProposal.objects.filter(profile_id=profile.pk, status=LevelProposal.Status.PENDING).update(
             status=LevelProposal.Status.SUPERSEDED
