@@ -14,7 +14,8 @@ def training_reminders_task() -> int:
 
 @shared_task(soft_time_limit=300, time_limit=360)
 def level_proposals_run_task() -> int:
-    """The yearly level run (beat, every 1 March, once managers have finalised last year's assessments): how many new proposals it made."""
+    """The yearly level run (beat, every 1 March, once managers have finalised last year's
+    assessments): how many new proposals it made."""
     from workforce.services import level_proposals_run
 
     return len(level_proposals_run())
@@ -22,7 +23,8 @@ def level_proposals_run_task() -> int:
 
 @shared_task(soft_time_limit=300, time_limit=360)
 def assessment_run_task(year: int | None = None) -> int:
-    """The yearly assessment run (beat, every 1 January; managers finalise before the level run on 1 March): last year's drafts."""
+    """The yearly assessment run (beat, every 1 January; managers finalise before the level run on
+    1 March): last year's drafts."""
     from workforce.assessment import assessment_run, last_year
 
     return assessment_run(year=last_year() if year is None else year)
