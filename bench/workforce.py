@@ -24,6 +24,7 @@ page or function that does not exist yet), and exits 1 on a FAIL.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import statistics
@@ -649,6 +650,7 @@ def report(data: dict, built: dict, pages: list[dict], level: dict, assessment: 
         f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000} (jit {jit}), Python "
         f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; pages: server time in-process, {args.runs} renders"
+        + ("; gc.freeze() before timing" if args.gc_freeze else "")
     )
     print(
         f"Data: {data['profiles']:,} worker profiles ({data['grid_workers']:,} grid workers), {data['grids']:,} grids"
@@ -779,6 +781,11 @@ def main() -> int:
     )
     parser.add_argument("--explain", action="store_true", help="print the pages' queries and plans")
     parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() before timing, as a server that freezes the loaded app would (default: not)",
+    )
+    parser.add_argument(
         "--page",
         action="append",
         default=[],
@@ -799,6 +806,11 @@ def main() -> int:
     built = build(args)
     data = counts()
     who = people()
+    if args.gc_freeze:
+        # What a server calling gc.freeze() once the app is loaded does: full collections, which a
+        # page making tens of thousands of objects sets off every few renders, skip what start-up made.
+        gc.collect()
+        gc.freeze()
     log(f"Timing the pages: {args.warmup} warm-up renders, then {args.runs}")
     pages = measure_pages(who, warmup=args.warmup, runs=args.runs, explain=args.explain, only=args.page)
     log(f"The yearly level run ({args.level_runs} times)")
