@@ -114,7 +114,7 @@ def test_the_years_page_costs_the_same_queries_for_more_workers(crew, login, mak
         client.get(f"/workforce/assessment/{YEAR}/")
     Assessment.objects.all().delete()
     with CaptureQueriesContext(connection) as all_of_them:
-        assert client.get(f"/workforce/assessment/{YEAR}/").content.decode().count("not computed yet") == 18
+        assert client.get(f"/workforce/assessment/{YEAR}/", **ENGLISH).content.decode().count("not computed yet") == 18
     assert len(some.captured_queries) == len(all_of_them.captured_queries)
 
 

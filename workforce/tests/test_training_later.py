@@ -5,8 +5,9 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.models import OutboxMessage
 from security.models import AuditEvent, Role
@@ -216,6 +217,15 @@ def _reminders_to(user) -> list[str]:
     return sorted(OutboxMessage.objects.filter(recipient=user, channel="in_app").values_list("title", flat=True))
 
 
+def _title(text: str, **values) -> str:
+    """A reminder's title as the task writes it: in the portal's language, whoever reads it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return translation.gettext(text) % values
+
+
+REQUIRED = "Required training: %(course)s"
+
+
 def test_reminders_tell_each_worker_once_a_month_and_expiry_once_with_the_head(crew):
     required = _course(crew, title="安全必修", required_posts=[Post.OTHER])
     _course(crew, title="正职必修", required_posts=[Post.HEAD])
@@ -230,13 +240,15 @@ def test_reminders_tell_each_worker_once_a_month_and_expiry_once_with_the_head(c
     assert passed is not None
     sent = training.training_reminders_send()
     # w1, w1b: the required course; w2 passed it. Heads and deputies: the head-only course.
-    assert "Required training: 安全必修" in _reminders_to(crew.w1)
-    assert _reminders_to(crew.w1b) == ["Required training: 安全必修"]
+    assert _title(REQUIRED, course="安全必修") in _reminders_to(crew.w1)
+    assert _reminders_to(crew.w1b) == [_title(REQUIRED, course="安全必修")]
     assert _reminders_to(crew.w2) == []
-    assert "Your certificate expires soon: 急救" in _reminders_to(crew.w1)
-    told_head = [f"A worker's certificate expires soon: {crew.p1}", "Required training: 正职必修"]
+    assert _title("Your certificate expires soon: %(course)s", course="急救") in _reminders_to(crew.w1)
+    head_expiring = "A worker's certificate expires soon: %(name)s"
+    told_head = sorted([_title(head_expiring, name=str(crew.p1)), _title(REQUIRED, course="正职必修")])
     assert _reminders_to(crew.head1) == told_head
-    assert not any("expires" in title for title in _reminders_to(crew.head2))
+    expiring = _title(head_expiring, name="")
+    assert not any(title.startswith(expiring) for title in _reminders_to(crew.head2))
     assert sent == OutboxMessage.objects.filter(channel="in_app").count()
     events = AuditEvent.objects.filter(action="workforce.training_remind")
     assert events.count() == 1 and events.get().details["expiry"] == 2
@@ -250,8 +262,8 @@ def test_reminders_tell_each_worker_once_a_month_and_expiry_once_with_the_head(c
     assert training.training_reminders_send(today=today + timedelta(days=7) if today.day < 20 else today) == 0
     next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
     training.training_reminders_send(today=next_month)
-    assert _reminders_to(crew.w1b) == ["Required training: 安全必修"] * 2
-    assert _reminders_to(crew.w1).count("Your certificate expires soon: 急救") == 1
+    assert _reminders_to(crew.w1b) == [_title(REQUIRED, course="安全必修")] * 2
+    assert _reminders_to(crew.w1).count(_title("Your certificate expires soon: %(course)s", course="急救")) == 1
 
 
 def test_a_renewed_certificate_and_a_former_worker_are_not_reminded(crew):
@@ -262,7 +274,7 @@ def test_a_renewed_certificate_and_a_former_worker_are_not_reminded(crew):
     _course(crew, title="必修", required_posts=[Post.OTHER])
     crew.w1b.role_assignments.all().delete()  # left the workforce
     training.training_reminders_send()
-    assert _reminders_to(crew.w1) == ["Required training: 必修"]
+    assert _reminders_to(crew.w1) == [_title(REQUIRED, course="必修")]
     assert _reminders_to(crew.w1b) == []
 
 

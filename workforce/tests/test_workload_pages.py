@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from residents.models import Household
 from security.models import AuditEvent, Role, RoleAssignment
@@ -16,6 +16,7 @@ from workforce import workload
 from workforce.tests.helpers import profile
 
 pytestmark = pytest.mark.django_db
+ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
 TEAM = reverse("workforce:team")
 APPLY = reverse("workforce:team_rebalance")
 
@@ -47,8 +48,7 @@ def posted(move):
 
 @pytest.mark.parametrize("who", ["head1", "sub1", "civil"])
 def test_managers_see_their_team_side_by_side_with_the_flag_and_the_suggestion(heavy, login, who):
-    with translation.override("en"):
-        page = login(getattr(heavy, who)).get(TEAM)
+    page = login(getattr(heavy, who)).get(TEAM, **ENGLISH)
     assert page.status_code == 200
     html = page.content.decode()
     assert f'class="card team-worker" data-worker="{heavy.w1.username}"' in html
@@ -71,8 +71,7 @@ def test_a_workers_card_shows_their_casework(heavy, login, catalogue, tree):
         resolved_at=timezone.now(),
         rating=4,
     )
-    with translation.override("en"):
-        html = login(heavy.head1).get(TEAM).content.decode()
+    html = login(heavy.head1).get(TEAM, **ENGLISH).content.decode()
     card = html[html.index(f'data-worker="{heavy.w1.username}"') :]
     card = card[: card.index("</article>")]
     assert "4.0 from 1 rating" in card and "1, 0 late" in card
@@ -112,16 +111,14 @@ def test_another_communitys_head_sees_only_their_own_team_and_cannot_apply_here(
 def test_applying_the_suggestion_moves_the_role_and_says_so(heavy, login, tree):
     move = workload.team_workload(heavy.head1).suggestion
     client = login(heavy.head1)
-    with translation.override("en"):
-        page = client.post(APPLY, posted(move), follow=True)
+    page = client.post(APPLY, posted(move), follow=True, **ENGLISH)
     assert page.status_code == 200
     assert f"{heavy.p1b} now also serves" in page.content.decode()
     assert (heavy.w1b.pk, tree.g1.pk) in held() and (heavy.w1.pk, tree.g1.pk) in held()
     assert AuditEvent.objects.filter(action="workforce.rebalance", actor=heavy.head1).count() == 1
     # The same form again is stale now: refused with a message, nothing more changes.
     before = held()
-    with translation.override("en"):
-        again = client.post(APPLY, posted(move), follow=True)
+    again = client.post(APPLY, posted(move), follow=True, **ENGLISH)
     assert "changed since the page was shown" in again.content.decode()
     assert held() == before
     assert AuditEvent.objects.filter(action="workforce.rebalance").count() == 1
@@ -139,8 +136,7 @@ def test_applying_the_suggestion_moves_the_role_and_says_so(heavy, login, tree):
 def test_bad_input_gives_a_message_and_changes_nothing(heavy, login, change):
     move = workload.team_workload(heavy.head1).suggestion
     before = held()
-    with translation.override("en"):
-        page = login(heavy.head1).post(APPLY, {**posted(move), **change}, follow=True)
+    page = login(heavy.head1).post(APPLY, {**posted(move), **change}, follow=True, **ENGLISH)
     assert page.status_code == 200
     assert "nothing was changed" in page.content.decode()
     assert held() == before
@@ -215,9 +211,8 @@ def test_a_worker_reads_their_own_casework_on_their_profile_and_a_colleague_cann
         rating=5,
     )
     page = reverse("workforce:detail", args=[heavy.p1.pk])
-    with translation.override("en"):
-        own = login(heavy.w1).get(page).content.decode()
-        managed = login(heavy.head1).get(page).content.decode()
+    own = login(heavy.w1).get(page, **ENGLISH).content.decode()
+    managed = login(heavy.head1).get(page, **ENGLISH).content.decode()
     for html in (own, managed):
         panel = html[html.index('id="worker-casework"') :]
         assert "1, 1 late" in panel[: panel.index("</section>")]
