@@ -130,6 +130,10 @@ TEMPLATES = [
 DATABASES = {"default": env.get_database("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.get_int("DATABASE_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No JIT compilation: the portal's queries answer pages in milliseconds, and PostgreSQL judged some
+# of them (a subdistrict's overdue visits, the district's grid counts) costly enough to compile, which
+# took as long as running them on the benchmark's data (bench/README.md, make bench-workforce).
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # The owner of the tables, for migrate, archive_audit and database_roles (docs/security.md): in
 # production the portal's own role may not change or remove audit and exchange log rows.
 if env.get_str("DATABASE_OWNER_URL"):

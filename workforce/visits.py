@@ -20,7 +20,7 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -134,17 +134,7 @@ def overdue_count_for_worker(user) -> int:
 
 
 def overdue_count_for_manager(user) -> int:
-    return _without_jit(overdue(residents_overseen_by(user)).count)
-
-
-def _without_jit(compute):
-    """Who is overdue over a subdistrict or the district is one pass over every resident there, which
-    PostgreSQL estimates costly enough to JIT-compile; on the benchmark's data (15,000 elderly in a
-    subdistrict) compiling took longer than the query (about 0.45 s of 0.85 s), so it is turned off
-    for this transaction only, as workforce.workload does for its counts."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        return compute()
+    return overdue(residents_overseen_by(user)).count()
 
 
 @dataclass
@@ -184,7 +174,7 @@ def overdue_for_manager(user, *, grid_id: int | None = None, worker_id: int | No
     if worker_id is not None:
         grids = RoleAssignment.objects.filter(user_id=worker_id, role=Role.GRID_WORKER).values("area_id")
         residents = residents.filter(household__grid_id__in=grids)
-    late = _without_jit(lambda: list(overdue(residents).values_list("pk", "household__grid_id")))  # most overdue first
+    late = list(overdue(residents).values_list("pk", "household__grid_id"))  # most overdue first
     per_grid = Counter(grid for _pk, grid in late)
     shown = Paginator(late, OVERDUE_PAGE_SIZE).get_page(page)
     ids = [pk for pk, _grid in shown.object_list]

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -158,11 +158,7 @@ def _district_path(path: str) -> str:
 def _cached(key: str, compute):
     value = cache.get(key)
     if value is None:
-        # PostgreSQL's JIT compiles these one-off aggregates for about as long as they run (a
-        # second of the two the overdue visits of a subdistrict took on the benchmark's data).
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-            value = compute()
+        value = compute()
         cache.set(key, value, REFRESH_SECONDS)
     return value
 
