@@ -24,7 +24,6 @@ page or function that does not exist yet), and exits 1 on a FAIL.
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import os
 import statistics
@@ -650,7 +649,7 @@ def report(data: dict, built: dict, pages: list[dict], level: dict, assessment: 
         f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000} (jit {jit}), Python "
         f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; pages: server time in-process, {args.runs} renders"
-        + ("; gc.freeze() before timing" if args.gc_freeze else "")
+        + ("; without portal.wsgi's gc.freeze()" if args.no_gc_freeze else "")
     )
     print(
         f"Data: {data['profiles']:,} worker profiles ({data['grid_workers']:,} grid workers), {data['grids']:,} grids"
@@ -781,9 +780,9 @@ def main() -> int:
     )
     parser.add_argument("--explain", action="store_true", help="print the pages' queries and plans")
     parser.add_argument(
-        "--gc-freeze",
+        "--no-gc-freeze",
         action="store_true",
-        help="gc.freeze() before timing, as a server that freezes the loaded app would (default: not)",
+        help="time the pages without the gc.freeze() portal.wsgi makes once the app is loaded",
     )
     parser.add_argument(
         "--page",
@@ -806,11 +805,12 @@ def main() -> int:
     built = build(args)
     data = counts()
     who = people()
-    if args.gc_freeze:
-        # What a server calling gc.freeze() once the app is loaded does: full collections, which a
-        # page making tens of thousands of objects sets off every few renders, skip what start-up made.
-        gc.collect()
-        gc.freeze()
+    if not args.no_gc_freeze:
+        # As served (portal.wsgi): full collections, which a page making tens of thousands of
+        # objects sets off every few renders, skip what start-up made.
+        from portal.startup import freeze_loaded_app
+
+        freeze_loaded_app()
     log(f"Timing the pages: {args.warmup} warm-up renders, then {args.runs}")
     pages = measure_pages(who, warmup=args.warmup, runs=args.runs, explain=args.explain, only=args.page)
     log(f"The yearly level run ({args.level_runs} times)")
