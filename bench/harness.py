@@ -22,13 +22,12 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def ensure_database(url: str) -> None:
-    """Create the benchmark's database on its server if it is not there yet."""
+def _on_server(url: str, work) -> None:
+    """Run `work(cursor, database name)` on the benchmark database's server, outside any database
+    of its own (autocommit, as CREATE and DROP DATABASE need)."""
     import psycopg2
-    from psycopg2 import sql
 
     parts = urlsplit(url)
-    name = unquote(parts.path.lstrip("/"))
     server = psycopg2.connect(
         host=parts.hostname or "127.0.0.1",
         port=parts.port or 5432,
@@ -39,12 +38,33 @@ def ensure_database(url: str) -> None:
     server.autocommit = True
     try:
         with server.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                log(f"Creating database {name}")
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            work(cursor, unquote(parts.path.lstrip("/")))
     finally:
         server.close()
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's database on its server if it is not there yet."""
+    from psycopg2 import sql
+
+    def create(cursor, name):
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            log(f"Creating database {name}")
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    _on_server(url, create)
+
+
+def drop_database(url: str) -> None:
+    """Drop the benchmark's database (a bench's --reseed), closing its connections."""
+    from psycopg2 import sql
+
+    def drop(cursor, name):
+        log(f"Dropping database {name}")
+        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    _on_server(url, drop)
 
 
 def setup_django(url: str) -> None:

@@ -30,7 +30,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Run as a script, this file's folder comes first on sys.path, and this file's name would then hide
@@ -38,7 +37,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.harness import ensure_database, log, percentile, print_plans, setup_django, staff, time_page  # noqa: E402
+from bench.harness import drop_database, ensure_database, log, percentile, print_plans, setup_django, staff, time_page  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_bench_workforce"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -730,28 +729,6 @@ def report(data: dict, built: dict, pages: list[dict], level: dict, assessment: 
     for label, passed in checks:
         print(f"{'NOT YET BUILT' if passed is None else 'PASS' if passed else 'FAIL'}: {label}")
     return all(passed is not False for _, passed in checks)
-
-
-def drop_database(url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlsplit(url)
-    server = psycopg2.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=unquote(parts.username or "postgres"),
-        password=unquote(parts.password) if parts.password else None,
-        dbname="postgres",
-    )
-    server.autocommit = True
-    try:
-        with server.cursor() as cursor:
-            name = unquote(parts.path.lstrip("/"))
-            log(f"Dropping database {name} (--reseed)")
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    finally:
-        server.close()
 
 
 def main() -> int:

@@ -288,21 +288,27 @@ def level_proposals_run(*, today: date | None = None) -> list[LevelProposal]:
     return created
 
 
-@transaction.atomic
-def level_confirm(*, actor: User, proposal: LevelProposal, reason: str) -> LevelChange:
-    """A manager confirms a proposed level with a reason: the level changes and the history keeps it."""
+def _pending_for_decision(actor: User, proposal: LevelProposal, reason: str, missing: str) -> tuple[LevelProposal, str]:
+    """The proposal locked for a manager's decision (never on their own level), still pending, and
+    the reason given for it (`missing`: what to say when there is none)."""
     proposal = LevelProposal.objects.select_for_update().select_related("profile__user").get(pk=proposal.pk)
-    profile = proposal.profile
-    if not may_manage(actor, profile) or actor.pk == profile.user_id:
+    if not may_manage(actor, proposal.profile) or actor.pk == proposal.profile.user_id:
         raise PermissionDenied
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("Say why the level changes.")})
+        raise ValidationError({"reason": missing})
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": _("Keep the reason under %(max)s characters.") % {"max": REASON_MAX}})
     if proposal.status != LevelProposal.Status.PENDING:
         raise ValidationError(_("This proposal was already dealt with."))
-    profile = WorkerProfile.objects.select_for_update().get(pk=profile.pk)
+    return proposal, reason
+
+
+@transaction.atomic
+def level_confirm(*, actor: User, proposal: LevelProposal, reason: str) -> LevelChange:
+    """A manager confirms a proposed level with a reason: the level changes and the history keeps it."""
+    proposal, reason = _pending_for_decision(actor, proposal, reason, _("Say why the level changes."))
+    profile = WorkerProfile.objects.select_for_update().get(pk=proposal.profile_id)
     if profile.level != proposal.current_level:
         raise ValidationError(_("The worker's level changed since this was proposed; wait for the next run."))
     _check_band(profile.post, proposal.proposed_level)
@@ -331,17 +337,8 @@ def level_confirm(*, actor: User, proposal: LevelProposal, reason: str) -> Level
 def level_dismiss(*, actor: User, proposal: LevelProposal, reason: str) -> LevelProposal:
     """A manager dismisses a pending proposal they do not confirm, with a reason (audited); the level
     stays, and the next yearly run proposes again if the rules still say so."""
-    proposal = LevelProposal.objects.select_for_update().select_related("profile__user").get(pk=proposal.pk)
+    proposal, reason = _pending_for_decision(actor, proposal, reason, _("Say why you dismiss the proposal."))
     profile = proposal.profile
-    if not may_manage(actor, profile) or actor.pk == profile.user_id:
-        raise PermissionDenied
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Say why you dismiss the proposal.")})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": _("Keep the reason under %(max)s characters.") % {"max": REASON_MAX}})
-    if proposal.status != LevelProposal.Status.PENDING:
-        raise ValidationError(_("This proposal was already dealt with."))
     proposal.status = LevelProposal.Status.DISMISSED
     proposal.save(update_fields=["status"])
     audit_record(
