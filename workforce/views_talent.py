@@ -225,36 +225,35 @@ def _candidate_page(request, found, *, plan_form=None, review_form=None, close_f
     )
 
 
+def _candidate_write(request, found, form, write, done: str, form_name: str):
+    """A candidate's write from a posted form: on success say `done` and show the candidate again;
+    bad input shows the candidate's page with the form's errors and changes nothing."""
+    if form.is_valid():
+        try:
+            write(actor=request.user, candidate=found, **form.cleaned_data)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("workforce:talent_candidate", found.pk)
+    return _candidate_page(request, found, **{form_name: form})
+
+
 @require_POST
 @login_required
 def plan(request, candidate_id: int):
     found = _candidate_or_404(request, candidate_id)
     form = PlanForm(request.POST, mentors=talent.mentors_for(found.community))
-    if form.is_valid():
-        try:
-            talent.candidate_plan_set(actor=request.user, candidate=found, **form.cleaned_data)
-        except ValidationError as error:
-            form_add_service_errors(form, error)
-        else:
-            messages.success(request, _("The development plan is saved."))
-            return redirect("workforce:talent_candidate", found.pk)
-    return _candidate_page(request, found, plan_form=form)
+    done = _("The development plan is saved.")
+    return _candidate_write(request, found, form, talent.candidate_plan_set, done, "plan_form")
 
 
 @require_POST
 @login_required
 def review(request, candidate_id: int):
     found = _candidate_or_404(request, candidate_id)
-    form = ReviewForm(request.POST)
-    if form.is_valid():
-        try:
-            talent.candidate_review_add(actor=request.user, candidate=found, **form.cleaned_data)
-        except ValidationError as error:
-            form_add_service_errors(form, error)
-        else:
-            messages.success(request, _("The review is saved."))
-            return redirect("workforce:talent_candidate", found.pk)
-    return _candidate_page(request, found, review_form=form)
+    done = _("The review is saved.")
+    return _candidate_write(request, found, ReviewForm(request.POST), talent.candidate_review_add, done, "review_form")
 
 
 @require_POST
@@ -262,16 +261,8 @@ def review(request, candidate_id: int):
 def close(request, candidate_id: int):
     """Close a nomination (hired, withdrew, not suitable); from the vacancy page, "hire" posts here."""
     found = _candidate_or_404(request, candidate_id)
-    form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            talent.candidate_close(actor=request.user, candidate=found, **form.cleaned_data)
-        except ValidationError as error:
-            form_add_service_errors(form, error)
-        else:
-            messages.success(request, _("%(name)s has left the reserve talent pool.") % {"name": found})
-            return redirect("workforce:talent_candidate", found.pk)
-    return _candidate_page(request, found, close_form=form)
+    done = _("%(name)s has left the reserve talent pool.") % {"name": found}
+    return _candidate_write(request, found, CloseForm(request.POST), talent.candidate_close, done, "close_form")
 
 
 @login_required
