@@ -2,6 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from participation.organisers import is_organiser
+from programme.access import may_use_programme
 from security.models import Role
 from security.roles import (
     AREA_ROLES,
@@ -76,6 +77,9 @@ def navigation(request):
     # The community workforce (社区工作者): managers see their staff, a worker their own profile.
     if has_role(user, WORKER_ROLES | WORKFORCE_MANAGER_ROLES):
         links.append((reverse("workforce:home"), _("Community workers")))
+    # The smart-community programme (智慧社区建设): construction projects and the communities' assessment.
+    if may_use_programme(user):
+        links.append((reverse("programme:home"), _("Smart-community programme")))
     if has_role(user, AUDIT_READER_ROLES):
         links.append((reverse("security:audit_log"), _("Audit log")))
     if has_role(user, SIGN_IN_UNLOCK_ROLES) or user.is_superuser:

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "exchange",
     "participation",
     "workforce",
+    "programme",
     "dashboards",
     "demo",
 ]

@@ -31,6 +31,7 @@ urlpatterns = [
     path("exchange/", include("exchange.urls")),
     path("", include("participation.urls")),
     path("workforce/", include("workforce.urls")),
+    path("programme/", include("programme.urls")),
     # Before the admin's own: the admin signs in through allauth, with its limits and second factor.
     path("admin/login/", sign_in_views.admin_login, name="admin_login_redirect"),
     path("admin/", admin.site.urls),

@@ -210,6 +210,8 @@ ACTION_LABELS = {
     "workforce.assessment_rate": _("Worker rated for the yearly assessment"),
     "workforce.assessment_finalise": _("Worker's yearly assessment finalised"),
     "workforce.assessment_run": _("Yearly assessments computed"),
+    # The smart-community programme: construction projects (智慧社区建设项目)
+    # The smart-community programme: the indicator system and assessment rounds (评价指标体系、考核)
 }
 
 

@@ -60,6 +60,16 @@ WORKER_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF})
 WORKFORCE_MANAGER_ROLES = frozenset({Role.SUBDISTRICT_OFFICER, Role.CIVIL_AFFAIRS_OFFICER})
 WORKFORCE_HEAD_ROLES = frozenset({Role.COMMUNITY_STAFF})
 WORKFORCE_RULES_ROLES = frozenset({Role.CIVIL_AFFAIRS_OFFICER})
+# The smart-community programme (programme/): officers of the district and the subdistricts register
+# construction projects in their subtree and record their spending, milestones and acceptance; district
+# leaders approve budget adjustments, define the indicator system and run assessment rounds; subdistrict
+# officers check what their communities report, and community staff report it and read their results.
+PROGRAMME_OFFICER_ROLES = frozenset({Role.SUBDISTRICT_OFFICER, Role.DISTRICT_LEADER})
+PROGRAMME_DISTRICT_ROLES = frozenset({Role.DISTRICT_LEADER})
+ASSESSMENT_CHECK_ROLES = frozenset({Role.SUBDISTRICT_OFFICER})
+ASSESSMENT_REPORT_ROLES = frozenset({Role.COMMUNITY_STAFF})
+# Who reads projects and assessment results in their subtree (besides the roles above).
+PROGRAMME_READER_ROLES = OVERSIGHT_ROLES | {Role.AUDITOR, Role.COMMUNITY_STAFF}
 # Roles that read the audit log.
 AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 # Roles that unlock an account's sign-in after too many failures: community staff for their
