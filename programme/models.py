@@ -13,6 +13,7 @@ import uuid
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TimeStampedModel
 from directory.models import Area, BilingualNameMixin, Organisation
@@ -44,8 +45,8 @@ class FundingSource(models.TextChoices):
 
 
 class AcceptanceDecision(models.TextChoices):
-    ACCEPTED = "accepted", _("Accepted")
-    REFUSED = "refused", _("Not accepted")
+    ACCEPTED = "accepted", pgettext_lazy("project acceptance", "Accepted")
+    REFUSED = "refused", pgettext_lazy("project acceptance", "Not accepted")
 
 
 class ConstructionProject(TimeStampedModel):
@@ -103,7 +104,7 @@ class Milestone(models.Model):
     name = models.CharField(_("milestone"), max_length=200)
     planned_date = models.DateField(_("planned date"))
     actual_date = models.DateField(_("date reached"), null=True, blank=True)
-    note = models.CharField(_("note"), max_length=500, blank=True)
+    note = models.CharField(_("remarks"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["planned_date", "pk"]
@@ -307,8 +308,8 @@ class AssessmentRound(TimeStampedModel):
     the subdistricts check them. Closed: every community's score, breakdown and ranks are final."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("assessment round", "Open")
+        CLOSED = "closed", pgettext_lazy("assessment round", "Closed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     district = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
@@ -343,8 +344,8 @@ class IndicatorReport(TimeStampedModel, StoredFile):
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("Waiting for the subdistrict's check")
-        ACCEPTED = "accepted", _("Accepted")
-        REJECTED = "rejected", _("Rejected")
+        ACCEPTED = "accepted", pgettext_lazy("indicator report", "Accepted")
+        REJECTED = "rejected", pgettext_lazy("indicator report", "Rejected")
         APPEALED = "appealed", _("Appealed")
         APPEAL_ACCEPTED = "appeal_accepted", _("Accepted on appeal")
         APPEAL_REJECTED = "appeal_rejected", _("Rejected on appeal")
@@ -353,7 +354,7 @@ class IndicatorReport(TimeStampedModel, StoredFile):
     community = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
-    note = models.CharField(_("note"), max_length=1000, blank=True)
+    note = models.CharField(_("remarks"), max_length=1000, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     reported_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     checked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

@@ -18,6 +18,7 @@ from datetime import date
 from django.db.models import Case, Count, Exists, F, Min, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from programme.models import AcceptanceDecision, ConstructionProject, Milestone
 
@@ -35,7 +36,7 @@ STATUS_LABELS = {
     Status.IN_PROGRESS: _("In progress"),
     Status.DELAYED: _("Delayed"),
     Status.AWAITING_ACCEPTANCE: _("Awaiting acceptance"),
-    Status.ACCEPTED: _("Accepted"),
+    Status.ACCEPTED: pgettext_lazy("project acceptance", "Accepted"),
 }
 
 
