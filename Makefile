@@ -13,7 +13,7 @@ PORT ?= 8000
 # must not ask for the PostgreSQL of `make run`, which is not running yet.
 NO_DATABASE := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:1/none}
 
-.PHONY: help install messages messages-update browser run test test-suite lint worker beat serve bench bench-open311 bench-exchange bench-exchange-import bench-dashboards bench-notices bench-participation bench-workforce reset-demo clean
+.PHONY: help install messages messages-update browser run test test-suite lint worker beat serve bench bench-open311 bench-exchange bench-exchange-import bench-dashboards bench-notices bench-participation bench-workforce bench-programme reset-demo clean
 
 help:
 	@echo "make run     - set up, load demo data and serve http://$(HOST):$(PORT) (development)"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench-notices - one urgent notice to 100,000 residents: publish, fan-out and SMS with 2 workers, reach page (its own database; not part of make test)"
 	@echo "make bench-participation - proposals list and page, closing and tallying a 50,000-ballot poll, 200 racing supports (its own database; not part of make test)"
 	@echo "make bench-workforce - team workload page, overdue-visits roster, yearly level run and assessment with 3,000 workers and 2 million visits (its own database; not part of make test)"
+	@echo "make bench-programme - an assessment round over 150 communities with a million requests, and the league pages (its own database; not part of make test)"
 	@echo "make reset-demo - forget the demo database of make run (.data/); the next make run makes a fresh one"
 	@echo "make clean   - remove the virtualenv, the demo database and other build output"
 
@@ -142,6 +143,13 @@ bench-participation: install
 # reused by later runs, BENCH_WORKFORCE_ARGS=--reseed starts over); see bench/README.md. E.g. BENCH_WORKFORCE_ARGS=--explain.
 bench-workforce: install
 	$(PY) bench/workforce.py $(BENCH_WORKFORCE_ARGS)
+
+# Also not part of `make test`: the workforce bench's district (150 communities, 300,000 residents, 2 million visits), a
+# million requests and participation data in a database of its own (BENCH_PROGRAMME_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/portal_bench_programme; reused by later runs, BENCH_PROGRAMME_ARGS=--reseed starts
+# over) and Redis db 15; see bench/README.md. E.g. BENCH_PROGRAMME_ARGS="--explain --no-previous".
+bench-programme: install
+	$(PY) bench/programme.py $(BENCH_PROGRAMME_ARGS)
 
 # The data of `make run`'s PostgreSQL: refused while that server still runs on it.
 reset-demo:
