@@ -59,6 +59,7 @@ REQUEST_DAYS = 730
 ROUND_DAYS = 182
 PROPOSAL_TITLE = "基准考核提议"
 ACTIVITY_TITLE = "基准考核志愿活动"
+SMALL_DISTRICT = "BQ"
 
 
 # --- the data ------------------------------------------------------------------------------------
@@ -321,6 +322,43 @@ def seed_training() -> bool:
     return True
 
 
+def build_small_district() -> bool:
+    """A small district (BQ: one subdistrict, one community of two grids, no residents) whose round
+    and pages give the query counts to compare with; its community has a head with a worker profile
+    (a computation with no worker at all to look at skips its queries, which would flatter the
+    comparison)."""
+    from datetime import date
+
+    from directory.models import Area
+    from directory.services import area_create
+    from security.models import Role, User
+    from security.services import role_grant
+    from workforce.models import WorkerProfile
+
+    made = False
+    if not Area.objects.filter(code=SMALL_DISTRICT).exists():
+        district = area_create(code=SMALL_DISTRICT, kind=Area.Kind.DISTRICT, name_zh="小基准区", parent=None)
+        subdistrict = area_create(
+            code=f"{SMALL_DISTRICT}0", kind=Area.Kind.SUBDISTRICT, name_zh="小基准街道", parent=district
+        )
+        community = area_create(
+            code=f"{SMALL_DISTRICT}0C0", kind=Area.Kind.COMMUNITY, name_zh="小基准社区", parent=subdistrict
+        )
+        for g in range(2):
+            area_create(
+                code=f"{SMALL_DISTRICT}0C0G{g}", kind=Area.Kind.GRID, name_zh=f"小基准网格{g}", parent=community
+            )
+        made = True
+    if not User.objects.filter(username="bq_head_small").exists():
+        head = User.objects.create(username="bq_head_small", first_name="小基准书记", password="!bench")  # noqa: S106
+        role_grant(user=head, role=Role.COMMUNITY_STAFF, area=Area.objects.get(code=f"{SMALL_DISTRICT}0C0"))
+        WorkerProfile.objects.create(
+            user=head, post="head", level=7, is_head=True, date_joined=date(2015, 3, 1), education="bachelor"
+        )
+        made = True
+    return made
+
+
 def build(args) -> dict:
     from django.conf import settings
     from django.core.management import call_command
@@ -351,6 +389,7 @@ def build(args) -> dict:
             lambda: seed_participation(proposals=args.proposals, supports=args.supports, activities=args.activities),
         ),
         ("training", seed_training),
+        ("small district", build_small_district),
     ]
     for name, step in steps:
         log(f"Data: {name}")
@@ -373,16 +412,19 @@ def build(args) -> dict:
 # --- who acts ------------------------------------------------------------------------------------
 def people() -> dict:
     """The district leader of the bench district (who opens and closes the round and reads the whole
-    league), the officer of a subdistrict of 15 communities, and the officer of the small subdistrict
-    (one community) whose pages give the query counts to compare with; each a staff account with an
-    authenticator (bench.harness.staff)."""
+    league) and the officer of a subdistrict of 15 communities; the leader of the small district and
+    the officer of the small subdistrict BW10 (one community), whose pages give the query counts to
+    compare with. Each a staff account with an authenticator (bench.harness.staff)."""
     from directory.models import Area
     from security.models import Role
 
     district = Area.objects.get(code="BW")
+    small = Area.objects.get(code=SMALL_DISTRICT)
     return {
         "district": district,
+        "small_district": small,
         "leader": staff("bq_leader", Role.DISTRICT_LEADER, district),
+        "small_leader": staff("bq_leader_small", Role.DISTRICT_LEADER, small),
         "officer": staff("bq_officer_big", Role.SUBDISTRICT_OFFICER, Area.objects.get(code="BW00")),
         "small_officer": staff("bq_officer_small", Role.SUBDISTRICT_OFFICER, Area.objects.get(code="BW10")),
     }
@@ -397,22 +439,22 @@ def _function(module: str, name: str):
 
 # --- the round -----------------------------------------------------------------------------------
 def system_in_force(district, leader):
-    """The district's indicator system in force; the first time, the default one
-    (programme.assessment.DEFAULT_INDICATORS) made a draft and published through Lane C's services.
-    None when those are not there yet."""
+    """The district's indicator system in force; the first time, the default one made a draft
+    (programme.assessment.system_draft_start) and published (system_publish). None when those
+    services are not there yet."""
     from programme.models import IndicatorSystem
 
     system = IndicatorSystem.objects.filter(district=district, status=IndicatorSystem.Status.IN_FORCE).first()
     if system is not None:
         return system
-    draft_create = _function("programme.assessment", "system_draft_create")
+    draft_start = _function("programme.assessment", "system_draft_start")
     publish = _function("programme.assessment", "system_publish")
-    if draft_create is None or publish is None:
+    if draft_start is None or publish is None:
         return None
     draft = IndicatorSystem.objects.filter(district=district, status=IndicatorSystem.Status.DRAFT).first()
     if draft is None:
-        draft = draft_create(district=district, actor=leader)
-    return publish(system=draft, actor=leader) or IndicatorSystem.objects.get(pk=draft.pk)
+        draft = draft_start(district=district, actor=leader)
+    return publish(system=draft, actor=leader)
 
 
 def round_fresh(*, district, system, leader, start, end, name: str):
@@ -501,31 +543,31 @@ def _timed_call(call) -> dict:
     }
 
 
-def run_round(who: dict, *, start, end, name: str) -> dict:
-    """The system in force, a fresh round over [start, end], round_compute timed, every reported
-    indicator reported and accepted in bulk, round_close timed."""
+def run_round(*, district, leader, checker, start, end, name: str) -> dict:
+    """The system in force, a fresh round of `district` over [start, end], round_compute timed,
+    every reported indicator reported and accepted in bulk, round_close timed."""
     from programme.models import CommunityScore, IndicatorValue
 
     compute = _function("programme.assessment", "round_compute")
     close = _function("programme.assessment", "round_close")
-    system = system_in_force(who["district"], who["leader"])
+    system = system_in_force(district, leader)
     if system is None:
         return {"system": None}
-    round_ = round_fresh(district=who["district"], system=system, leader=who["leader"], start=start, end=end, name=name)
+    round_ = round_fresh(district=district, system=system, leader=leader, start=start, end=end, name=name)
     result = {"system": system, "round": round_}
     if compute is None:
         result["compute"] = {"built": False}
     else:
-        log(f"  round_compute over {start} .. {end}")
+        log(f"  round_compute of {district.code} over {start} .. {end}")
         result["compute"] = _timed_call(lambda: compute(round=round_))
         result["values"] = IndicatorValue.objects.filter(round=round_).count()
-    result["reports"] = reports_accepted(round_, checker=who["officer"])
+    result["reports"] = reports_accepted(round_, checker=checker)
     if close is None:
         result["close"] = {"built": False}
     else:
         log("  round_close")
         round_.refresh_from_db()
-        result["close"] = _timed_call(lambda: close(round=round_, actor=who["leader"]))
+        result["close"] = _timed_call(lambda: close(round=round_, actor=leader))
         result["scores"] = CommunityScore.objects.filter(round=round_).count()
     round_.refresh_from_db()
     return result
@@ -573,22 +615,27 @@ def _timed_renders(client, path: str, *, runs: int, give_up_ms: float) -> list[f
     return timings
 
 
-def measure_pages(who: dict, round_, *, warmup: int, runs: int, explain: bool) -> list[dict]:
+def measure_pages(who: dict, rounds: dict, *, warmup: int, runs: int, explain: bool) -> list[dict]:
+    """The league page of the district's round as its leader (against the small district's leader on
+    the small district's round) and as a subdistrict's officer (against BW10's officer, one
+    community), and /dashboards/programme/ as the same people."""
     from django.core.cache import cache
     from django.test import Client
 
-    league = league_path(round_) if round_ is not None else None
+    big = league_path(rounds["big"]) if rounds.get("big") is not None else None
+    small = league_path(rounds["small"]) if rounds.get("small") is not None else None
+    dashboard = "/dashboards/programme/"
     pages = [
-        # (label, path, who, compared with whom)
-        ("league: district leader", league, "leader", "small_officer"),
-        ("league: subdistrict officer", league, "officer", "small_officer"),
-        ("/dashboards/programme/: leader", "/dashboards/programme/", "leader", "small_officer"),
-        ("/dashboards/programme/: officer", "/dashboards/programme/", "officer", "small_officer"),
+        # (label, path, who, the small path, compared with whom)
+        ("league: district leader", big, "leader", small, "small_leader"),
+        ("league: subdistrict officer", big, "officer", big, "small_officer"),
+        ("/dashboards/programme/: leader", dashboard, "leader", dashboard, "small_leader"),
+        ("/dashboards/programme/: officer", dashboard, "officer", dashboard, "small_officer"),
     ]
     results = []
-    for label, path, signed_in, small in pages:
+    for label, path, signed_in, small_path, small_who in pages:
         row = {"label": label, "path": path or "(no league URL yet)"}
-        if path is None or not _built(path):
+        if path is None or small_path is None or not _built(path):
             results.append(row | {"built": False})
             continue
         log(f"  {label}: {path}")
@@ -600,8 +647,8 @@ def measure_pages(who: dict, round_, *, warmup: int, runs: int, explain: bool) -
             cache.clear()
             cold = _timed_renders(client, path, runs=1, give_up_ms=0)[0]
             small_client = Client()
-            small_client.force_login(who[small])
-            compared = time_page(small_client, path, warmup=1, runs=0)
+            small_client.force_login(who[small_who])
+            compared = time_page(small_client, small_path, warmup=1, runs=0)
         except SystemExit as refused:
             results.append(row | {"built": True, "error": str(refused)})
             continue
@@ -624,6 +671,23 @@ def measure_pages(who: dict, round_, *, warmup: int, runs: int, explain: bool) -
             }
         )
     return results
+
+
+def time_league_selector(who: dict, round_, *, warmup: int, runs: int) -> dict:
+    """programme.assessment_selectors.league_for(leader, round) alone: what the league page reads."""
+    league_for = _function("programme.assessment_selectors", "league_for")
+    if league_for is None or round_ is None:
+        return {"built": False}
+    for _ in range(warmup):
+        league_for(who["leader"], round_)
+    timings = []
+    rows = 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        league = league_for(who["leader"], round_)
+        timings.append((time.perf_counter() - started) * 1000)
+        rows = len(league.scores) if league is not None else 0
+    return {"built": True, "p50": statistics.median(timings), "p95": percentile(timings, 0.95), "rows": rows}
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -671,7 +735,9 @@ def _call_lines(title: str, call: dict, checks: list) -> None:
     checks.append((f"{title} under {GOAL_ROUND_S:.0f} s ({call['seconds']:.1f} s)", call["seconds"] < GOAL_ROUND_S))
 
 
-def report(data: dict, built: dict, rounds: list[tuple[str, dict]], pages: list[dict], args) -> bool:
+def report(
+    data: dict, built: dict, rounds: list[tuple[str, dict]], small: dict, pages: list[dict], selector: dict, args
+) -> bool:
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -720,6 +786,17 @@ def report(data: dict, built: dict, rounds: list[tuple[str, dict]], pages: list[
         both = [result[k] for k in ("compute", "close") if result[k].get("built") and "error" not in result[k]]
         if len(both) == 2:
             print(f"  {title}: compute + close {sum(c['seconds'] for c in both):.1f} s")
+    # The calls' queries against the same calls over the small district (one community).
+    current = dict(rounds).get("round", {})
+    for call in ("compute", "close"):
+        mine, theirs = current.get(call, {}), small.get(call, {})
+        if mine.get("built") and theirs.get("built") and "error" not in mine and "error" not in theirs:
+            flat = mine["queries"] <= theirs["queries"]
+            print(
+                f"round_{call} queries: {mine['queries']} over {data['communities']} communities,"
+                f" {theirs['queries']} over the small district's one ({theirs['seconds']:.2f} s)"
+            )
+            checks.append((f"round_{call} queries as for the small district", flat))
     columns = f"{'queries':>7} {'small':>6} {'sql ms':>7} {'renders':>7} {'p50 ms':>7} {'p95 ms':>7} {'cold ms':>7}"
     header = f"{'page':<34} {columns}  result"
     print(header)
@@ -745,8 +822,16 @@ def report(data: dict, built: dict, rounds: list[tuple[str, dict]], pages: list[
         checks.append(
             (f"{row['label']} queries as for the small subdistrict ({row['queries']} vs {row['small_queries']})", flat)
         )
+    if selector.get("built"):
+        print(
+            f"league_for(leader, round) alone: p50 {selector['p50']:.1f} ms, p95 {selector['p95']:.1f} ms"
+            f" ({selector['rows']} scores)"
+        )
+    else:
+        print("league_for(leader, round) alone: NOT YET BUILT")
     print(
-        "(small: the same page's queries for the officer of BW10, a subdistrict of one community; sql ms: the"
+        "(small: the same page's queries for the leader of the small district BQ (on its round) or the officer of"
+        " BW10, a subdistrict of one community; sql ms: the"
         f" counted render's queries; renders: fewer than {args.runs} when the first ten had a median over"
         f" {10 * GOAL_PAGE_MS:.0f} ms; cold: one render after emptying the cache)"
     )
@@ -807,29 +892,40 @@ def main() -> int:
 
     end = timezone.localdate() - timedelta(days=1)
     start = end - timedelta(days=ROUND_DAYS - 1)
+    big = {"district": who["district"], "leader": who["leader"], "checker": who["officer"]}
     rounds = []
     if args.previous:
         # The half-year before, closed first: the round measured then has a previous round to compare with.
         before_end = start - timedelta(days=1)
+        before_start = before_end - timedelta(days=ROUND_DAYS - 1)
         log("The previous half-year's round")
-        rounds.append(
-            (
-                "previous round",
-                run_round(
-                    who, start=before_end - timedelta(days=ROUND_DAYS - 1), end=before_end, name="基准考核（上半年）"
-                ),
-            )
-        )
+        rounds.append(("previous round", run_round(**big, start=before_start, end=before_end, name="基准考核（上期）")))
     log("The last half-year's round")
-    current = run_round(who, start=start, end=end, name="基准考核")
+    current = run_round(**big, start=start, end=end, name="基准考核")
     rounds.append(("round", current))
+    log("The small district's round")
+    small = run_round(
+        district=who["small_district"],
+        leader=who["small_leader"],
+        checker=who["small_leader"],
+        start=start,
+        end=end,
+        name="小基准考核",
+    )
     # As served (portal.wsgi): full collections skip what start-up made.
     from portal.startup import freeze_loaded_app
 
     freeze_loaded_app()
     log(f"Timing the pages: {args.warmup} warm-up renders, then {args.runs}")
-    pages = measure_pages(who, current.get("round"), warmup=args.warmup, runs=args.runs, explain=args.explain)
-    return 0 if report(data, built, rounds, pages, args) else 1
+    pages = measure_pages(
+        who,
+        {"big": current.get("round"), "small": small.get("round")},
+        warmup=args.warmup,
+        runs=args.runs,
+        explain=args.explain,
+    )
+    selector = time_league_selector(who, current.get("round"), warmup=args.warmup, runs=args.runs)
+    return 0 if report(data, built, rounds, small, pages, selector, args) else 1
 
 
 if __name__ == "__main__":
