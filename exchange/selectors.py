@@ -7,11 +7,15 @@ exchanges that included them (on residents' "who used my data").
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from directory.models import Area
 from exchange.models import Dataset, DatasetField, ExchangeJob, MessageLogEntry, MessageLogResident, SharingAgreement
 from residents.data_rights import DataUse
 from residents.models import ResidentProfile
@@ -120,3 +124,43 @@ def exchange_uses_of_resident(*, user: User, profile: ResidentProfile, limit: in
         )
         for entry in entries
     ]
+
+
+# --- figures by community for the programme's assessment (issue 19) ---
+# Read by a district-scope batch run (programme.indicators), not for a user: the caller names the
+# communities. Two queries, whatever their number; agreements are matched to communities by path.
+def exchange_figures_by_community(*, communities: list[Area], start: date, end: date) -> dict[int, dict[str, int]]:
+    """{community id: figures} of the exchanges logged from `start` to `end` (local days, both
+    included) under sharing agreements that cover the community: an agreement covers it when one
+    of its areas is the community, an area above it or a grid in it. `exchanges` counts the signed
+    entries of the message log (each one run of an agreement whose payload was published to the
+    consumer; a run is logged only while its agreement is approved and in force), `records` adds up
+    their records, `agreements` counts the agreements behind them. Every community is in the result."""
+    figures = {community.pk: {"exchanges": 0, "records": 0, "agreements": 0} for community in communities}
+    if not figures or end < start:
+        return figures
+    zone = timezone.get_default_timezone()
+    since = datetime.combine(start, time.min, tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    logged = {
+        row["agreement_id"]: row
+        for row in MessageLogEntry.objects.filter(created_at__gte=since, created_at__lt=until)
+        .order_by()
+        .values("agreement_id")
+        .annotate(exchanges=Count("pk"), records=Sum("record_count"))
+    }
+    if not logged:
+        return figures
+    areas: dict[int, list[str]] = {}
+    for agreement_id, path in SharingAgreement.areas.through.objects.filter(
+        sharingagreement_id__in=list(logged)
+    ).values_list("sharingagreement_id", "area__path"):
+        areas.setdefault(agreement_id, []).append(path)
+    for community in communities:
+        counts = figures[community.pk]
+        for agreement_id, paths in areas.items():
+            if any(community.path.startswith(path) or path.startswith(community.path) for path in paths):
+                counts["exchanges"] += logged[agreement_id]["exchanges"]
+                counts["records"] += logged[agreement_id]["records"] or 0
+                counts["agreements"] += 1
+    return figures

@@ -4,10 +4,14 @@ their own area and their own sign-ups, hours and ledger; staff see their area's 
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 from django.http import Http404
+from django.utils import timezone
 
 from directory.models import Area
 from directory.selectors import area_ancestor_paths
@@ -228,3 +232,33 @@ def staff_communities(*, user: User) -> QuerySet[Area]:
 def staff_activity_areas(*, user: User) -> QuerySet[Area]:
     """The areas the user may post activities for: their subtrees, grids included."""
     return organiser_areas(user)
+
+
+# --- figures by community for the programme's assessment (issue 19) ---
+# Read by a district-scope batch run (programme.indicators), not for a user: the caller names the
+# communities. One grouped query, whatever their number.
+def volunteer_hours_by_community(*, communities: list[Area], start: date, end: date) -> dict[int, Decimal]:
+    """{community id: hours} confirmed by staff for activities that started from `start` to `end`
+    (local days, both included), counted for the community of the grid each volunteer lived in when
+    they signed up (as the dashboards count them). Every community is in the result."""
+    hours = {community.pk: Decimal(0) for community in communities}
+    if not hours or end < start:
+        return hours
+    zone = timezone.get_default_timezone()
+    since = datetime.combine(start, time.min, tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    rows = (
+        VolunteerSignup.objects.filter(
+            status=VolunteerSignup.Status.CONFIRMED,
+            activity__starts_at__gte=since,
+            activity__starts_at__lt=until,
+            grid__parent_id__in=list(hours),
+        )
+        .order_by()
+        .values("grid__parent_id")
+        .annotate(hours=Sum("hours"))
+        .values_list("grid__parent_id", "hours")
+    )
+    for community_id, total in rows:
+        hours[community_id] = total or Decimal(0)
+    return hours

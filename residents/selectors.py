@@ -1,8 +1,8 @@
 import re
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -364,3 +364,44 @@ def verification_prompt_for_user(*, user: User) -> dict | None:
         .first()
     )
     return {"pending": pending}
+
+
+# --- figures by community for the programme's assessment (issue 19) ---
+# Read by a district-scope batch run (programme.indicators), not for a user: the caller names the
+# communities. One grouped query, whatever their number.
+def register_figures_by_community(*, communities: list[Area], end: date) -> dict[int, dict[str, int]]:
+    """{community id: figures} of the register as it stood at the end of the day `end`, in the
+    community's grids: `residents` (entered by then and not recorded as moved out or deceased by
+    then), `households` (those with at least one such resident) and `verified` (such residents whose
+    entry is linked to an account, i.e. verified as residents).
+
+    The register keeps no history of links: a link made after `end` through a verification is left
+    out (its decision time says when), a link ended since (the resident's verification ended) is not
+    counted. Every community is in the result."""
+    figures = {community.pk: {"residents": 0, "households": 0, "verified": 0} for community in communities}
+    if not figures:
+        return figures
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.get_default_timezone())
+    linked_later = ResidencyVerification.objects.filter(
+        profile=OuterRef("pk"), status=ResidencyVerification.Status.APPROVED, decided_at__gte=until
+    )
+    rows = (
+        ResidentProfile.objects.filter(
+            household__grid__parent_id__in=list(figures),
+            household__grid__kind=Area.Kind.GRID,
+            created_at__lt=until,
+        )
+        .filter(Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=end), Q(died_on__isnull=True) | Q(died_on__gt=end))
+        .order_by()
+        .values("household__grid__parent_id")
+        .annotate(
+            residents=Count("pk"),
+            households=Count("household_id", distinct=True),
+            verified=Count("pk", filter=Q(user__isnull=False) & ~Exists(linked_later)),
+        )
+    )
+    for row in rows:
+        figures[row["household__grid__parent_id"]].update(
+            residents=row["residents"], households=row["households"], verified=row["verified"]
+        )
+    return figures

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.apps import apps
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -169,3 +169,36 @@ def audit_events_about_subject(*, subject, actions, exclude_actor: User | None =
     if exclude_actor is not None:
         events = events.exclude(actor_id=exclude_actor.pk)
     return list(events.order_by("-id")[:limit])
+
+
+# --- figures by community for the programme's assessment (issue 19) ---
+# Read by a district-scope batch run (programme.indicators), not for a user: the caller names the
+# communities. One grouped query, whatever their number; alerts are matched to communities by path.
+def security_alert_figures_by_community(
+    *, communities: list[Area], start: date, end: date
+) -> dict[int, dict[str, int]]:
+    """{community id: figures} of the security alerts raised from `start` to `end` (local days,
+    both included) about the community: alerts whose area is the community or a grid in it, of
+    every kind — bursts of failed sign-ins, mass exports or reveals, reveals out of hours, failed
+    checks of the audit chain. `alerts` counts them, `chain_checks_failed` the last kind among them.
+    An alert about a wider area (a subdistrict, or none: the whole district) names no community and
+    counts for none. Every community is in the result."""
+    figures = {community.pk: {"alerts": 0, "chain_checks_failed": 0} for community in communities}
+    if not figures or end < start:
+        return figures
+    since, until = _day_start(start), _day_start(end + timedelta(days=1))
+    rows = (
+        SecurityAlert.objects.filter(raised_at__gte=since, raised_at__lt=until, area__isnull=False)
+        .order_by()
+        .values("area__path")
+        .annotate(alerts=Count("pk"), chain=Count("pk", filter=Q(kind="chain_check_failed")))
+    )
+    by_path = {community.path: community.pk for community in communities}
+    for row in rows:
+        path = row["area__path"]
+        # The community's own path, or a grid's: the community is the area one level up from a grid.
+        community_id = by_path.get(path) or by_path.get(path[: path.rstrip("/").rfind("/") + 1])
+        if community_id is not None:
+            figures[community_id]["alerts"] += row["alerts"]
+            figures[community_id]["chain_checks_failed"] += row["chain"]
+    return figures

@@ -1,9 +1,9 @@
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -374,3 +374,42 @@ def areas_routed_to(*, organisation_ids) -> QuerySet[Area]:
     roots of the subtrees the organisations work in."""
     rules = RoutingRule.objects.filter(organisation_id__in=list(organisation_ids), service__is_active=True)
     return Area.objects.filter(pk__in=rules.values("area_id")).order_by("path")
+
+
+# --- figures by community for the programme's assessment (issue 19) ---
+# Read by a district-scope batch run (programme.indicators), not for a user: the caller names the
+# communities. A constant number of queries whatever their number: the requests are grouped by their
+# grid (no join on the big table) and the grids summed up to their communities here.
+def resolution_figures_by_community(*, communities: list[Area], start: date, end: date) -> dict[int, dict[str, int]]:
+    """{community id: figures} of the requests resolved from `start` to `end` (local days, both
+    included) in the community's grids: `resolved`, `on_time` (resolved by their resolve-by time),
+    `rated` (of those, rated by the resident) and `rating_sum` (their ratings added up). A request
+    reopened since counts only if resolved again within the period (resolved_at is cleared on
+    reopening); rejected and merged requests are never resolved. Every community is in the result."""
+    figures = {community.pk: {"resolved": 0, "on_time": 0, "rated": 0, "rating_sum": 0} for community in communities}
+    if not figures or end < start:
+        return figures
+    community_of = dict(
+        Area.objects.filter(parent_id__in=list(figures), kind=Area.Kind.GRID).values_list("pk", "parent_id")
+    )
+    if not community_of:
+        return figures
+    zone = timezone.get_default_timezone()
+    since = datetime.combine(start, time.min, tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    rows = (
+        ServiceRequest.objects.filter(resolved_at__gte=since, resolved_at__lt=until, grid_id__in=list(community_of))
+        .order_by()
+        .values("grid_id")
+        .annotate(
+            resolved=Count("pk"),
+            on_time=Count("pk", filter=Q(resolved_at__lte=F("resolve_due_at"))),
+            rated=Count("rating"),
+            rating_sum=Sum("rating"),
+        )
+    )
+    for row in rows:
+        counts = figures[community_of[row["grid_id"]]]
+        for name in ("resolved", "on_time", "rated", "rating_sum"):
+            counts[name] += row[name] or 0
+    return figures

@@ -7,7 +7,8 @@ a civil-affairs officer (the district), or community staff whose own profile hea
 
 from __future__ import annotations
 
-from datetime import date
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -17,6 +18,7 @@ from security.models import Role, RoleAssignment, User
 from security.roles import WORKER_ROLES, WORKFORCE_HEAD_ROLES, WORKFORCE_MANAGER_ROLES
 from security.scoping import area_paths
 from workforce.models import LevelProposal, LevelRules, WorkerProfile
+from workforce.models_training import Course, Enrolment
 
 
 def years_of_service(profile: WorkerProfile, today: date | None = None) -> int:
@@ -121,3 +123,61 @@ def workers_without_profile(user) -> QuerySet[User]:
         within |= Q(area__path__startswith=path)
     serving = RoleAssignment.objects.filter(within, role__in=WORKER_ROLES).values("user_id")
     return User.objects.filter(pk__in=serving, is_active=True, worker_profile__isnull=True).order_by("username")
+
+
+# --- figures by community for the programme's assessment (issue 19) ---
+# Read by a district-scope batch run (programme.indicators), not for a user: the caller names the
+# communities. Three queries, whatever their number.
+def training_figures_by_community(*, communities: list[Area], end: date) -> dict[int, dict[str, int]]:
+    """{community id: figures} of the required training of each community's workers at the end of
+    `end`. A community's workers: active accounts with a worker profile holding a grid-worker or
+    community-staff role in the community or one of its grids (as the roles stand now; a worker
+    serving two communities counts in both). `workers` counts them, `required` adds up, worker by
+    worker, the courses their post requires (courses created by `end`), and `passed` those of them
+    the worker passed (completed by `end` with a passing score, as the yearly assessment counts
+    them). Every community is in the result."""
+    from workforce.training import PASS_MARK  # workforce.training imports this module
+
+    figures = {community.pk: {"workers": 0, "required": 0, "passed": 0} for community in communities}
+    if not figures:
+        return figures
+    ids = list(figures)
+    serving = (
+        RoleAssignment.objects.filter(
+            Q(area_id__in=ids) | Q(area__parent_id__in=ids, area__kind=Area.Kind.GRID),
+            role__in=WORKER_ROLES,
+            user__is_active=True,
+            user__worker_profile__isnull=False,
+        )
+        .order_by()
+        .values_list("user__worker_profile__id", "user__worker_profile__post", "area_id", "area__parent_id")
+    )
+    workers: dict[int, set[int]] = defaultdict(set)  # community id → profile ids
+    post_of: dict[int, str] = {}
+    for profile_id, post, area_id, parent_id in serving:
+        workers[area_id if area_id in figures else parent_id].add(profile_id)
+        post_of[profile_id] = post
+    if not post_of:
+        return figures
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.get_default_timezone())
+    required_by_post: dict[str, set[int]] = defaultdict(set)
+    for course_id, posts in (
+        Course.objects.exclude(required_posts=[]).filter(created_at__lt=until).values_list("pk", "required_posts")
+    ):
+        for post in posts:
+            required_by_post[post].add(course_id)
+    passed: dict[int, set[int]] = defaultdict(set)
+    every_required = set().union(*required_by_post.values())
+    if every_required:
+        for profile_id, course_id in Enrolment.objects.filter(
+            profile_id__in=list(post_of), course_id__in=every_required, score__gte=PASS_MARK, completed_on__lte=end
+        ).values_list("profile_id", "course_id"):
+            passed[profile_id].add(course_id)
+    for community_id, profile_ids in workers.items():
+        counts = figures[community_id]
+        counts["workers"] = len(profile_ids)
+        for profile_id in profile_ids:
+            required = required_by_post.get(post_of[profile_id], set())
+            counts["required"] += len(required)
+            counts["passed"] += len(required & passed[profile_id])
+    return figures

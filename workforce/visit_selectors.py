@@ -8,14 +8,17 @@ read from LastVisit, which the database keeps with every visit written."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
     Case,
+    Count,
     DateField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -24,8 +27,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from directory.models import Area
 from residents.models import ResidentProfile
-from workforce.models_visits import VisitRules
+from workforce.models_visits import Visit, VisitRules
 
 ELDERLY_AGE = 60
 
@@ -92,3 +96,37 @@ def overdue(
         late = term if late is None else late | term
         matched_before = who if matched_before is None else matched_before | who
     return roster(residents, rules=rules, today=today).filter(late)
+
+
+# --- figures by community for the programme's assessment (issue 19) ---
+# Read by a district-scope batch run (programme.indicators), not for a user: the caller names the
+# communities. One grouped query, whatever their number.
+def alone_elderly_visit_figures_by_community(
+    *, communities: list[Area], start: date, end: date
+) -> dict[int, dict[str, int]]:
+    """{community id: figures} of the elderly residents living alone in each community's grids, as
+    the register stood at the end of `end`: living alone, elderly (flagged, or 60 or over by their
+    birth year and month at `end`), entered by then and not recorded as moved out or deceased by
+    then — `alone_elderly` — and how many of them had at least one visit recorded from `start` to
+    `end` (both included) — `visited`. Every community is in the result."""
+    figures = {community.pk: {"alone_elderly": 0, "visited": 0} for community in communities}
+    if not figures or end < start:
+        return figures
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.get_default_timezone())
+    visited = Visit.objects.filter(resident=OuterRef("pk"), visited_on__gte=start, visited_on__lte=end)
+    rows = (
+        ResidentProfile.objects.filter(
+            Q(is_elderly=True) | aged_at_least(ELDERLY_AGE, end),
+            lives_alone=True,
+            household__grid__parent_id__in=list(figures),
+            household__grid__kind=Area.Kind.GRID,
+            created_at__lt=until,
+        )
+        .filter(Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=end), Q(died_on__isnull=True) | Q(died_on__gt=end))
+        .order_by()
+        .values("household__grid__parent_id")
+        .annotate(alone_elderly=Count("pk"), visited=Count("pk", filter=Exists(visited)))
+    )
+    for row in rows:
+        figures[row["household__grid__parent_id"]].update(alone_elderly=row["alone_elderly"], visited=row["visited"])
+    return figures
