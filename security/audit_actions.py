@@ -211,6 +211,19 @@ ACTION_LABELS = {
     "workforce.assessment_finalise": _("Worker's yearly assessment finalised"),
     "workforce.assessment_run": _("Yearly assessments computed"),
     # The smart-community programme: construction projects (智慧社区建设项目)
+    "programme.project_create": _("Construction project registered"),
+    "programme.project_update": _("Construction project changed"),
+    "programme.milestone_add": _("Project milestone planned"),
+    "programme.milestone_update": _("Project milestone re-planned"),
+    "programme.milestone_reach": _("Project milestone reached"),
+    "programme.deliverable_add": _("Project deliverable added"),
+    "programme.deliverable_deliver": _("Project deliverable delivered"),
+    "programme.spend_record": _("Project spending recorded"),
+    "programme.adjustment_request": _("Project budget adjustment asked for"),
+    "programme.adjustment_approve": _("Project budget adjustment approved"),
+    "programme.adjustment_refuse": _("Project budget adjustment refused"),
+    "programme.document_add": _("Project document added"),
+    "programme.acceptance_record": _("Project acceptance recorded"),
     # The smart-community programme: the indicator system and assessment rounds (评价指标体系、考核)
 }
 
