@@ -573,6 +573,39 @@ def run_round(*, district, leader, checker, start, end, name: str) -> dict:
     return result
 
 
+def time_computations(round_) -> list[dict]:
+    """Each computed indicator of the round's system on its own: programme.indicators.compute over
+    all the district's communities for the round's period, its time and queries, and how many
+    communities it found a value for (the rest had nothing to measure)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    compute = _function("programme.indicators", "compute")
+    communities_of = _function("programme.assessment", "district_communities")
+    if compute is None or communities_of is None or round_ is None:
+        return []
+    communities = communities_of(round_.district)
+    rows = []
+    for indicator in round_.system.indicators.filter(source="computed").order_by("order", "pk"):
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            measured = compute(
+                indicator.computation, communities=communities, start=round_.period_start, end=round_.period_end
+            )
+        values = [m.value for m in measured.values() if m.value is not None]
+        rows.append(
+            {
+                "key": indicator.computation,
+                "seconds": time.perf_counter() - started,
+                "queries": len(captured.captured_queries),
+                "valued": len(values),
+                "low": min(values, default=None),
+                "high": max(values, default=None),
+            }
+        )
+    return rows
+
+
 # --- the pages -----------------------------------------------------------------------------------
 # Lane C's league page of a round for officials: the URL names tried, with the round's public id.
 LEAGUE_URL_NAMES = ("programme:round_league", "programme:round_detail", "programme:round_results")
@@ -788,6 +821,14 @@ def report(
             print(f"  {title}: compute + close {sum(c['seconds'] for c in both):.1f} s")
     # The calls' queries against the same calls over the small district (one community).
     current = dict(rounds).get("round", {})
+    if current.get("computations"):
+        print(f"  each computation of the round alone, over {data['communities']} communities:")
+        for row in current["computations"]:
+            span = "-" if row["low"] is None else f"{row['low']} .. {row['high']}"
+            print(
+                f"    {row['key']:<28} {row['seconds']:>6.2f} s {row['queries']:>3} queries,"
+                f" a value for {row['valued']:>3} communities ({span})"
+            )
     for call in ("compute", "close"):
         mine, theirs = current.get(call, {}), small.get(call, {})
         if mine.get("built") and theirs.get("built") and "error" not in mine and "error" not in theirs:
@@ -820,7 +861,7 @@ def report(
         print(f"{'':<34} slowest query {row['slowest_query_ms']:.1f} ms: {row['slowest_query']}")
         checks.append((f"{row['label']} p95 under {GOAL_PAGE_MS:.0f} ms ({row['p95']:.0f} ms)", fast))
         checks.append(
-            (f"{row['label']} queries as for the small subdistrict ({row['queries']} vs {row['small_queries']})", flat)
+            (f"{row['label']} queries as in the small scope ({row['queries']} vs {row['small_queries']})", flat)
         )
     if selector.get("built"):
         print(
@@ -903,15 +944,13 @@ def main() -> int:
     log("The last half-year's round")
     current = run_round(**big, start=start, end=end, name="基准考核")
     rounds.append(("round", current))
-    log("The small district's round")
-    small = run_round(
-        district=who["small_district"],
-        leader=who["small_leader"],
-        checker=who["small_leader"],
-        start=start,
-        end=end,
-        name="小基准考核",
-    )
+    log("The small district's rounds")
+    small_people = {"district": who["small_district"], "leader": who["small_leader"], "checker": who["small_leader"]}
+    # Its half-year before too, whatever --no-previous says: closing reads the previous round's scores
+    # when there is one (an earlier run's round of the big district may still be there).
+    before_end = start - timedelta(days=1)
+    run_round(**small_people, start=before_end - timedelta(days=ROUND_DAYS - 1), end=before_end, name="小基准（上期）")
+    small = run_round(**small_people, start=start, end=end, name="小基准考核")
     # As served (portal.wsgi): full collections skip what start-up made.
     from portal.startup import freeze_loaded_app
 
@@ -925,6 +964,8 @@ def main() -> int:
         explain=args.explain,
     )
     selector = time_league_selector(who, current.get("round"), warmup=args.warmup, runs=args.runs)
+    log("Each computation on its own")
+    current["computations"] = time_computations(current.get("round"))
     return 0 if report(data, built, rounds, small, pages, selector, args) else 1
 
 
