@@ -225,6 +225,24 @@ ACTION_LABELS = {
     "programme.document_add": _("Project document added"),
     "programme.acceptance_record": _("Project acceptance recorded"),
     # The smart-community programme: the indicator system and assessment rounds (评价指标体系、考核)
+    "programme.system_draft": _("New version of the indicator system started"),
+    "programme.indicator_add": _("Indicator added to the draft system"),
+    "programme.indicator_update": _("Indicator of the draft system changed"),
+    "programme.indicator_remove": _("Indicator removed from the draft system"),
+    "programme.system_discard": _("Draft indicator system discarded"),
+    "programme.system_publish": _("Indicator system published"),
+    "programme.round_open": _("Assessment round opened"),
+    "programme.round_recompute": _("Assessment round's indicators recomputed on request"),
+    "programme.round_compute": _("Assessment round's indicators computed"),
+    "programme.round_close": _("Assessment round closed and scored"),
+    "programme.round_export": _("Assessment round's results exported"),
+    "programme.report_submit": _("Indicator reported by a community"),
+    "programme.report_replace": _("Community's indicator report replaced"),
+    "programme.report_accept": _("Community's indicator report accepted"),
+    "programme.report_reject": _("Community's indicator report rejected"),
+    "programme.report_appeal": _("Rejected indicator report appealed"),
+    "programme.appeal_accept": _("Indicator report accepted on appeal"),
+    "programme.appeal_reject": _("Indicator report rejected on appeal"),
 }
 
 
