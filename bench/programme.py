@@ -613,20 +613,32 @@ def time_computations(round_) -> list[dict]:
 
 
 # --- the pages -----------------------------------------------------------------------------------
-# Lane C's league page of a round for officials: the URL names tried, with the round's public id.
-LEAGUE_URL_NAMES = ("programme:round_league", "programme:round_detail", "programme:round_results")
-
-
 def league_path(round_) -> str | None:
+    """Lane C's page of a round (programme:assessment_round): for officials, the league of a closed one."""
     from django.urls import NoReverseMatch, reverse
 
-    for name in LEAGUE_URL_NAMES:
-        for kwargs in ({"public_id": round_.public_id}, {"round_id": round_.public_id}, {"pk": round_.pk}):
-            try:
-                return reverse(name, kwargs=kwargs)
-            except NoReverseMatch:
-                continue
-    return None
+    try:
+        return reverse("programme:assessment_round", kwargs={"public_id": round_.public_id})
+    except NoReverseMatch:
+        return None
+
+
+def results_path(round_) -> str | None:
+    """Lane C's page of one community's results in a round (score, ranks, the breakdown), for the
+    round's first community."""
+    from django.urls import NoReverseMatch, reverse
+
+    from programme.models import CommunityScore
+
+    score = CommunityScore.objects.filter(round=round_).order_by("community__path").first()
+    if score is None:
+        return None
+    try:
+        return reverse(
+            "programme:assessment_results", kwargs={"public_id": round_.public_id, "community_id": score.community_id}
+        )
+    except NoReverseMatch:
+        return None
 
 
 def _built(path: str) -> bool:
@@ -663,11 +675,14 @@ def measure_pages(who: dict, rounds: dict, *, warmup: int, runs: int, explain: b
 
     big = league_path(rounds["big"]) if rounds.get("big") is not None else None
     small = league_path(rounds["small"]) if rounds.get("small") is not None else None
+    big_results = results_path(rounds["big"]) if rounds.get("big") is not None else None
+    small_results = results_path(rounds["small"]) if rounds.get("small") is not None else None
     dashboard = "/dashboards/programme/"
     pages = [
         # (label, path, who, the small path, compared with whom)
         ("league: district leader", big, "leader", small, "small_leader"),
         ("league: subdistrict officer", big, "officer", big, "small_officer"),
+        ("community results: leader", big_results, "leader", small_results, "small_leader"),
         ("/dashboards/programme/: leader", dashboard, "leader", dashboard, "small_leader"),
         ("/dashboards/programme/: officer", dashboard, "officer", dashboard, "small_officer"),
     ]
