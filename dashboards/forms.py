@@ -159,3 +159,20 @@ class ParticipationFilterForm(DashboardFilterForm):
         """The chosen ranking, or the default when any filter was not valid (as for the filters)."""
         data = self.cleaned_data if self.is_valid() else {}
         return data.get("rank") or DEFAULT_RANKING
+
+
+class ProgrammeFilterForm(DashboardFilterForm):
+    """The same period and area as every dashboard page, without the request filters (service group,
+    organisation). Projects cover communities: a grid is refused with a message."""
+
+    def __init__(self, data, *, root: Area, covers):
+        super().__init__(data, groups=[], organisations=[], root=root, covers=covers)
+        del self.fields["group"], self.fields["organisation"]
+
+    def clean_area(self) -> Area:
+        area = super().clean_area()
+        if area.kind == Area.Kind.GRID:
+            raise forms.ValidationError(
+                _("Projects cover communities: choose a community, a subdistrict or the district.")
+            )
+        return area

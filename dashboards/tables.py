@@ -21,7 +21,7 @@ from dashboards.selectors import HotSpot, Row
 @dataclass(frozen=True)
 class Column:
     label: str
-    kind: str = "int"  # int | text | share | hours | average | ratio | decimal
+    kind: str = "int"  # int | text | share | hours | average | ratio | decimal | money | score | change
 
 
 @dataclass
@@ -73,6 +73,12 @@ def cell_text(value, kind: str) -> str:
         return f"{value:.3f}"
     if kind == "decimal":
         return f"{value:.1f}"
+    if kind == "money":
+        return f"{value:,.2f}"
+    if kind == "score":
+        return f"{value:.2f}"
+    if kind == "change":
+        return f"{value:+.2f}"
     if kind == "hours":
         if math.isinf(value):
             return _("over 30 days")
@@ -94,6 +100,7 @@ def cell_value(value, kind: str):
         return round(value, 3)
     if kind == "decimal":
         return round(float(value), 1)
+    # Money, scores and changes stay Decimals: to the cent, as a spreadsheet adds them up exactly.
     return value
 
 

@@ -8,6 +8,8 @@ YYYY-MM-DD), group (a service group), area (an area id within the user's scope) 
 - hotspots      /dashboards/hotspots/          grids by requests per household and by overdue share, map
 - requests      /dashboards/requests/          the requests behind a figure (also figure=…, service=…)
 - participation /dashboards/participation/     residents taking part, by area; communities ranked (also rank=…)
+- programme     /dashboards/programme/         construction projects by area and funding source, delayed ones,
+                                               and the assessment league of the latest closed round
 - screen        /dashboards/screen/            the command-centre screen, refreshing itself
 - display       /dashboards/display/<token>/   the same screen on a wall display, through a read-only link
 - display_links /dashboards/display-links/     an oversight official's display links: make, list, revoke
@@ -26,6 +28,7 @@ urlpatterns = [
     path("hotspots/", views.hotspots, name="hotspots"),
     path("requests/", views.request_list, name="requests"),
     path("participation/", views.participation, name="participation"),
+    path("programme/", views.programme, name="programme"),
     path("screen/", views.screen, name="screen"),
     path("display/<str:token>/", views.display_screen, name="display"),
     path("display-links/", views.display_link_list, name="display_links"),

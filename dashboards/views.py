@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from copy import copy
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 
 from allauth.account.decorators import reauthentication_required
@@ -14,18 +15,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from dashboards import display_links, participation_tables, selectors, tables
+from dashboards import display_links, participation_tables, programme_tables, selectors, tables
 from dashboards.exports import FORMATS, table_response
 from dashboards.figures import RESOLUTION_NOTE, Figures, Filters, Scope
-from dashboards.forms import DashboardFilterForm, ParticipationFilterForm
+from dashboards.forms import DashboardFilterForm, ParticipationFilterForm, ProgrammeFilterForm
 from dashboards.models import DisplayLink
 from dashboards.participation import RANKINGS, participation_figures, ranked
+from dashboards.programme import programme_figures
 from dashboards.services import export_record, local_today, summary_state
 from directory.models import Area
 from security.decorators import role_required
@@ -79,6 +81,7 @@ PAGE_GROUPINGS = {
     "screen": ("total", "by_grid", "series"),
     "scorecard": ("total", "series"),
     "participation": (),  # no request figures: its own (dashboards.participation)
+    "programme": (),  # no request figures: its own (dashboards.programme)
 }
 
 
@@ -92,6 +95,8 @@ def _page(request, scope: Scope, name: str) -> Page:
 
     if name == "participation":
         form = ParticipationFilterForm(request.GET or None, root=root, covers=covers)
+    elif name == "programme":
+        form = ProgrammeFilterForm(request.GET or None, root=root, covers=covers)
     else:
         form = DashboardFilterForm(
             request.GET or None,
@@ -104,6 +109,11 @@ def _page(request, scope: Scope, name: str) -> Page:
     return Page(scope=scope, form=form, filters=filters, root=root, query=request.GET, groupings=PAGE_GROUPINGS[name])
 
 
+def _number(value):
+    """A chart's value as JSON reads it: a number (JSON would write a Decimal as a string)."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
 def _chart(table: tables.Table, columns: list[int], kind: str = "bar") -> dict:
     """The data of a chart drawn from some columns of a table (the table is its accessible twin)."""
     return {
@@ -112,7 +122,7 @@ def _chart(table: tables.Table, columns: list[int], kind: str = "bar") -> dict:
         "datasets": [
             {
                 "label": str(table.columns[i].label),
-                "data": [tables.cell_value(row[i], table.columns[i].kind) for row in table.rows],
+                "data": [_number(tables.cell_value(row[i], table.columns[i].kind)) for row in table.rows],
             }
             for i in columns
         ],
@@ -262,12 +272,52 @@ def _participation_tables(request, page: Page) -> tuple[list[tables.Table], dict
     return built, extra
 
 
+def _project_link(project) -> str | None:
+    try:
+        return reverse("programme:project_detail", args=[project.public_id])
+    except NoReverseMatch:
+        return None
+
+
+def _programme_tables(request, page: Page) -> tuple[list[tables.Table], dict]:
+    """The construction projects and the assessment league, for area overseers only (as
+    participation): a department officer follows their department's projects on the programme's own
+    pages."""
+    if not page.scope.paths:
+        raise PermissionDenied
+    area = Area.objects.get(pk=page.filters.area_id)
+    filters = page.filters
+    figures = programme_figures(user=request.user, area=area, start=filters.start, end=filters.end, today=local_today())
+
+    def row_link(row) -> str | None:
+        below = row.area.pk != area.pk and row.area.path.startswith(area.path)
+        return page.url("programme", area=row.area.pk) if below else None
+
+    built = [
+        programme_tables.programme_areas_table(figures.by_area, row_link=row_link),
+        programme_tables.programme_funding_table(figures.by_funding),
+        programme_tables.programme_delayed_table(figures.delayed, project_link=_project_link),
+        programme_tables.programme_league_table(figures.league),
+    ]
+    extra = {
+        "area": area,
+        "trail": selectors.area_trail(area, page.root),
+        "total": figures.total,
+        "share_spent": tables.cell_text(figures.total.share_spent, "share"),
+        "budget": tables.cell_text(figures.total.budget, "money"),
+        "delayed": len(figures.delayed),
+        "league": figures.league,
+    }
+    return built, extra
+
+
 PAGES = {
     "overview": (_overview_tables, "dashboards/overview.html", _("Dashboard")),
     "league": (_league_tables, "dashboards/league.html", _("League tables")),
     "hotspots": (_hot_spot_tables, "dashboards/hotspots.html", _("Hot spots")),
     "requests": (_request_tables, "dashboards/requests.html", _("Requests behind a figure")),
     "participation": (_participation_tables, "dashboards/participation.html", _("Participation")),
+    "programme": (_programme_tables, "dashboards/programme.html", _("Smart-community programme")),
 }
 # Which page each exported table belongs to.
 TABLE_PAGES = {
@@ -285,6 +335,10 @@ TABLE_PAGES = {
     "participation-summary": "participation",
     "participation-areas": "participation",
     "participation-communities": "participation",
+    "programme-areas": "programme",
+    "programme-funding": "programme",
+    "programme-delayed": "programme",
+    "programme-league": "programme",
 }
 
 
@@ -318,6 +372,12 @@ def _charts(name: str, built: list[tables.Table]) -> dict:
         return {slug: _chart(by_slug[slug], [5]) for slug in ("departments", "partners", "social")}
     if name == "participation":
         return {"areas": _chart(by_slug["participation-areas"], [participation_tables.AREAS_RATE_COLUMN])}
+    if name == "programme":
+        return {
+            "areas": _chart(by_slug["programme-areas"], programme_tables.MONEY_CHART_COLUMNS),
+            "funding": _chart(by_slug["programme-funding"], programme_tables.MONEY_CHART_COLUMNS),
+            "league": _chart(by_slug["programme-league"], [programme_tables.LEAGUE_SCORE_COLUMN]),
+        }
     return {}
 
 
@@ -344,6 +404,11 @@ def request_list(request):
 @role_required(DASHBOARD_ROLES)
 def participation(request):
     return _render(request, "participation")
+
+
+@role_required(DASHBOARD_ROLES)
+def programme(request):
+    return _render(request, "programme")
 
 
 @role_required(DASHBOARD_ROLES)
