@@ -26,6 +26,7 @@ from residents.models import ResidentProfile
 from residents.services import resident_move_out
 from security.alerts import AlertKind, alert_raise
 from security.models import Role, SecurityAlert
+from security.services import role_grant
 from services import services as steps
 from services.models import ServiceRequest
 from tests.factories import AreaFactory, HouseholdFactory, ResidentFactory, UserFactory, valid_id_card
@@ -292,6 +293,18 @@ def test_training_completion_is_the_share_of_required_courses_passed(tree, make_
     assert values(weeks_ago("training_completion", tree)) == {tree.c1.pk: None, tree.c2.pk: None}
 
 
+def test_a_worker_serving_two_communities_counts_in_both(tree, make_user):
+    civil = make_user(Role.CIVIL_AFFAIRS_OFFICER, tree.d)
+    worker = profile(make_user(Role.GRID_WORKER, tree.g1))
+    role_grant(user=worker.user, role=Role.GRID_WORKER, area=tree.g2)
+    role_grant(user=worker.user, role=Role.GRID_WORKER, area=tree.g1b)  # a second grid of C1: still one worker
+    first_aid = course_create(actor=civil, title="急救", kind="online", required_posts=[Post.OTHER])
+    completion_record(actor=civil, enrolment=enrol(actor=worker.user, course=first_aid), score=60)
+
+    expected = Measured(Decimal("100.00"), {"workers": 1, "required": 1, "passed": 1})
+    assert this_week("training_completion", tree) == {tree.c1.pk: expected, tree.c2.pk: expected}
+
+
 # --- data sharing --------------------------------------------------------------------------------
 def run(agreement, officer):
     return exchange_job_run(job_id=exchange_job_request(actor=officer, agreement=agreement).pk)
@@ -308,6 +321,14 @@ def test_datasets_shared_count_exchanges_under_agreements_covering_it(tree, resi
     assert results[tree.c1.pk] == Measured(Decimal(2), {"exchanges": 2, "records": 4, "agreements": 1})
     assert results[tree.c2.pk] == Measured(Decimal(1), {"exchanges": 1, "records": 1, "agreements": 1})
     assert values(weeks_ago("datasets_shared", tree)) == {tree.c1.pk: Decimal(0), tree.c2.pk: Decimal(0)}
+
+
+def test_a_district_wide_agreement_covers_every_community(tree, residents, active, parties):  # noqa: F811
+    assert run(active(areas=[tree.d]), parties.consumer_officer) is not None
+
+    results = this_week("datasets_shared", tree)
+    assert results[tree.c1.pk] == Measured(Decimal(1), {"exchanges": 1, "records": 3, "agreements": 1})
+    assert results[tree.c2.pk] == Measured(Decimal(1), {"exchanges": 1, "records": 3, "agreements": 1})
 
 
 # --- security ------------------------------------------------------------------------------------
