@@ -16,6 +16,7 @@ from services import services as steps
 from services.answers import answers_for_display
 from services.forms import AssignForm, PhotosForm, PublicRequestFilterForm, QueueFilterForm, RequestForm
 from services.models import Channel
+from services.next_step import next_step_text
 from services.selectors import (
     assignee_choices,
     grid_by_id,
@@ -148,13 +149,18 @@ def request_detail(request, public_id):
         public_view = request_public_view_for_supporter(user=request.user, public_id=public_id)
         return render(request, "services/request_public.html", {"req": public_view})
     allowed = steps.steps_for(actor=request.user, request=service_request)
+    is_handler = steps.can_handle(actor=request.user, request=service_request)
+    is_requester = steps.is_requester(actor=request.user, request=service_request)
     context = {
         "req": service_request,
         "answers": answers_for_display(service=service_request.service, answers=service_request.attributes),
         "timeline": request_timeline(user=request.user, request=service_request),
         "steps": allowed,
-        "is_handler": steps.can_handle(actor=request.user, request=service_request),
-        "is_requester": steps.is_requester(actor=request.user, request=service_request),
+        # The "What next" panel shows when it has words or a form: adding photos lives in the timeline.
+        "panel_steps": allowed - {"photos"},
+        "next_step": next_step_text(request=service_request, is_handler=is_handler, is_requester=is_requester),
+        "is_handler": is_handler,
+        "is_requester": is_requester,
     }
     if "assign" in allowed:
         context["assign_form"] = AssignForm(assignees=assignee_choices(request=service_request))
