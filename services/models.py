@@ -345,3 +345,39 @@ class RequestSupport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} supports {self.request_id}"
+
+
+def staged_photo_path(photo: "StagedPhoto", filename: str) -> str:
+    # Like a request's photos: a random id only, outside the static files, served by a view that checks the owner.
+    return f"staged-photos/{photo.public_id.hex[:2]}/{photo.public_id.hex}.{photo.extension}"
+
+
+class StagedPhoto(models.Model):
+    """A photo attached to a request form that has not been filed yet (a question was left empty, or
+    the resident was shown similar requests nearby first). Cleaned like every request photo, kept under
+    the form's token for its owner only, and moved onto the request when the form is filed; what is never
+    filed is removed after services.photos.STAGED_PHOTO_LIFETIME."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64)
+    image = models.FileField(upload_to=staged_photo_path)
+    content_type = models.CharField(max_length=32)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["owner", "token"], name="staged_photo_form_idx"),
+            models.Index(fields=["created_at"], name="staged_photo_age_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"staged photo {self.public_id}"
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[self.content_type]
