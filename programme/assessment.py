@@ -828,3 +828,87 @@ def report_appeal(*, report: IndicatorReport, actor: User, grounds: str, evidenc
         details={"round": report.round_id, "indicator": report.indicator.code},
     )
     return report
+
+
+# --- export --------------------------------------------------------------------------------------
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def round_export(*, round: AssessmentRound, actor: User) -> bytes:
+    """A closed round's league and breakdown for the actor's subtree as an XLSX workbook (audited)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from core.spreadsheet import spreadsheet_safe
+    from programme.assessment_selectors import league_for
+
+    league = league_for(actor, round)
+    if league is None or round.status != AssessmentRound.Status.CLOSED:
+        raise PermissionDenied
+    communities = [score.community_id for score in league.scores]
+    values = (
+        IndicatorValue.objects.filter(round=round, community_id__in=communities)
+        .select_related("community", "indicator")
+        .order_by("community__path", "indicator__order", "indicator_id")
+    )
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(_("League"))[:31])
+    sheet.append(
+        [
+            str(_("Community")),
+            str(_("Subdistrict")),
+            str(_("Score")),
+            str(_("Rank in the district")),
+            str(_("Rank in the subdistrict")),
+            str(_("Previous score")),
+            str(_("Change")),
+        ]
+    )
+    for score in league.scores:
+        sheet.append(
+            [
+                spreadsheet_safe(score.community.name),
+                spreadsheet_safe(score.subdistrict.name),
+                score.total,
+                score.rank_in_district,
+                score.rank_in_subdistrict,
+                score.previous_total,
+                score.change,
+            ]
+        )
+    details = workbook.create_sheet(title=str(_("Breakdown"))[:31])
+    details.append(
+        [
+            str(_("Community")),
+            str(_("Indicator")),
+            str(_("Value")),
+            str(_("Target")),
+            str(_("Weight (%)")),
+            str(_("Score")),
+        ]
+    )
+    rows = 0
+    for value in values:
+        rows += 1
+        details.append(
+            [
+                spreadsheet_safe(value.community.name),
+                spreadsheet_safe(value.indicator.name),
+                value.value,
+                value.indicator.target,
+                value.indicator.weight,
+                value.score,
+            ]
+        )
+    out = io.BytesIO()
+    workbook.save(out)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="programme.round_export",
+            target=round,
+            area=round.district,
+            details={"communities": len(league.scores), "values": rows},
+        )
+    return out.getvalue()
