@@ -739,9 +739,13 @@ def report_submit(
 
 
 def _report_locked(report: IndicatorReport) -> IndicatorReport:
-    locked = IndicatorReport.objects.select_for_update().select_related("round", "community", "indicator")
+    # The round's row first, then the report's, as report_submit and round_close take them: a check
+    # cannot slip in while the round closes, and no two services wait on each other.
+    round_ = AssessmentRound.objects.select_for_update().get(pk=report.round_id)
+    locked = IndicatorReport.objects.select_for_update(of=("self",)).select_related("community", "indicator")
     report = locked.get(pk=report.pk)
-    _check_open(report.round)
+    report.round = round_
+    _check_open(round_)
     return report
 
 
