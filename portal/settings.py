@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "security.middleware.RequestAddressMiddleware",
     # After the address is known: an ended session is audited with it.
     "security.session_idle.SessionIdleMiddleware",
+    # In debug mode (make run): the portal's 404 page rather than Django's list of every URL.
+    "portal.error_pages.DebugNotFoundPageMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
