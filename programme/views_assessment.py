@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -297,20 +298,23 @@ def reports(request, public_id):
                 messages.success(request, _("The report of %(indicator)s is sent.") % {"indicator": indicator})
                 return redirect(f"{request.path}?community={community.pk}")
     entries = []
+    in_time = round_.status == AssessmentRound.Status.OPEN and timezone.localdate() <= round_.report_due
+    shown = False
     for indicator, report in rows:
-        editable = round_.status == AssessmentRound.Status.OPEN and (
-            report is None or report.status == IndicatorReport.Status.SUBMITTED
-        )
+        editable = in_time and (report is None or report.status == IndicatorReport.Status.SUBMITTED)
         form = None
         if editable:
             if posted is not None and posted.data.get("indicator") == str(indicator.pk):
-                form = posted
+                form, shown = posted, True
             else:
                 initial = {"indicator": indicator.pk}
                 if report is not None:
                     initial |= {"value": report.value, "note": report.note}
                 form = ReportForm(initial=initial, auto_id=f"id_%s_{indicator.pk}")
         entries.append({"indicator": indicator, "report": report, "form": form})
+    if posted is not None and not shown:
+        for message in posted.non_field_errors():
+            messages.error(request, message)  # its form is gone (the round closed or the report was checked)
     return render(
         request,
         "programme/assessment/reports.html",

@@ -395,3 +395,33 @@ def test_the_programme_home_shows_each_role_its_ways_into_the_assessment(people,
     text = page(login(getattr(people, who)), "/programme/")
     assert all(f'href="{url}"' in text for url in shown)
     assert not any(f'href="{url}"' in text for url in hidden)
+
+
+def test_a_report_sent_after_its_check_or_the_due_date_says_why(round_, people, tree, login):
+    report = submit(round_, people, tree)
+    report_check(report=report, actor=people.sub1, accept=True)
+    client = login(people.staff1)
+    url = f"/programme/rounds/{round_.public_id}/reports/"
+    form = {"indicator": report.indicator_id, "community": tree.c1.pk, "value": "10", "evidence": png()}
+    response = client.post(url, form, **EN)
+    assert response.status_code == 200
+    assert "This report has been checked already: it can no longer be replaced." in response.content.decode()
+    AssessmentRound.objects.filter(pk=round_.pk).update(report_due=round_.period_end)
+    text = page(client, url)
+    assert 'name="value"' not in text
+    other = reported(round_, "video_coverage")
+    response = client.post(url, form | {"indicator": other.pk, "evidence": png()}, **EN)
+    assert "Reports were due by" in response.content.decode()
+    assert list(IndicatorReport.objects.values_list("value", flat=True)) == [D(80)]
+
+
+def test_the_report_page_costs_the_same_queries_for_more_reports(round_, people, tree, login):
+    client = login(people.staff1)
+    url = f"/programme/rounds/{round_.public_id}/reports/"
+    with CaptureQueriesContext(connection) as few:
+        page(client, url)
+    submit(round_, people, tree)
+    submit(round_, people, tree, code="video_coverage")
+    with CaptureQueriesContext(connection) as many:
+        assert page(client, url).count("/programme/reports/") == 2
+    assert len(many.captured_queries) == len(few.captured_queries)
