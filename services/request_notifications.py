@@ -5,9 +5,12 @@ and delivers them after commit. Texts are rendered in the portal's language (Chi
 most recipients read Chinese and users have no language of their own yet.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from directory.selectors import area_ancestors
@@ -16,6 +19,9 @@ from notifications.services import notify
 from security.models import Role, User
 from security.selectors import users_with_role
 from services.models import RequestEvent, RequestStatus, ServiceRequest
+
+# How much of the description names the request in a notification: enough to recognise it.
+EXCERPT_LENGTH = 20
 
 
 def _send(recipients, *, request: ServiceRequest, event: RequestEvent, kind: str, title: str, body: str, skip=None):
@@ -55,9 +61,9 @@ def request_filed(*, request: ServiceRequest, event: RequestEvent) -> None:
                 request=request,
                 event=event,
                 kind="request.filed",
-                title=_("We have your request %(number)s") % {"number": request.public_id},
-                body=_("%(service)s: it will be looked at by %(due)s.")
-                % {"service": service, "due": _local(request.accept_due_at)},
+                title=_("We have your request about %(problem)s") % {"problem": problem_words(request)},
+                body=_("The community will look at it by %(due)s. Request number: %(number)s")
+                % {"due": _local(request.accept_due_at), "number": request.public_id},
             )
         _send(
             grid_workers,
@@ -96,16 +102,88 @@ def _tell_followers(request: ServiceRequest) -> None:
     )
 
 
+def problem_words(request: ServiceRequest) -> str:
+    """The request named so its reader knows which problem it is: the service and the first words
+    of the description (or the address when the description is empty)."""
+    excerpt = Truncator(" ".join(request.description.split())).chars(EXCERPT_LENGTH) or request.address
+    if not excerpt:
+        return request.service.name
+    return _("%(service)s “%(excerpt)s”") % {"service": request.service.name, "excerpt": excerpt}
+
+
+def _who_handles(request: ServiceRequest) -> str:
+    if request.handling_organisation_id is not None:
+        return request.handling_organisation.name
+    return _("the staff of %(grid)s") % {"grid": request.grid.name}
+
+
+def status_words(*, request: ServiceRequest, event: RequestEvent) -> tuple[str, str]:
+    """The title and body telling a requester (or a supporter) what became of their request: which
+    problem, its new state in a sentence, what the staff wrote, and what to do now if anything."""
+    problem = problem_words(request)
+    due = _local(request.resolve_due_at)
+    status = request.status
+    if event.kind == RequestEvent.Kind.REOPENED:
+        title = _("The request about %(problem)s was reopened") % {"problem": problem}
+        state = _("It was reopened and %(who)s will handle it again, by %(due)s.") % {
+            "who": _who_handles(request),
+            "due": due,
+        }
+    elif event.kind == RequestEvent.Kind.MERGED:
+        title = _("The request about %(problem)s is handled together with another one") % {"problem": problem}
+        state = _("The same problem was reported before; it is handled under request %(number)s.") % {
+            "number": request.merged_into.public_id if request.merged_into_id else ""
+        }
+    elif status == RequestStatus.ACCEPTED:
+        title = _("The request about %(problem)s has been accepted") % {"problem": problem}
+        state = _("The community has accepted it. It is to be resolved by %(due)s.") % {"due": due}
+    elif status == RequestStatus.ASSIGNED:
+        title = _("The request about %(problem)s has been passed on to be handled") % {"problem": problem}
+        state = _("%(who)s will handle it, by %(due)s.") % {"who": _who_handles(request), "due": due}
+    elif status == RequestStatus.IN_PROGRESS:
+        title = _("Work has started on the request about %(problem)s") % {"problem": problem}
+        state = _("%(who)s has started work on it. It is to be resolved by %(due)s.") % {
+            "who": _who_handles(request),
+            "due": due,
+        }
+    elif status == RequestStatus.RESOLVED:
+        title = _("The request about %(problem)s has been resolved") % {"problem": problem}
+        until = (request.resolved_at or timezone.now()) + timedelta(days=request.service.reopen_window_days)
+        state = _(
+            "The staff say it is resolved. Please have a look: if it is fixed, confirm it and rate how it was "
+            "handled; if it is not, open the request and reopen it by %(until)s."
+        ) % {"until": _local(until)}
+    elif status == RequestStatus.CLOSED:
+        title = _("The request about %(problem)s is closed") % {"problem": problem}
+        state = _("It is closed.")
+        if request.rating is None:
+            state = _("It is closed. You can still rate how it was handled.")
+    elif status == RequestStatus.REJECTED:
+        title = _("The request about %(problem)s was not accepted") % {"problem": problem}
+        state = _("The community did not accept it.")
+    else:
+        title = _("The request about %(problem)s: %(status)s") % {
+            "problem": problem,
+            "status": RequestStatus(status).label,
+        }
+        state = _("Its state is now: %(status)s.") % {"status": RequestStatus(status).label}
+    lines = [state]
+    if event.message:
+        lines.append(_("The staff wrote: %(message)s") % {"message": event.message})
+    lines.append(_("Request number: %(number)s") % {"number": request.public_id})
+    return title, "\n".join(lines)
+
+
 def request_changed(*, request: ServiceRequest, event: RequestEvent) -> None:
     with translation.override(settings.LANGUAGE_CODE):
-        status = RequestStatus(request.status).label
+        title, body = status_words(request=request, event=event)
         _send(
             [request.requester, *_supporters(request)],
             request=request,
             event=event,
             kind="request.status",
-            title=_("Your request %(number)s: %(status)s") % {"number": request.public_id, "status": status},
-            body=event.message or status,
+            title=title,
+            body=body,
             skip=event.actor,
         )
         if event.kind == RequestEvent.Kind.ASSIGNMENT:
