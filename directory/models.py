@@ -1,9 +1,16 @@
+import re
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+
+# An English name holding an administrative division code ("Grid 1, community 511302001001") names
+# nothing a reader knows; the Chinese place name does, so English pages show that instead. Division
+# codes run to 6-14 digits; no real English name of a place or body holds six digits in a row.
+_SPELLS_A_CODE = re.compile(r"\d{6,}")
 
 
 class BilingualNameMixin:
@@ -12,7 +19,7 @@ class BilingualNameMixin:
     @property
     def name(self) -> str:
         language = get_language() or "zh-hans"
-        if language.startswith("zh") or not self.name_en:
+        if language.startswith("zh") or not self.name_en or _SPELLS_A_CODE.search(self.name_en):
             return self.name_zh
         return self.name_en
 
