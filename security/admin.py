@@ -125,6 +125,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     list_display = ["occurred_at", "actor_username", "action_name", "object_type", "object_repr", "ip_address"]
     list_filter = [AuditActionFilter]
+    # The change page shows every field as it is stored; the readable name goes beside the code.
+    readonly_fields = ["action_name"]
     search_fields = ["actor_username", "object_id", "object_repr"]
     date_hierarchy = "occurred_at"
 

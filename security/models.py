@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 from directory.models import Area, Organisation
+from security.audit_actions import action_label
 
 
 class User(AbstractUser):
@@ -122,7 +123,10 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.object_repr}"
+
+        return (
+            f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {action_label(self.action)} {self.object_repr}"
+        )
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

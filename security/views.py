@@ -17,11 +17,39 @@ EVENTS_PER_PAGE = 50
 ALERTS_ON_THE_DESK = 10
 
 
+def _labelled_code(code: str) -> str:
+    label = action_label(code)
+    return code if label == code else f"{label} ({code})"
+
+
+def readable_details(value):
+    """An event's or alert's details as the auditor reads them: each action code (under "action" or
+    "actions") by its readable name, the code after it for searching."""
+    if isinstance(value, dict):
+        return {
+            key: (
+                _labelled_code(item)
+                if key == "action" and isinstance(item, str)
+                else [_labelled_code(code) if isinstance(code, str) else code for code in item]
+                if key == "actions" and isinstance(item, list)
+                else readable_details(item)
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [readable_details(item) for item in value]
+    return value
+
+
+def _details_text(details) -> str:
+    return json.dumps(readable_details(details), indent=2, ensure_ascii=False, sort_keys=True)
+
+
 def _labelled_alerts(alerts):
     for alert in alerts:
         alert.kind_label = alert_kind_label(alert.kind)
         alert.search_query = alert_search_query(alert)
-        alert.details_text = json.dumps(alert.details, indent=2, ensure_ascii=False, sort_keys=True)
+        alert.details_text = _details_text(alert.details)
     return alerts
 
 
@@ -48,7 +76,7 @@ def audit_log(request):
 def audit_event_detail(request, pk: int):
     event = audit_event_get_for_user(user=request.user, pk=pk)
     event.action_label = action_label(event.action)
-    details = json.dumps(event.details, indent=2, ensure_ascii=False, sort_keys=True)
+    details = _details_text(event.details)
     return render(request, "security/audit_event.html", {"event": event, "details": details})
 
 

@@ -241,3 +241,25 @@ def test_an_alert_links_to_the_events_behind_it(client, tree, make_user, login, 
     assert all(f'href="/security/audit/{event.pk}/"' in listed for event in reveals)
     assert f'href="/security/audit/{unrelated.pk}/"' not in listed
     assert "&quot;count&quot;: 2" in page  # the alert's details, escaped
+
+
+def test_the_desk_names_actions_readably_everywhere_it_shows_one(client, tree, make_user, login):
+    """Issue 20: the log showed raw codes (`auth.sign_in`); the list, the event's page, the alerts'
+    details and the admin's name of an event now read the action's label."""
+    user = make_user(Role.GRID_WORKER, tree.g1, username="alice")
+    event = audit_record(actor=user, action="auth.sign_in", target=user)
+    alert_raise(
+        kind="sign_in_burst_account",
+        summary="x",
+        details={"search": {"action": "auth.sign_in_failed"}, "actions": ["auth.sign_in"]},
+    )
+    login(make_user(Role.AUDITOR, tree.d))
+    desk = _get(client)
+    assert 'title="auth.sign_in">Signed in</td>' in desk
+    assert '"action": "Sign-in failed (auth.sign_in_failed)"' in desk.replace("&quot;", '"')
+    assert '"Signed in (auth.sign_in)"' in desk.replace("&quot;", '"')
+    detail = client.get(f"{URL}{event.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<h1>Signed in</h1>" in detail
+    alerts = client.get("/security/alerts/", HTTP_ACCEPT_LANGUAGE="en").content.decode().replace("&quot;", '"')
+    assert '"action": "Sign-in failed (auth.sign_in_failed)"' in alerts
+    assert "Signed in" in str(AuditEvent.objects.get(pk=event.pk))
