@@ -425,3 +425,34 @@ def test_the_report_page_costs_the_same_queries_for_more_reports(round_, people,
     with CaptureQueriesContext(connection) as many:
         assert page(client, url).count("/programme/reports/") == 2
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_system_page_costs_the_same_queries_for_more_indicators(registry, people, tree, login):
+    from programme.assessment import indicator_save, system_draft_start
+
+    publish_system = base.publish_system
+    publish_system(people.leader, tree.d)
+    draft = system_draft_start(district=tree.d, actor=people.leader)
+    client = login(people.leader)
+    with CaptureQueriesContext(connection) as few:
+        page(client, "/programme/indicators/")
+    for n in range(5):
+        indicator_save(
+            system=draft,
+            actor=people.leader,
+            code=f"extra-{n}",
+            group="infrastructure",
+            name_zh=f"新增{n}",
+            name_en="",
+            weight=0,
+            target="1",
+            direction="higher",
+            source="reported",
+            computation="",
+            unit="",
+        )
+    with CaptureQueriesContext(connection) as many:
+        assert page(client, "/programme/indicators/").count("/remove/") == 9
+    assert len(many.captured_queries) == len(few.captured_queries)
+    text = page(client, "/programme/indicators/draft/add/")
+    assert 'value="on_time"' in text and "Test on_time" in text
