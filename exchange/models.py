@@ -164,6 +164,8 @@ class SigningKey(TimeStampedModel):
 
     class Meta:
         ordering = ["organisation_id", "-created_at"]
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation"], condition=Q(is_active=True), name="signing_key_one_active_per_org"
@@ -205,6 +207,8 @@ class ExchangeJob(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("exchange job")
+        verbose_name_plural = _("exchange jobs")
         constraints = [models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="exchange_job_status")]
         indexes = [
             models.Index(fields=["status", "updated_at"], name="exchange_job_status_idx"),
@@ -275,6 +279,8 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["-at"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
         indexes = [models.Index(fields=["entry", "kind", "ok"], name="delivery_entry_kind_idx")]
 
     def __str__(self) -> str:

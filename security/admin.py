@@ -1,4 +1,6 @@
 from allauth.account.decorators import reauthentication_required
+from allauth.mfa.admin import AuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -9,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin
 from security.alerts import alert_kind_label
 from security.audit_actions import action_choices, action_label
-from security.models import ApiKey, AuditEvent, RoleAssignment, SecurityAlert, User
+from security.models import ApiKey, AuditEvent, RoleAssignment, SecondFactor, SecurityAlert, User
 from security.privilege_audit import (
     changed_fields,
     field_values,
@@ -155,3 +157,8 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     list_display = ["name", "prefix", "organisation", "created_by", "expires_at", "last_used_at", "revoked_at"]
     list_filter = ["organisation"]
     exclude = ["key_hash"]
+
+
+# allauth's authenticators, listed under a name the admin can translate (security.models.SecondFactor).
+admin.site.unregister(Authenticator)
+admin.site.register(SecondFactor, AuthenticatorAdmin)

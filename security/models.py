@@ -1,3 +1,4 @@
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -224,3 +225,13 @@ class SecurityAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.raised_at:%Y-%m-%d %H:%M} {self.kind}: {self.summary}"
+
+
+class SecondFactor(Authenticator):
+    """allauth's authenticator (a TOTP key, recovery codes, a security key) as the admin lists it:
+    allauth's model has no verbose name of its own to translate, so the admin showed it in English."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("authenticator")
+        verbose_name_plural = _("authenticators")
