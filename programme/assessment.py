@@ -23,6 +23,7 @@ Every write is audited; bad input raises ValidationError and changes nothing.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -446,15 +447,23 @@ def district_communities(district: Area) -> list[Area]:
     )
 
 
+def _plain(inputs: dict) -> dict:
+    """The counts a value came from as JSON holds them (a Decimal or a date becomes its text)."""
+    return json.loads(json.dumps(inputs, default=str))
+
+
 def _computed_values(round_: AssessmentRound, communities: list[Area]) -> list[IndicatorValue]:
     """Every community's value and score on every computed indicator: one call of each computation
     over all the communities."""
     registry = _registry()
     rows = []
+    by_key: dict[str, dict] = {}
     for indicator in round_.system.indicators.filter(source=Indicator.Source.COMPUTED):
-        measured = registry.compute(
-            indicator.computation, communities=communities, start=round_.period_start, end=round_.period_end
-        )
+        if indicator.computation not in by_key:
+            by_key[indicator.computation] = registry.compute(
+                indicator.computation, communities=communities, start=round_.period_start, end=round_.period_end
+            )
+        measured = by_key[indicator.computation]
         for community in communities:
             found = measured.get(community.pk)
             value = None if found is None or found.value is None else Decimal(found.value)
@@ -465,7 +474,7 @@ def _computed_values(round_: AssessmentRound, communities: list[Area]) -> list[I
                     indicator=indicator,
                     value=value,
                     score=scoring.indicator_score(value, target=indicator.target, direction=indicator.direction),
-                    inputs=found.inputs if found is not None else {},
+                    inputs=_plain(found.inputs) if found is not None else {},
                 )
             )
     return rows

@@ -65,7 +65,10 @@ def registry(monkeypatch):
     def computation(key, group, direction, target):
         def run(communities, start, end):
             calls.append((key, len(communities), start, end))
-            return {c.pk: indicators.Measured(values.get((key, c.pk)), {"counted": 1}) for c in communities}
+            return {
+                c.pk: indicators.Measured(values.get((key, c.pk)), {"counted": 1, "hours": D("1.5")})
+                for c in communities
+            }
 
         return indicators.Computation(f"Test {key}", "%", group, direction, D(target), run)
 
@@ -368,7 +371,7 @@ def test_the_computation_is_one_call_per_indicator_over_all_communities_and_upse
         ("on_time", 2, round_.period_start, round_.period_end),
     ]
     value = IndicatorValue.objects.get(round=round_, community=tree.c1, indicator__code="on_time")
-    assert (value.value, value.score, value.inputs) == (D(45), D(50), {"counted": 1})
+    assert (value.value, value.score, value.inputs) == (D(45), D(50), {"counted": 1, "hours": "1.5"})
     assert IndicatorValue.objects.get(round=round_, community=tree.c2, indicator__code="on_time").score is None
     registry.values[("on_time", tree.c1.pk)] = D(90)
     round_compute(round=round_)
@@ -592,3 +595,13 @@ def test_a_closed_round_is_final(round_, people, tree, registry):
     assert round_compute(round=round_) == 0
     assert round_compute_task.apply(args=(round_.pk,)).get() == 0
     assert IndicatorValue.objects.get(round=round_, community=tree.c1, indicator__code="on_time").value is None
+
+
+def test_two_indicators_of_one_computation_cost_one_call(registry, people, tree):
+    draft = system_draft_start(district=tree.d, actor=people.leader)
+    on_time = draft.indicators.get(code="on_time")
+    indicator_save(system=draft, actor=people.leader, **fields_of(on_time) | {"code": "on_time_again", "weight": 82})
+    system_publish(system=draft, actor=people.leader)
+    round_ = open_round(people, tree)
+    assert round_compute(round=round_) == 6
+    assert sorted(key for key, *_rest in registry.calls) == ["incidents", "on_time"]
