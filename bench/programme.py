@@ -62,6 +62,7 @@ ROUND_DAYS = 182
 PROPOSAL_TITLE = "基准考核提议"
 ACTIVITY_TITLE = "基准考核志愿活动"
 SMALL_DISTRICT = "BQ"
+PROJECT_NAME = "基准建设项目"
 
 
 # --- the data ------------------------------------------------------------------------------------
@@ -324,6 +325,119 @@ def seed_training() -> bool:
     return True
 
 
+def seed_projects(count: int) -> bool:
+    """`count` construction projects (Lane A's models) in the bench district, for /dashboards/programme/:
+    one in ten registered for the district, the rest for its subdistricts in turn, each covering 1 to 4
+    of the subdistrict's communities, a demo department responsible, the four funding sources in turn,
+    budgets of 0.2 to 5 million; made over two years, with four milestones a quarter apart (those past
+    reached, late by up to two weeks or early, but one in five not reached: delayed), six monthly
+    spending entries of a tenth of the budget each (those not in the future), two deliverables, and an
+    acceptance once every milestone is reached. Written with SQL: no other bench makes projects."""
+    from django.db import connection, transaction
+
+    from directory.models import Organisation
+    from programme.models import ConstructionProject
+
+    if ConstructionProject.objects.filter(name__startswith=PROJECT_NAME).exists() or count == 0:
+        return False
+    departments = list(
+        Organisation.objects.filter(kind=Organisation.Kind.DEPARTMENT).order_by("pk").values_list("pk", flat=True)
+    )
+    params = {"count": count, "departments": departments, "name": PROJECT_NAME, "like": PROJECT_NAME + "%"}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """CREATE TEMPORARY TABLE bench_subdistricts ON COMMIT DROP AS
+               SELECT row_number() OVER (ORDER BY path) - 1 AS si, id FROM directory_area
+               WHERE kind = 'subdistrict' AND parent_id = (SELECT id FROM directory_area WHERE code = 'BW')
+                 AND id IN (SELECT parent_id FROM directory_area WHERE kind = 'community' GROUP BY parent_id
+                            HAVING count(*) > 1)""",
+            [],
+        )
+        cursor.execute(
+            """CREATE TEMPORARY TABLE bench_project_communities ON COMMIT DROP AS
+               SELECT parent_id AS subdistrict_id, id,
+                   row_number() OVER (PARTITION BY parent_id ORDER BY path) - 1 AS k,
+                   count(*) OVER (PARTITION BY parent_id) AS size
+               FROM directory_area WHERE kind = 'community' AND code LIKE 'BW%%'""",
+            [],
+        )
+        cursor.execute("SELECT count(*) FROM bench_subdistricts")
+        params["subdistricts"] = cursor.fetchone()[0]
+        cursor.execute(
+            """INSERT INTO programme_constructionproject (created_at, updated_at, public_id, name, description,
+                   funding_source, budget, adjustments, spent, acceptance_decision, acceptance_note, area_id,
+                   created_by_id, department_id)
+               SELECT now() - interval '1 day' * (700 - p * 700 / %(count)s), now(), gen_random_uuid(),
+                   %(name)s || p, '智慧门禁、视频监控与社区服务平台建设。',
+                   (ARRAY['district_budget','higher_level','enterprise','social_capital'])[1 + p %% 4],
+                   200000 + (p * 7919) %% 4800000, 0, 0, '', '',
+                   CASE WHEN p %% 10 = 0 THEN (SELECT id FROM directory_area WHERE code = 'BW') ELSE sub.id END,
+                   (SELECT min(id) FROM security_user WHERE username LIKE 'bw\_head\_%%'),
+                   (%(departments)s::bigint[])[1 + p %% cardinality(%(departments)s::bigint[])]
+               FROM generate_series(0, %(count)s - 1) AS p
+               JOIN bench_subdistricts AS sub ON sub.si = p %% %(subdistricts)s""",
+            params,
+        )
+        cursor.execute(
+            """CREATE TEMPORARY TABLE bench_projects ON COMMIT DROP AS
+               SELECT project.id, substr(project.name, 7)::int AS p, project.created_at::date AS made,
+                   project.budget, project.created_by_id
+               FROM programme_constructionproject AS project WHERE project.name LIKE %(like)s""",
+            params,
+        )
+        cursor.execute(
+            """INSERT INTO programme_constructionproject_communities (constructionproject_id, area_id)
+               SELECT project.id, community.id
+               FROM bench_projects AS project
+               JOIN bench_subdistricts AS sub ON sub.si = project.p %% %(subdistricts)s
+               CROSS JOIN LATERAL generate_series(0, project.p %% 4) AS j
+               JOIN bench_project_communities AS community
+                 ON community.subdistrict_id = sub.id AND community.k = (project.p + j) %% community.size""",
+            params,
+        )
+        cursor.execute(
+            """INSERT INTO programme_milestone (name, planned_date, actual_date, note, project_id)
+               SELECT '里程碑' || (m + 1), planned,
+                   CASE WHEN planned < current_date AND (p + m) %% 5 <> 0
+                       THEN least(planned + ((p * (m + 1)) %% 20 - 5), current_date) END,
+                   '', id
+               FROM (SELECT id, p, m, made + (m + 1) * 90 AS planned
+                     FROM bench_projects CROSS JOIN generate_series(0, 3) AS m) AS milestone""",
+            [],
+        )
+        cursor.execute(
+            """INSERT INTO programme_projectspend (file, file_name, content_type, size, amount, spent_on, purpose,
+                   created_at, project_id, recorded_by_id)
+               SELECT '', '', '', 0, round(budget / 10, 2), made + s * 30, '第' || s || '期工程款',
+                   (made + s * 30)::timestamptz + interval '10 hours', id, created_by_id
+               FROM bench_projects CROSS JOIN generate_series(1, 6) AS s
+               WHERE made + s * 30 <= current_date""",
+            [],
+        )
+        cursor.execute(
+            """UPDATE programme_constructionproject AS project SET spent = spend.total
+               FROM (SELECT project_id, sum(amount) AS total FROM programme_projectspend GROUP BY project_id) AS spend
+               WHERE spend.project_id = project.id AND project.name LIKE %(like)s""",
+            params,
+        )
+        cursor.execute(
+            """INSERT INTO programme_deliverable (name, delivered_on, project_id)
+               SELECT (ARRAY['智能门禁系统','社区服务平台'])[d], CASE WHEN (p + d) %% 3 = 0 THEN made + 200 END, id
+               FROM bench_projects CROSS JOIN generate_series(1, 2) AS d""",
+            [],
+        )
+        cursor.execute(
+            """UPDATE programme_constructionproject AS project
+               SET acceptance_decision = 'accepted', acceptance_date = least(reached.last + 10, current_date),
+                   acceptance_note = '验收合格。', accepted_by_id = project.created_by_id
+               FROM (SELECT project_id, max(actual_date) AS last FROM programme_milestone GROUP BY project_id
+                     HAVING count(*) = count(actual_date)) AS reached
+               WHERE reached.project_id = project.id AND project.name LIKE %(like)s""",
+            params,
+        )
+    return True
+
+
 def build_small_district() -> bool:
     """A small district (BQ: one subdistrict, one community of two grids, no residents) whose round
     and pages give the query counts to compare with; its community has a head with a worker profile
@@ -391,6 +505,7 @@ def build(args) -> dict:
             lambda: seed_participation(proposals=args.proposals, supports=args.supports, activities=args.activities),
         ),
         ("training", seed_training),
+        ("projects", lambda: seed_projects(args.projects)),
         ("small district", build_small_district),
     ]
     for name, step in steps:
@@ -931,6 +1046,7 @@ def main() -> int:
     parser.add_argument("--proposals", type=int, default=10_000, help="proposals over two years (default 10000)")
     parser.add_argument("--supports", type=int, default=500_000, help="supports over all proposals (default 500000)")
     parser.add_argument("--activities", type=int, default=6_000, help="volunteer activities (default 6000)")
+    parser.add_argument("--projects", type=int, default=300, help="construction projects (default 300)")
     parser.add_argument("--seed", type=int, default=511302, help="random seed of the generated requests")
     parser.add_argument("--warmup", type=int, default=3, help="renders before measuring (default 3)")
     parser.add_argument("--runs", type=int, default=30, help="measured renders per page (default 30)")
