@@ -605,3 +605,19 @@ def test_two_indicators_of_one_computation_cost_one_call(registry, people, tree)
     round_ = open_round(people, tree)
     assert round_compute(round=round_) == 6
     assert sorted(key for key, *_rest in registry.calls) == ["incidents", "on_time"]
+
+
+def test_a_round_on_the_default_system_computes_and_closes_with_the_portals_own_computations(people, tree):
+    from programme.indicators import COMPUTATIONS
+
+    draft = system_draft_start(district=tree.d, actor=people.leader)
+    system_publish(system=draft, actor=people.leader)
+    round_ = open_round(people, tree)
+    assert round_compute(round=round_) == 2 * len(COMPUTATIONS)
+    round_close(round=round_, actor=people.leader)
+    assert CommunityScore.objects.filter(round=round_).count() == 2
+    # Nothing happened in the test's district: no security incident (full marks), nothing else measured
+    # but datasets shared (0 of 6), and neither infrastructure figure reported (0).
+    value = IndicatorValue.objects.get(round=round_, community=tree.c1, indicator__code="security_incidents")
+    assert (value.value, value.score) == (D(0), D(100))
+    assert CommunityScore.objects.get(round=round_, community=tree.c1).total == D("25.00")  # 8×100 ÷ (8+6+10+8)
