@@ -65,10 +65,12 @@ def _visible(user) -> QuerySet[ConstructionProject]:
 
 
 def _listed(projects: QuerySet[ConstructionProject], today: date | None) -> QuerySet[ConstructionProject]:
+    # Ordered here: the status annotations group by project, which drops the model's default ordering.
     return (
         with_status(projects, today=today)
         .select_related("area", "department")
         .prefetch_related(Prefetch("communities", queryset=Area.objects.order_by("path")))
+        .order_by("-created_at", "-pk")
     )
 
 

@@ -64,9 +64,7 @@ def project_list(request):
     if not may_use_programme(request.user):
         raise PermissionDenied
     areas = visible_areas(request.user).filter(kind__in=(Area.Kind.SUBDISTRICT, Area.Kind.COMMUNITY)).order_by("path")
-    filters, page = _filtered(
-        request, areas, lambda **f: projects_for_user(user=request.user, **f).order_by("-created_at", "-pk")
-    )
+    filters, page = _filtered(request, areas, lambda **f: projects_for_user(user=request.user, **f))
     return render(
         request,
         "programme/projects/list.html",
