@@ -63,6 +63,7 @@ PROPOSAL_TITLE = "基准考核提议"
 ACTIVITY_TITLE = "基准考核志愿活动"
 SMALL_DISTRICT = "BQ"
 PROJECT_NAME = "基准建设项目"
+SMALL_PROJECT_NAME = "小基准项目"
 
 
 # --- the data ------------------------------------------------------------------------------------
@@ -438,6 +439,52 @@ def seed_projects(count: int) -> bool:
     return True
 
 
+def seed_small_projects() -> bool:
+    """One delayed project with spending in each small scope (the subdistrict BW10 and the small
+    district's subdistrict), written directly: a page with no project at all skips the queries of
+    their spending and milestones, which would flatter the comparison."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from directory.models import Area, Organisation
+    from programme.models import ConstructionProject, Milestone, ProjectSpend
+    from security.models import User
+
+    if ConstructionProject.objects.filter(name__startswith=SMALL_PROJECT_NAME).exists():
+        return False
+    today = timezone.localdate()
+    department = Organisation.objects.filter(kind=Organisation.Kind.DEPARTMENT).order_by("pk").first()
+    author = User.objects.get(username="bq_head_small")
+    for code in ("BW10", f"{SMALL_DISTRICT}0"):
+        subdistrict = Area.objects.get(code=code)
+        project = ConstructionProject.objects.create(
+            name=f"{SMALL_PROJECT_NAME}{code}",
+            area=subdistrict,
+            department=department,
+            funding_source="district_budget",
+            budget=1_000_000,
+            spent=100_000,
+            created_by=author,
+        )
+        project.communities.set(Area.objects.filter(parent=subdistrict, kind=Area.Kind.COMMUNITY))
+        Milestone.objects.create(
+            project=project,
+            name="里程碑1",
+            planned_date=today - timedelta(days=120),
+            actual_date=today - timedelta(days=118),
+        )
+        Milestone.objects.create(project=project, name="里程碑2", planned_date=today - timedelta(days=30))
+        ProjectSpend.objects.create(
+            project=project,
+            amount=100_000,
+            spent_on=today - timedelta(days=60),
+            purpose="第1期工程款",
+            recorded_by=author,
+        )
+    return True
+
+
 def build_small_district() -> bool:
     """A small district (BQ: one subdistrict, one community of two grids, no residents) whose round
     and pages give the query counts to compare with; its community has a head with a worker profile
@@ -507,6 +554,7 @@ def build(args) -> dict:
         ("training", seed_training),
         ("projects", lambda: seed_projects(args.projects)),
         ("small district", build_small_district),
+        ("small projects", seed_small_projects),
     ]
     for name, step in steps:
         log(f"Data: {name}")
