@@ -8,15 +8,17 @@ It fills a PostgreSQL database of its own: the Shunqing demo (for its services),
 bench/workforce.py beside it (ten subdistricts of 15 communities, about 3,000 grids, a worker on every
 grid, 300,000 residents and about 2 million visits, made by that bench's own builders), a million
 requests over two years through demo.history (as bench/dashboards.py and `seed_demo --requests`),
-and participation data on the same district: residents verified, proposals with supports and
-answer deadlines, volunteer activities with confirmed hours. A second run finds the data and reuses it
+and on the same district participation data (residents verified, proposals with supports and answer
+deadlines, volunteer activities with confirmed hours), training enrolments and construction projects,
+plus a small district to compare query counts with. A second run finds the data and reuses it
 (--reseed starts over). Then, on the indicator system in force (programme.assessment's default the
-first time), it opens a round over the last half-year, times `round_compute`, submits and accepts a
-reported value of every reported indicator for every community in bulk, times `round_close`, and
-renders the officials' league page and /dashboards/programme/ in-process with Django's test client
-(server time), with their query counts against the same pages for a small district. It prints the
-figures and PASS or FAIL per goal (NOT YET BUILT for a function or page that does not exist yet), and
-exits 1 on a FAIL.
+first time), it makes a round of the half-year before and one of the last half-year, times
+`round_compute`, submits and accepts a reported value of every reported indicator for every community
+in bulk, times `round_close`, times each computation alone, and renders the officials' league page (the
+round's page), a community's results and /dashboards/programme/ in-process with Django's test client
+(server time), with their query counts against the same pages in a small scope. It prints the figures
+and PASS or FAIL per goal (NOT YET BUILT for a function or page that does not exist yet), and exits 1
+on a FAIL.
 
     .venv/bin/python bench/programme.py                  # or: make bench-programme
     .venv/bin/python bench/programme.py --requests 100000 --elderly 30000 --others 30000 --households 25000
