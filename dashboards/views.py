@@ -304,7 +304,8 @@ def _programme_tables(request, page: Page) -> tuple[list[tables.Table], dict]:
         "trail": selectors.area_trail(area, page.root),
         "total": figures.total,
         "share_spent": tables.cell_text(figures.total.share_spent, "share"),
-        "budget": tables.cell_text(figures.total.budget, "money"),
+        # In 万元 (ten thousand yuan), as budgets are spoken of, and short enough for a phone's tile.
+        "budget_wan": f"{figures.total.budget / 10000:,.1f}",
         "delayed": len(figures.delayed),
         "league": figures.league,
     }

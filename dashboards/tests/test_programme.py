@@ -197,7 +197,8 @@ def test_a_district_leader_sees_projects_by_area_and_funding_the_delays_and_the_
     assert (total.projects, total.budget, total.spent) == (3, Decimal("350000.00"), Decimal("89000.00"))
     assert response.context["delayed"] == 1
     page = response.content.decode()
-    assert "350,000.00" in page and "25.4%" in page and "+3.50" in page
+    assert "200,000.00" in page and "25.4%" in page and "+3.50" in page
+    assert '<span class="value">35.0</span>' in page  # the approved budget in 万元
     # Charts beside the tables of money draw the approved budget and the spending, as numbers.
     chart = response.context["charts"]["funding"]
     assert chart["datasets"][0]["data"] == [100000.0, 50000.0, 200000.0, 0.0]
