@@ -943,7 +943,7 @@ def counts() -> dict:
 def _call_lines(title: str, call: dict, checks: list) -> None:
     if not call.get("built"):
         print(f"{title}: NOT YET BUILT")
-        checks.append((f"{title}: NOT YET BUILT", None))
+        checks.append((title.strip(), None))
         return
     if "error" in call:
         print(f"{title}: ERROR after {call['seconds']:.1f} s: {call['error']}")
@@ -952,7 +952,9 @@ def _call_lines(title: str, call: dict, checks: list) -> None:
     print(f"{title}: {call['seconds']:.1f} s ({call['queries']} queries, {call['sql_s']:.1f} s of them in SQL)")
     for seconds, sql in call["slowest"]:
         print(f"    {seconds * 1000:8.0f} ms  {sql[:200]}")
-    checks.append((f"{title} under {GOAL_ROUND_S:.0f} s ({call['seconds']:.1f} s)", call["seconds"] < GOAL_ROUND_S))
+    checks.append(
+        (f"{title.strip()} under {GOAL_ROUND_S:.0f} s ({call['seconds']:.1f} s)", call["seconds"] < GOAL_ROUND_S)
+    )
 
 
 def report(
@@ -990,7 +992,7 @@ def report(
                 f"{title}: NOT YET BUILT (no indicator system in force, and no programme.assessment services"
                 " to make one)"
             )
-            checks.append((f"{title}: NOT YET BUILT", None))
+            checks.append((f"{title}: the indicator system's services", None))
             continue
         round_ = result["round"]
         system = result["system"]
@@ -1005,7 +1007,15 @@ def report(
         _call_lines(f"  {title}: round_close", result["close"], checks)
         both = [result[k] for k in ("compute", "close") if result[k].get("built") and "error" not in result[k]]
         if len(both) == 2:
-            print(f"  {title}: compute + close {sum(c['seconds'] for c in both):.1f} s")
+            # The round's own work, reporting and checking aside: each call is under the goal, and so is the pair.
+            seconds = sum(c["seconds"] for c in both)
+            print(f"  {title}: compute + close {seconds:.1f} s")
+            checks.append(
+                (
+                    f"{title.strip()}: compute + close under {GOAL_ROUND_S:.0f} s ({seconds:.1f} s)",
+                    seconds < GOAL_ROUND_S,
+                )
+            )
     # The calls' queries against the same calls over the small district (one community).
     current = dict(rounds).get("round", {})
     if current.get("computations"):
@@ -1039,7 +1049,7 @@ def report(
     for row in pages:
         if not row["built"]:
             print(f"{row['label']:<34} NOT YET BUILT ({row['path']})")
-            checks.append((f"{row['label']}: NOT YET BUILT", None))
+            checks.append((f"{row['label']} ({row['path']})", None))
             continue
         if "error" in row:
             print(f"{row['label']:<34} ERROR: {row['error']}")
