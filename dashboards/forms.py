@@ -114,6 +114,16 @@ class DashboardFilterForm(forms.Form):
         data["period"] = period
         return data
 
+    def full_clean(self):
+        super().full_clean()
+        # The chooser shows the period the figures cover. A form bound without a period (a drill-down
+        # link: an area alone) or with filters that were not valid shows the default's figures, so it
+        # shows the default chosen: a <select> with nothing selected reads as its first option.
+        if self.is_bound and (self._errors or not self.data.get("period")):
+            data = self.data.copy()
+            data["period"] = DEFAULT_PERIOD
+            self.data = data
+
     def filters(self) -> Filters:
         """The chosen filters, or the defaults for whatever was not valid."""
         data = self.cleaned_data if self.is_valid() else {}

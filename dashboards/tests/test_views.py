@@ -219,3 +219,27 @@ def test_household_and_resident_counts_roll_up_and_stay_in_scope(client, login, 
     login(make_user(Role.DISTRICT_LEADER, tree.d))
     areas = next(t for t in client.get("/dashboards/").context["tables"] if t.slug == "areas")
     assert {(row[0], row[-2]) for row in areas.rows} == {(tree.s1.name_zh, 2), (tree.s2.name_zh, 1)}
+
+
+def _selected_periods(content: bytes) -> list[str]:
+    import re
+
+    select = re.search(r'<select name="period"[^>]*>(.*?)</select>', content.decode(), re.S).group(1)
+    return re.findall(r'<option value="([^"]*)" selected>', select)
+
+
+def test_the_period_chooser_shows_the_period_the_figures_cover(client, login, people, tree, data):
+    """The chooser once read "last 7 days" (the first option, nothing being selected) above the
+    30 days' figures: on a page opened without filters, on a drill-down link (an area and no
+    period), and whenever the filters were not valid and the defaults were shown."""
+    login(people.leader)
+    for params in ({}, {"area": tree.s1.pk}, {"period": "forever"}, {"area": "999999", "period": "7d"}):
+        response = client.get("/dashboards/", params)
+        assert response.context["page"].filters.days == 30, params
+        assert _selected_periods(response.content) == ["30d"], params
+    # A chosen period stays chosen, and drilling down keeps it.
+    response = client.get("/dashboards/", {"period": "90d"})
+    assert _selected_periods(response.content) == ["90d"]
+    drill = next(t for t in response.context["tables"] if t.slug == "areas").links[0][0]
+    assert "period=90d" in drill
+    assert _selected_periods(client.get(drill).content) == ["90d"]
