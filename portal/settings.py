@@ -221,6 +221,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "services.tasks.requests_close_after_window_task",
         "schedule": 60 * 60,
     },
+    "services-staged-photos-expire": {
+        "task": "services.tasks.staged_photos_expire_task",
+        "schedule": 60 * 60,
+    },
     "partners-webhook-sweep": {
         "task": "partners.tasks.webhook_sweep_task",
         "schedule": 60,

@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 from django.core.exceptions import ValidationError
 
+from services.photos import staged_photos_expire
 from services.services import overdue_candidates, request_close, request_escalate, resolved_past_window
 
 logger = logging.getLogger(__name__)
@@ -32,3 +33,9 @@ def requests_close_after_window_task() -> int:
             continue  # reopened by the resident since the query ran
         closed += 1
     return closed
+
+
+@shared_task(time_limit=600, soft_time_limit=540)
+def staged_photos_expire_task() -> int:
+    """Hourly: photos staged on request forms that were never sent go after a day (services.photos)."""
+    return staged_photos_expire()

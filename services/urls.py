@@ -6,6 +6,7 @@ app_name = "services"
 urlpatterns = [
     path("new/", views.service_choose, name="choose"),
     path("new/<slug:service_code>/", views.request_new, name="new"),
+    path("new/photos/<uuid:photo_id>/", views.staged_photo, name="staged_photo"),
     path("mine/", views.my_requests, name="mine"),
     path("workbench/", views.workbench, name="workbench"),
     # Before "<public_id>/": "public" is no request number (those start "SQ"), but order makes it certain.

@@ -17,6 +17,14 @@ from services.answers import answers_for_display
 from services.forms import AssignForm, PhotosForm, PublicRequestFilterForm, QueueFilterForm, RequestForm
 from services.models import Channel
 from services.next_step import next_step_text
+from services.photos import (
+    photos_stage,
+    staged_photo_get,
+    staged_photo_remove,
+    staged_photos_as_clean,
+    staged_photos_discard,
+    staged_photos_of,
+)
 from services.selectors import (
     assignee_choices,
     grid_by_id,
@@ -49,14 +57,15 @@ def service_choose(request):
 def request_new(request, service_code):
     service = get_object_or_404(services_active(), code=service_code)
     on_behalf = has_role(request.user, REQUEST_HANDLER_ROLES)
-    form = RequestForm(
-        request.POST or None, request.FILES or None, service=service, grids=grid_choices(), on_behalf=on_behalf
-    )
-    nearby = []
+    # No request.FILES: the photos are staged first (below), so that a form sent back keeps them.
+    form = RequestForm(request.POST or None, service=service, grids=grid_choices(), on_behalf=on_behalf)
+    nearby, staged = [], []
     if request.method == "GET":
         profile = resident_own_profile(user=request.user)
         if profile is not None:
             form.initial["grid"] = profile.household.grid_id
+    else:
+        staged = _stage_photos(request, form)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if not data["confirm_new"] and not on_behalf:
@@ -84,23 +93,47 @@ def request_new(request, service_code):
                 contact_name=data.get("contact_name", ""),
                 contact_phone=data.get("contact_phone", ""),
                 submission_key=data["submission_key"],
-                photos=data["photos"],
+                photos=staged_photos_as_clean(staged),
                 is_public=data["is_public"],
             )
         except ValidationError as exc:
             form.add_service_errors(exc.message_dict)
         else:
+            staged_photos_discard(owner=request.user, token=data["submission_key"])
             messages.success(request, _("Your request %(number)s has been filed.") % {"number": filed.public_id})
             return redirect("services:detail", public_id=filed.public_id)
     if nearby:
-        # Before filing, offer a "me too" on the same problem nearby; photos must be chosen again.
+        # Before filing, offer a "me too" on the same problem nearby; the photos stay staged.
         form.data = form.data.copy()
         form.data["confirm_new"] = "1"
     return render(
         request,
         "services/request_form.html",
-        {"form": form, "service": service, "on_behalf": on_behalf, "nearby": nearby},
+        {"form": form, "service": service, "on_behalf": on_behalf, "nearby": nearby, "staged_photos": staged},
     )
+
+
+def _stage_photos(request, form: RequestForm) -> list:
+    """Take off the photos the person chose to remove, keep the new ones under the form's token, and
+    return what is staged; photos refused are told beside the photos field."""
+    token = form.data.get("submission_key", "")
+    staged_photo_remove(owner=request.user, token=token, public_ids=request.POST.getlist("remove_photo"))
+    try:
+        photos_stage(owner=request.user, token=token, uploads=request.FILES.getlist("photos"))
+    except ValidationError as exc:
+        form.is_valid()  # the form's own errors first, then these beside them
+        for message in exc.messages:
+            form.add_error("photos", message)
+    return staged_photos_of(owner=request.user, token=token)
+
+
+@login_required
+def staged_photo(request, photo_id):
+    """The thumbnail of a photo on a form not sent yet, for the person who attached it only."""
+    photo = staged_photo_get(owner=request.user, public_id=photo_id)
+    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @login_required
