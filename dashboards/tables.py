@@ -12,7 +12,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from dashboards.figures import Figures, Measures
 from dashboards.selectors import HotSpot, Row
@@ -106,7 +106,7 @@ def cell_value(value, kind: str):
 
 MEASURE_COLUMNS: list[tuple[str, str, Callable[[Measures], object]]] = [
     (gettext_lazy("New"), "int", lambda m: m.new),
-    (gettext_lazy("Open"), "int", lambda m: m.open),
+    (pgettext_lazy("requests still open", "Open"), "int", lambda m: m.open),
     (gettext_lazy("Overdue"), "int", lambda m: m.overdue),
     (gettext_lazy("Closed"), "int", lambda m: m.closed),
     (gettext_lazy("Accepted within SLA"), "share", lambda m: m.accept_sla_share),
@@ -185,7 +185,7 @@ def series_table(rows: list[Row], granularity: str) -> Table:
         [
             Column(first, "text"),
             Column(_("New")),
-            Column(_("Open")),
+            Column(pgettext("requests still open", "Open")),
             Column(_("Closed")),
             Column(_("Resolved within SLA"), "share"),
             Column(_("Satisfaction (1–5)"), "average"),
@@ -229,7 +229,12 @@ def hot_spot_tables(by_household: list[HotSpot], by_overdue: list[HotSpot], *, g
     overdue = Table(
         "hotspots-overdue",
         _("Grids by overdue share"),
-        [Column(_("Grid"), "text"), Column(_("Open")), Column(_("Overdue")), Column(_("Overdue share"), "share")],
+        [
+            Column(_("Grid"), "text"),
+            Column(pgettext("requests still open", "Open")),
+            Column(_("Overdue")),
+            Column(_("Overdue share"), "share"),
+        ],
     )
     for spot in by_overdue:
         overdue.add(

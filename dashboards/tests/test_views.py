@@ -243,3 +243,25 @@ def test_the_period_chooser_shows_the_period_the_figures_cover(client, login, pe
     drill = next(t for t in response.context["tables"] if t.slug == "areas").links[0][0]
     assert "period=90d" in drill
     assert _selected_periods(client.get(drill).content) == ["90d"]
+
+
+def test_the_open_column_means_requests_still_open(client, login, people, data):
+    """The "Open" column counts the requests not yet closed: it once read "查看" (view, the inbox
+    button's word) in the area, service, league, hot-spot and command-centre tables."""
+    import re
+
+    login(people.leader)
+    for url in ("/dashboards/", "/dashboards/league/", "/dashboards/hotspots/", "/dashboards/screen/"):
+        page = client.get(url).content.decode()
+        headers = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', page)
+        assert "未办结" in headers, url
+        assert "查看" not in headers, url
+    response = client.get("/dashboards/")
+    for slug in ("areas", "services", "series"):
+        table = next(t for t in response.context["tables"] if t.slug == slug)
+        assert "未办结" in [str(column.label) for column in table.columns], slug
+    # The export says the same; English keeps "Open".
+    header = client.get(reverse("dashboards:export", args=["areas", "csv"])).content.decode("utf-8-sig").splitlines()[0]
+    assert "未办结" in header.split(",")
+    english = client.get("/dashboards/hotspots/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<th scope="col" class="num">Open</th>' in english
