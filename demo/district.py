@@ -19,6 +19,7 @@ from demo.casework import build_catalogue, build_demo_requests
 from demo.exchange import exchange_demo_seed
 from demo.notices import build_demo_notices
 from demo.participation import build_demo_participation
+from demo.programme import build_demo_programme
 from demo.workforce import build_demo_workforce
 from directory.models import Area, Organisation
 from directory.services import area_create, organisation_create
@@ -283,4 +284,5 @@ def build_demo(*, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     build_demo_notices(community=first_community, grid=first_grid, district=district)
     build_demo_participation(community=first_community)
     build_demo_workforce()
+    build_demo_programme(district=district, community=first_community)
     return logins
