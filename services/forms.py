@@ -128,15 +128,27 @@ class QueueFilterForm(forms.Form):
     STATUS_CHOICES = [("", _("Not finished")), ("all", _("All")), *RequestStatus.choices]
 
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
-    service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.all(), required=False)
+    service = forms.ModelChoiceField(
+        label=_("Service"), queryset=Service.objects.all(), required=False, empty_label=_("All services")
+    )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
-    area = forms.ModelChoiceField(label=_("Community"), queryset=None, required=False)
+    area = forms.ModelChoiceField(label=_("Community"), queryset=None, required=False, empty_label=_("All communities"))
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     q = forms.CharField(label=_("Number or words"), required=False, max_length=100)
 
     def __init__(self, *args, communities, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["area"].queryset = communities
+        # A grid worker's or a community's staff have one community or none in scope: nothing to
+        # choose between, so no list (it showed empty for a grid worker).
+        if len(communities[:2]) < 2:
+            del self.fields["area"]
+        else:
+            self.fields["area"].queryset = communities
+
+    @property
+    def is_set(self) -> bool:
+        """Whether any filter narrows the queue (the filters then show open)."""
+        return self.is_bound and any(self.data.get(name) for name in self.fields)
 
 
 class PublicRequestFilterForm(forms.Form):

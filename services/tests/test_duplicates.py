@@ -5,9 +5,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from directory.models import Area
 from services import services as steps
 from services.models import RequestSupport, ServiceRequest
 from services.selectors import nearby_open_requests, requests_for_user
+from tests.factories import AreaFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +99,9 @@ def test_merge_through_the_page(client, login, people, file_request):
 
 
 def test_workbench_filters_by_community(client, login, people, file_request, tree):
+    # A second community in the officer's subdistrict: with one, there is nothing to choose between
+    # and the workbench shows no community list.
+    AreaFactory(code="C1x", kind=Area.Kind.COMMUNITY, parent=tree.s1)
     in_c1 = file_request()
     login(people.subdistrict)
     assert [r.pk for r in client.get("/requests/workbench/", {"area": tree.c1.pk}).context["page"]] == [in_c1.pk]

@@ -1,7 +1,9 @@
 import pytest
 
+from directory.models import Area
 from services import services as steps
 from services.models import ServiceRequest
+from tests.factories import AreaFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +195,19 @@ def test_the_admin_refuses_a_list_question_without_choices(client, catalogue):
     assert response.status_code == 200
     assert "needs choices" in response.content.decode()
     assert not service.attributes.filter(code="colour").exists()
+
+
+def test_workbench_filters_have_words_not_dashes_and_no_empty_community_list(client, login, people, tree):
+    """Issue 20: the selects said "---------", and a grid worker got an empty community list."""
+    login(people.worker)
+    page = client.get("/requests/workbench/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "---------" not in page
+    assert '<option value="" selected>All services</option>' in page
+    assert 'name="area"' not in page  # one community in scope: nothing to choose between
+    assert "<details" in page and '<details class="filters-box" open' not in page  # closed until a filter is set
+    login(people.subdistrict)
+    AreaFactory(code="C1x", kind=Area.Kind.COMMUNITY, parent=tree.s1)
+    page = client.get("/requests/workbench/", {"status": "all"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<option value="" selected>All communities</option>' in page
+    assert f'<option value="{tree.c1.pk}">' in page
+    assert '<details class="filters-box" open' in page  # a filter is set: the filters show open
