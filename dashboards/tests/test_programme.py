@@ -187,6 +187,7 @@ def test_a_district_leader_sees_projects_by_area_and_funding_the_delays_and_the_
     assert rows[3] == [0, Decimal(0), Decimal(0), None, Decimal(0), 0, 0, 0, 0, 0]
     delayed = tables["programme-delayed"]
     assert delayed.rows == [["智慧门禁", tree.s1.name_zh, 20, "设计完成", _days(-20).isoformat()]]
+    assert delayed.links[0][0] == reverse("programme:project_detail", args=[world.projects.s1.public_id])
     league = tables["programme-league"]
     assert league.title.endswith("2026年上半年")
     assert league.rows == [
