@@ -7,18 +7,22 @@
 - The district's leader publishes the indicator system and opens a round; a community's staff report
   a reported indicator with a photo; the subdistrict's officer accepts it; the leader closes the round,
   and the community's staff see their score and its breakdown, the reported figure among it.
+- A spend that does not fit waits for a budget adjustment a district leader approves.
+- A rejected report is appealed once, with new evidence, and accepted on appeal.
 """
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
-from programme.assessment import round_compute
+from programme.assessment import report_submit, round_compute, round_open, system_draft_start, system_publish
 from programme.models import (
     AcceptanceDecision,
     AssessmentRound,
+    BudgetAdjustment,
     CommunityScore,
     ConstructionProject,
     Indicator,
@@ -29,6 +33,7 @@ from programme.models import (
     ProjectSpend,
 )
 from programme.project_status import STATUS_LABELS, Status
+from programme.projects import PlannedMilestone, project_create, spend_record
 from security.models import AuditEvent, Role
 from services.tests.test_photos import photo_file
 from tests.browser.test_phone_journeys import fits_the_screen, sign_in
@@ -361,3 +366,179 @@ def test_the_district_assesses_a_community_that_reports_a_figure_the_subdistrict
     for action, actor in by.items():
         assert AuditEvent.objects.filter(action=action, actor=actor).count() == 1, action
     assert AuditEvent.objects.filter(action="programme.round_compute", actor=None).exists()
+
+
+def test_an_overspend_waits_for_a_budget_adjustment_a_district_leader_approves(phone, tree, orgs, make_user):
+    officer = make_user(Role.SUBDISTRICT_OFFICER, tree.s1)
+    leader = make_user(Role.DISTRICT_LEADER, tree.d)
+    today = timezone.localdate()
+    project = project_create(
+        actor=officer,
+        name="社区养老驿站智能化",
+        area=tree.s1,
+        communities=[tree.c1],
+        department=orgs.dept,
+        funding_source="higher_level",
+        budget="100000",
+        milestones=[PlannedMilestone("设备安装", today + timedelta(days=30))],
+    )
+    spend_record(
+        actor=officer,
+        project=project,
+        amount="60000",
+        spent_on=today,
+        purpose="呼叫设备",
+        document=SimpleUploadedFile("发票.pdf", PDF, content_type="application/pdf"),
+    )
+    detail = f"/programme/projects/{project.public_id}/"
+
+    # The officer finds the project in the list; 50,000 more does not fit, so they ask for 20,000 more.
+    sign_in(phone, officer.username)
+    phone.goto("/programme/projects/")
+    assert fits_the_screen(phone)
+    phone.click(f"main ul.list a[href='{detail}']")
+    phone.wait_for_load_state()
+    phone.click(f"main a[href='{detail}spend/']")
+    phone.wait_for_load_state()
+    phone.fill("input[name=amount]", "50000")
+    phone.fill("input[name=spent_on]", today.isoformat())
+    phone.fill("input[name=purpose]", "软件平台")
+    phone.set_input_files("input[name=document]", files=[pdf("合同.pdf")])
+    submit(phone)
+    assert "40,000.00" in phone.locator("main .field.has-error:has(input[name=amount]) .error").inner_text()
+    assert ProjectSpend.objects.filter(project=project).count() == 1
+    phone.goto(detail)
+    phone.click(f"main a[href='{detail}adjust/']")
+    phone.wait_for_load_state()
+    assert fits_the_screen(phone)
+    phone.fill("input[name=amount]", "20000")
+    phone.fill("textarea[name=reason]", "增加软件平台建设内容")
+    submit(phone)
+    no_errors(phone)
+    adjustment = BudgetAdjustment.objects.get(project=project)
+    assert (adjustment.amount, adjustment.status, adjustment.requested_by) == (
+        Decimal("20000.00"),
+        BudgetAdjustment.Status.PENDING,
+        officer,
+    )
+    assert phone.locator("main .status-pending").count() == 1
+    project.refresh_from_db()
+    assert project.adjustments == 0  # nothing changes before the decision
+
+    # A district leader approves it from the queue.
+    sign_in_again(phone, leader)
+    phone.goto("/programme/")
+    phone.click("main a[href='/programme/projects/adjustments/']")
+    phone.wait_for_load_state()
+    assert fits_the_screen(phone)
+    phone.click(f"main a[href='/programme/projects/adjustments/{adjustment.pk}/']")
+    phone.wait_for_load_state()
+    assert fits_the_screen(phone)
+    assert "120,000.00" in phone.locator("main dl.facts").inner_text()  # the approved budget after
+    phone.fill("textarea[name=note]", "同意")
+    submit(phone, "main button[name=action][value=approve]")
+    no_errors(phone)
+    assert phone.url.endswith("/programme/projects/adjustments/")
+    adjustment.refresh_from_db()
+    project.refresh_from_db()
+    assert (adjustment.status, adjustment.decided_by, project.adjustments) == (
+        BudgetAdjustment.Status.APPROVED,
+        leader,
+        Decimal("20000.00"),
+    )
+
+    # Now the spending fits.
+    sign_in_again(phone, officer)
+    phone.goto(f"{detail}spend/")
+    phone.fill("input[name=amount]", "50000")
+    phone.fill("input[name=spent_on]", today.isoformat())
+    phone.fill("input[name=purpose]", "软件平台")
+    phone.set_input_files("input[name=document]", files=[pdf("合同.pdf")])
+    submit(phone)
+    no_errors(phone)
+    assert phone.url.endswith(detail)
+    facts = phone.locator("main dl.facts").inner_text()
+    assert "120,000.00" in facts and "110,000.00" in facts
+    assert fits_the_screen(phone)
+    project.refresh_from_db()
+    assert project.spent == Decimal("110000.00")
+    assert ProjectSpend.objects.filter(project=project).count() == 2
+    assert AuditEvent.objects.filter(action="programme.adjustment_request", actor=officer).count() == 1
+    assert AuditEvent.objects.filter(action="programme.adjustment_approve", actor=leader).count() == 1
+    assert AuditEvent.objects.filter(action="programme.spend_record", actor=officer).count() == 2
+
+
+def test_a_rejected_report_is_appealed_once_and_accepted_on_appeal(phone, tree, make_user):
+    leader = make_user(Role.DISTRICT_LEADER, tree.d)
+    staff = make_user(Role.COMMUNITY_STAFF, tree.c1)
+    officer = make_user(Role.SUBDISTRICT_OFFICER, tree.s1)
+    today = timezone.localdate()
+    system = system_publish(system=system_draft_start(district=tree.d, actor=leader), actor=leader)
+    round_ = round_open(
+        district=tree.d,
+        name="2026年下半年考核",
+        period_start=today - timedelta(days=180),
+        period_end=today - timedelta(days=1),
+        report_due=today + timedelta(days=14),
+        actor=leader,
+    )
+    video = system.indicators.get(code="video_coverage")
+    report = report_submit(
+        round=round_,
+        community=tree.c1,
+        indicator=video,
+        value="70",
+        evidence=SimpleUploadedFile("监控.pdf", PDF, content_type="application/pdf"),
+        actor=staff,
+    )
+    page_of_report = f"/programme/reports/{report.pk}/"
+
+    # The subdistrict rejects it, saying why.
+    sign_in(phone, officer.username)
+    phone.goto(f"/programme/rounds/{round_.public_id}/checks/")
+    assert fits_the_screen(phone)
+    phone.click(f"main ul.reports a[href='{page_of_report}']")
+    phone.wait_for_load_state()
+    phone.check("#check input[name=decision][value=reject]")
+    submit(phone, "#check button[type=submit]")  # no reason: refused beside the field
+    assert phone.locator("#check .field.has-error:has(textarea[name=reason])").count() == 1
+    report.refresh_from_db()
+    assert report.status == IndicatorReport.Status.SUBMITTED
+    phone.check("#check input[name=decision][value=reject]")
+    phone.fill("#check textarea[name=reason]", "照片看不出覆盖范围")
+    submit(phone, "#check button[type=submit]")
+    no_errors(phone)
+    report.refresh_from_db()
+    assert (report.status, report.check_reason) == (IndicatorReport.Status.REJECTED, "照片看不出覆盖范围")
+
+    # The community appeals once, with new evidence and its grounds.
+    sign_in_again(phone, staff)
+    phone.goto(page_of_report)
+    assert fits_the_screen(phone)
+    assert "照片看不出覆盖范围" in phone.locator("main dl.facts").inner_text()
+    phone.fill("#appeal textarea[name=grounds]", "补充各点位监控画面截图")
+    phone.set_input_files("#appeal input[name=evidence]", files=[pdf("监控点位.pdf")])
+    submit(phone, "#appeal button[type=submit]")
+    no_errors(phone)
+    assert phone.locator("#appeal").count() == 0  # once
+    assert fits_the_screen(phone)
+    report.refresh_from_db()
+    assert (report.status, report.appeal_note, report.appeal_content_type) == (
+        IndicatorReport.Status.APPEALED,
+        "补充各点位监控画面截图",
+        "application/pdf",
+    )
+
+    # The subdistrict decides the appeal: accepted, finally.
+    sign_in_again(phone, officer)
+    phone.goto(page_of_report)
+    assert phone.request.get(f"{page_of_report}appeal-evidence/").body() == PDF
+    phone.check("#check input[name=decision][value=accept]")
+    submit(phone, "#check button[type=submit]")
+    no_errors(phone)
+    assert phone.locator("#check").count() == 0
+    report.refresh_from_db()
+    assert report.status == IndicatorReport.Status.APPEAL_ACCEPTED
+    assert AuditEvent.objects.filter(action="programme.report_reject", actor=officer).count() == 1
+    assert AuditEvent.objects.filter(action="programme.report_appeal", actor=staff).count() == 1
+    assert AuditEvent.objects.filter(action="programme.appeal_accept", actor=officer).count() == 1
