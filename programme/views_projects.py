@@ -330,8 +330,12 @@ def adjustment_queue(request):
 def adjustment_decide(request, pk):
     adjustment = adjustment_get_for_decider(user=request.user, pk=pk)
     form = forms.DecisionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        approve = request.POST.get("action") == "approve"
+    action = request.POST.get("action")
+    if request.method == "POST" and action not in ("approve", "refuse"):
+        form.is_valid()
+        form.add_error(None, _("Choose to approve or to refuse."))
+    elif request.method == "POST" and form.is_valid():
+        approve = action == "approve"
         decide = steps.adjustment_approve if approve else steps.adjustment_refuse
         try:
             decide(actor=request.user, adjustment=adjustment, note=form.cleaned_data["note"])

@@ -359,3 +359,14 @@ def test_the_adjustment_queue_costs_the_same_whatever_the_adjustments(
         steps.adjustment_request(actor=people.subdistrict, project=project, amount="10", reason="r")
     with django_assert_num_queries(len(few.captured_queries)):
         assert len(client.get(url("project_adjustments")).context["adjustments"]) == 4
+
+
+def test_a_delayed_project_says_since_when_in_the_list(client, login, people, tree, orgs):
+    from programme.projects import PlannedMilestone
+
+    register(people.subdistrict, tree.s1, [tree.c1], orgs.dept, milestones=[PlannedMilestone("设计", days(-3))])
+    login(people.subdistrict)
+    page = client.get(url("project_list"), **EN).content.decode()
+    assert "Delayed" in page and f"A milestone is overdue since {days(-3).isoformat()}" in page
+    detail = client.get(url("project_detail", ConstructionProject.objects.get()), **EN).content.decode()
+    assert "3 days late" in detail
