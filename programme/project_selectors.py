@@ -9,21 +9,20 @@ Area readers and the responsible department also see its spending entries and do
 the project, its milestones, deliverables and spending totals. Everyone else: 404, the same as for a
 project that does not exist.
 
-For the dashboards: projects_for_oversight, project_money_by_funding_source, project_money_by_area,
-projects_delayed.
+The dashboards read the projects of an area they have checked is in the viewer's scope
+(dashboards.programme).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from directory.models import Area
 from programme.models import BudgetAdjustment, ConstructionProject, ProjectDocument, ProjectSpend
-from programme.project_status import Status, with_status
+from programme.project_status import with_status
 from security.models import Role
 from security.roles import PROGRAMME_DISTRICT_ROLES, PROGRAMME_READER_ROLES
 from security.scoping import area_paths, area_q, organisation_ids
@@ -202,65 +201,3 @@ def public_project_get(*, public_id) -> ConstructionProject:
 def public_filter_areas() -> QuerySet[Area]:
     """The subdistricts and communities a visitor may narrow the public list to."""
     return Area.objects.filter(kind__in=(Area.Kind.SUBDISTRICT, Area.Kind.COMMUNITY)).order_by("path")
-
-
-# --- for the dashboards -----------------------------------------------------------------------------
-
-
-def projects_for_oversight(user, today: date | None = None) -> QuerySet[ConstructionProject]:
-    """Every project `user` sees, annotated as project_status.with_status does (status,
-    milestones_total, milestones_reached, overdue_since), with area, department and communities
-    loaded. Constant queries whatever the number of projects."""
-    return _listed(_visible(user), today)
-
-
-def projects_delayed(user, today: date | None = None) -> QuerySet[ConstructionProject]:
-    """The delayed projects `user` sees, longest-overdue first (overdue_since: the planned date of the
-    oldest milestone not reached)."""
-    return projects_for_oversight(user, today).filter(status=Status.DELAYED).order_by("overdue_since", "pk")
-
-
-def _money_rows(projects: QuerySet[ConstructionProject], *keys: str) -> list[dict]:
-    rows = (
-        projects.order_by()
-        .values(*keys)
-        .annotate(
-            projects=Count("pk"),
-            budget=Sum("budget"),
-            adjustments=Sum("adjustments"),
-            spent=Sum("spent"),
-        )
-        .order_by(*keys)
-    )
-    result = []
-    for row in rows:
-        approved = row["budget"] + row["adjustments"]
-        result.append(row | {"approved": approved, "left": approved - row["spent"]})
-    return result
-
-
-def project_money_by_funding_source(user) -> list[dict]:
-    """Over the projects `user` sees: one row per funding source with `funding_source` (a
-    FundingSource value), `projects` (count), `budget`, `adjustments`, `approved` (budget + approved
-    adjustments), `spent` and `left` (Decimals, yuan). One query."""
-    return _money_rows(_visible(user), "funding_source")
-
-
-def project_money_by_area(user) -> list[dict]:
-    """Over the projects `user` sees: one row per area the projects are registered for (a subdistrict,
-    or the district for district-wide ones) with `area_id`, `area__code`, `area__name_zh`,
-    `area__name_en`, `area__kind`, and the same money columns as project_money_by_funding_source.
-    One query."""
-    return _money_rows(_visible(user), "area_id", "area__code", "area__name_zh", "area__name_en", "area__kind")
-
-
-def project_money_totals(user) -> dict:
-    """Totals over every project `user` sees: projects, approved (budget + adjustments), spent."""
-    totals = _visible(user).aggregate(
-        projects=Count("pk"), approved=Sum(F("budget") + F("adjustments")), spent=Sum("spent")
-    )
-    return {
-        "projects": totals["projects"],
-        "approved": totals["approved"] or Decimal(0),
-        "spent": totals["spent"] or Decimal(0),
-    }

@@ -20,7 +20,7 @@ from programme.models import (
     ProjectDocument,
     ProjectSpend,
 )
-from programme.project_selectors import projects_for_oversight
+from programme.project_selectors import projects_for_user
 from programme.project_status import Status, with_status
 from security.models import AuditEvent, User
 
@@ -108,10 +108,10 @@ def test_what_the_demo_logins_see(seeded, client):
     assert len(league.rows) == 4  # 大东街, 模范街, 文化路, 人民中路
     # demo_partner takes part in one project, and sees that one.
     partner = User.objects.get(username="demo_partner")
-    assert [p.name for p in projects_for_oversight(partner)] == ["模范街社区智慧物业与停车改造"]
+    assert [p.name for p in projects_for_user(user=partner)] == ["模范街社区智慧物业与停车改造"]
     # demo_community: the projects covering their community.
     community = User.objects.get(username="demo_community")
-    assert sorted(p.name for p in projects_for_oversight(community)) == [
+    assert sorted(p.name for p in projects_for_user(user=community)) == [
         "全区智慧社区综合信息平台",
         "大东街社区智慧门禁改造",
     ]

@@ -1,19 +1,9 @@
-"""The selectors the dashboards read: scoped like the pages, one query for the money, status
-annotations for the list."""
-
-from decimal import Decimal
+"""Who sees which project: scoped like the pages."""
 
 import pytest
 
 from programme import projects as steps
-from programme.project_selectors import (
-    project_money_by_area,
-    project_money_by_funding_source,
-    project_money_totals,
-    projects_delayed,
-    projects_for_oversight,
-    projects_for_user,
-)
+from programme.project_selectors import projects_for_user
 from programme.projects import PlannedMilestone
 from programme.tests.test_projects_setup import days, pdf, register
 from security.models import Role
@@ -57,34 +47,3 @@ def test_each_sees_their_own_projects(world, people, tree, make_user):
     assert set(projects_for_user(user=people.worker)) == set()
     auditor = make_user(Role.AUDITOR, tree.s2)
     assert set(projects_for_user(user=auditor)) == {district, s2}
-
-
-def test_the_oversight_queryset_carries_the_status(world, people, django_assert_num_queries):
-    s1, district, s2 = world
-    with django_assert_num_queries(2):
-        rows = {p.pk: p for p in projects_for_oversight(people.leader)}
-        assert {p.status for p in rows.values()} == {"not_started"}
-        assert [len(p.communities.all()) for p in rows.values()]
-    assert rows[district.pk].milestones_total == 1
-    assert [p.pk for p in projects_delayed(people.leader, today=days(10))] == [district.pk]
-    assert [p.pk for p in projects_delayed(people.leader, today=days(11))] == [district.pk, s1.pk, s2.pk]
-    assert [p.pk for p in projects_delayed(people.partner, today=days(11))] == [s1.pk]
-
-
-def test_money_by_funding_source_and_by_area_in_one_query_each(world, people, tree, django_assert_num_queries):
-    with django_assert_num_queries(1):
-        by_source = {row["funding_source"]: row for row in project_money_by_funding_source(people.leader)}
-    assert by_source["district_budget"]["approved"] == Decimal("1500.00")
-    assert by_source["district_budget"]["spent"] == Decimal("400.00")
-    assert by_source["district_budget"]["left"] == Decimal("1100.00")
-    assert by_source["higher_level"]["spent"] == Decimal("2500.00")
-    assert by_source["enterprise"]["projects"] == 1
-    with django_assert_num_queries(1):
-        by_area = {row["area__code"]: row for row in project_money_by_area(people.leader)}
-    assert set(by_area) == {"D", "S1", "S2"}
-    assert by_area["S1"]["approved"] == Decimal("1500.00") and by_area["S1"]["adjustments"] == Decimal("500.00")
-    # S1's officer: only what they see.
-    assert {row["area__code"] for row in project_money_by_area(people.subdistrict)} == {"D", "S1"}
-    totals = project_money_totals(people.leader)
-    assert totals == {"projects": 3, "approved": Decimal("6800.00"), "spent": Decimal("2900.00")}
-    assert project_money_totals(people.resident) == {"projects": 0, "approved": 0, "spent": 0}
