@@ -134,8 +134,12 @@ def test_every_page_renders_with_charts_and_tables(client, login, people, data):
         series = next(t for t in response.context["tables"] if t.slug == "series")
         assert len(series.rows) in steps, period
         assert sum(row[1] for row in series.rows) == response.context["page"].figures.total.new > 0
-    screen = client.get("/dashboards/screen/").content.decode()
-    assert 'http-equiv="refresh"' in screen
+    # The screen reloads itself every minute with a script that can be paused (a meta refresh cannot:
+    # axe's critical finding), and without scripts offers a link that refreshes it.
+    screen = client.get("/dashboards/screen/", {"period": "7d"}).content.decode()
+    assert 'http-equiv="refresh"' not in screen
+    assert 'data-auto-refresh="60"' in screen and "portal/auto_refresh.js" in screen
+    assert 'href="/dashboards/screen/?period=7d">立即刷新</a>' in screen  # "refresh now"
 
 
 def test_hot_spots_rank_grids(client, login, people, tree, residents, data):

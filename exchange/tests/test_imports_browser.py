@@ -29,11 +29,16 @@ def test_an_officer_imports_a_file_on_a_phone(phone, provider, tmp_path):
     phone.wait_for_load_state()
     dataset_import = DatasetImport.objects.get()
     assert phone.url.endswith(f"/exchange/imports/{dataset_import.public_id}/")
-    assert phone.locator("meta[http-equiv=refresh]").count() == 1  # the page follows the import
+    # The page follows the import: a script reloads it, with a button to pause it (no meta refresh).
+    assert phone.locator("meta[http-equiv=refresh]").count() == 0
+    assert phone.locator("[data-auto-refresh]").get_attribute("data-auto-refresh") == "3"
+    assert phone.get_by_role("button", name="暂停自动刷新").is_visible()  # "pause the automatic refresh"
+    phone.get_by_role("button", name="暂停自动刷新").click()  # so it stays put while the import runs
+    assert phone.get_by_role("button", name="继续自动刷新").is_visible()  # "resume"
 
     dataset_import_run(import_id=dataset_import.pk)
     phone.reload()
-    assert phone.locator("meta[http-equiv=refresh]").count() == 0
+    assert phone.locator("[data-auto-refresh]").count() == 0  # the import has ended
     assert phone.locator("progress").get_attribute("value") == "100"
     lines = phone.locator("table.rejections tbody tr td.num").all_inner_texts()
     assert lines == ["3", "4"]

@@ -60,13 +60,16 @@ def test_an_officer_uploads_a_file_and_follows_it_to_the_end(client, login, prov
     assert response["Location"] == reverse("exchange:import_detail", args=[dataset_import.public_id])
     assert (dataset_import.channel, dataset_import.created_by) == (ImportChannel.UPLOAD, provider.officer)
 
-    waiting = client.get(response["Location"])
-    assert 'http-equiv="refresh"' in waiting.content.decode()
+    # While it runs the page follows it: a script reloads it (and can be paused), a link without scripts.
+    waiting = client.get(response["Location"]).content.decode()
+    assert 'data-auto-refresh="3"' in waiting and "portal/auto_refresh.js" in waiting
+    assert f'href="{response["Location"]}">立即刷新</a>' in waiting  # "refresh now"
+    assert 'http-equiv="refresh"' not in waiting  # a meta refresh cannot be paused (axe: critical)
 
     dataset_import_run(import_id=dataset_import.pk)
     done = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
     text = done.content.decode()
-    assert 'http-equiv="refresh"' not in text
+    assert "data-auto-refresh" not in text and "auto_refresh.js" not in text
     assert 'value="100"' in text  # the progress bar is full
     assert "This field is required." in text
     assert reverse("exchange:import_report", args=[dataset_import.public_id]) in text

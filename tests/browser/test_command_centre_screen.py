@@ -85,3 +85,42 @@ def test_the_screen_fits_a_phone(phone, people, all_resolved_in_time):
     for i, figure in enumerate(figures):
         assert figure["cellLeft"] <= figure["left"] and figure["right"] <= figure["cellRight"], figure
         assert not any(_overlap(figure, other) for other in figures[i + 1 :]), figure
+
+
+def test_the_screen_reloads_every_minute_until_paused(wall, people, all_resolved_in_time):
+    wall.clock.install()
+    sign_in(wall, people.leader.username)
+    wall.goto("/dashboards/screen/?period=7d")
+    assert wall.locator("meta[http-equiv=refresh]").count() == 0
+    toggle = wall.get_by_role("button", name="暂停自动刷新")  # "pause the automatic refresh"
+    assert toggle.is_visible()
+    # A minute later the page reloads itself, with the same filters.
+    marker = wall.evaluate("window.__before_reload = 1")
+    assert marker == 1
+    with wall.expect_navigation():
+        wall.clock.run_for(61_000)
+    assert wall.evaluate("window.__before_reload") is None
+    assert wall.url.endswith("/dashboards/screen/?period=7d")
+    # Paused, it stays put; resumed, it reloads again.
+    wall.evaluate("window.__before_reload = 1")
+    wall.get_by_role("button", name="暂停自动刷新").click()
+    resume = wall.get_by_role("button", name="继续自动刷新")  # "resume the automatic refresh"
+    assert wall.get_by_role("status").inner_text() == "自动刷新已暂停。"  # "automatic refresh is paused"
+    wall.clock.run_for(5 * 60_000)
+    assert wall.evaluate("window.__before_reload") == 1
+    with wall.expect_navigation():
+        resume.click()
+        wall.clock.run_for(61_000)
+
+
+def test_without_scripts_the_screen_offers_a_refresh_link(browser, live_server, people, all_resolved_in_time):
+    context = browser.new_context(viewport=WALL, locale="zh-CN", base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, people.leader.username)
+        page.goto("/dashboards/screen/?period=7d")
+        assert page.get_by_role("button", name="暂停自动刷新").count() == 0  # nothing to pause
+        link = page.get_by_role("link", name="立即刷新")  # "refresh now"
+        assert link.get_attribute("href") == "/dashboards/screen/?period=7d"
+    finally:
+        context.close()
