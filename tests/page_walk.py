@@ -155,7 +155,42 @@ def build_world():
     world.event = _event(world)
     world.project = _project(world)
     world.worker, world.level_proposal = _workforce(world)
+    world.programme = _programme(world)
     return world
+
+
+def _programme(world):
+    """The demo's construction projects (an open one of the demo subdistrict officer's, with a pending
+    budget adjustment for the leader to decide), its closed assessment round and the community report
+    in it (demo.programme makes them)."""
+    from programme.models import (
+        AssessmentRound,
+        BudgetAdjustment,
+        ConstructionProject,
+        IndicatorReport,
+        ProjectDocument,
+        ProjectSpend,
+    )
+    from programme.projects import adjustment_request
+
+    officer = world.users["subdistrict"]
+    project = ConstructionProject.objects.filter(acceptance_decision="", created_by=officer).order_by("pk").first()
+    adjustment = BudgetAdjustment.objects.filter(status=BudgetAdjustment.Status.PENDING).first()
+    if adjustment is None:
+        adjustment = adjustment_request(actor=officer, project=project, amount="1000.00", reason="页面巡检")
+    closed = AssessmentRound.objects.filter(status=AssessmentRound.Status.CLOSED).order_by("pk").first()
+    report = IndicatorReport.objects.filter(round=closed).order_by("pk").first()
+    return SimpleNamespace(
+        project=project,
+        milestone=project.milestones.filter(actual_date__isnull=True).order_by("pk").first(),
+        deliverable=project.deliverables.order_by("pk").first(),
+        adjustment=adjustment,
+        document=ProjectDocument.objects.order_by("pk").first(),
+        spend=ProjectSpend.objects.exclude(file="").order_by("pk").first(),
+        round=closed,
+        community_id=report.community_id,
+        report=report,
+    )
 
 
 def _workforce(world):
@@ -559,6 +594,33 @@ def path_values(world) -> dict[str, object]:
         # The yearly assessment
         # Last year's page for the walk's managers; a worker's assessment answers 404 until final.
         "workforce.year": _assessment_year(),
+        # The smart-community programme: the demo's open project, its closed round and report.
+        "programme.public_id": world.programme.project.public_id,
+        "programme:project_document.public_id": world.programme.document.project.public_id,
+        "programme:project_document.pk": world.programme.document.pk,
+        "programme:project_spend_document.public_id": world.programme.spend.project.public_id,
+        "programme:project_spend_document.pk": world.programme.spend.pk,
+        "programme:project_milestone_edit.pk": world.programme.milestone.pk,
+        "programme:project_milestone_reach.pk": world.programme.milestone.pk,
+        "programme:project_adjustment_decide.pk": world.programme.adjustment.pk,
+        "programme:project_deliverable_deliver.pk": getattr(world.programme.deliverable, "pk", 0),
+        "programme:assessment_round.public_id": world.programme.round.public_id,
+        "programme:assessment_round_recompute.public_id": world.programme.round.public_id,
+        "programme:assessment_round_close.public_id": world.programme.round.public_id,
+        "programme:assessment_round_export.public_id": world.programme.round.public_id,
+        "programme:assessment_reports.public_id": world.programme.round.public_id,
+        "programme:assessment_checks.public_id": world.programme.round.public_id,
+        "programme:assessment_results.public_id": world.programme.round.public_id,
+        "programme.community_id": world.programme.community_id,
+        # A report's pages; the appeal's evidence answers 404 (the demo's report was not appealed).
+        "programme:assessment_report.pk": world.programme.report.pk,
+        "programme:assessment_report_check.pk": world.programme.report.pk,
+        "programme:assessment_report_appeal.pk": world.programme.report.pk,
+        "programme:assessment_report_evidence.pk": world.programme.report.pk,
+        "programme:assessment_report_appeal_evidence.pk": world.programme.report.pk,
+        # Indicators of a draft system: none in the demo (its system is in force), so 404.
+        "programme:assessment_indicator_edit.pk": 0,
+        "programme:assessment_indicator_remove.pk": 0,
         "account_confirm_email.key": EmailConfirmationHMAC(email).key,
         "account_reset_password_from_key.uidb36": user_pk_to_url_str(resident_user),
         "account_reset_password_from_key.key": default_token_generator.make_token(resident_user),
