@@ -313,12 +313,12 @@ def _programme_tables(request, page: Page) -> tuple[list[tables.Table], dict]:
 
 
 PAGES = {
-    "overview": (_overview_tables, "dashboards/overview.html", _("Dashboard")),
-    "league": (_league_tables, "dashboards/league.html", _("League tables")),
-    "hotspots": (_hot_spot_tables, "dashboards/hotspots.html", _("Hot spots")),
-    "requests": (_request_tables, "dashboards/requests.html", _("Requests behind a figure")),
-    "participation": (_participation_tables, "dashboards/participation.html", _("Participation")),
-    "programme": (_programme_tables, "dashboards/programme.html", _("Smart-community programme")),
+    "overview": (_overview_tables, "dashboards/overview.html", gettext_lazy("Dashboard")),
+    "league": (_league_tables, "dashboards/league.html", gettext_lazy("League tables")),
+    "hotspots": (_hot_spot_tables, "dashboards/hotspots.html", gettext_lazy("Hot spots")),
+    "requests": (_request_tables, "dashboards/requests.html", gettext_lazy("Requests behind a figure")),
+    "participation": (_participation_tables, "dashboards/participation.html", gettext_lazy("Participation")),
+    "programme": (_programme_tables, "dashboards/programme.html", gettext_lazy("Smart-community programme")),
 }
 # Which page each exported table belongs to.
 TABLE_PAGES = {

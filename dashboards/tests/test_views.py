@@ -269,3 +269,15 @@ def test_the_open_column_means_requests_still_open(client, login, people, data):
     assert "未办结" in header.split(",")
     english = client.get("/dashboards/hotspots/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<th scope="col" class="num">Open</th>' in english
+
+
+def test_page_titles_speak_the_reader_s_language(client, login, people, data):
+    """The titles were translated once, when the module was imported, so a page's title was in
+    whichever language was active then: "Dashboard · 顺庆智慧社区" on a Chinese page."""
+    login(people.leader)
+    for url, chinese, english in (
+        ("/dashboards/", "数据看板", "Dashboard"),
+        ("/dashboards/hotspots/", "热点", "Hot spots"),
+    ):
+        assert f"<title>{chinese} · " in client.get(url).content.decode(), url
+        assert f"<title>{english} · " in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode(), url
