@@ -165,6 +165,13 @@ class ParticipationFilterForm(DashboardFilterForm):
             )
         return area
 
+    def full_clean(self):
+        super().full_clean()
+        # As the period: with filters that were not valid the communities are ranked by the default,
+        # and the chooser says so.
+        if self.is_bound and self._errors:
+            self.data["rank"] = DEFAULT_RANKING
+
     def ranking(self) -> str:
         """The chosen ranking, or the default when any filter was not valid (as for the filters)."""
         data = self.cleaned_data if self.is_valid() else {}

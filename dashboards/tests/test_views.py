@@ -281,3 +281,18 @@ def test_page_titles_speak_the_reader_s_language(client, login, people, data):
     ):
         assert f"<title>{chinese} · " in client.get(url).content.decode(), url
         assert f"<title>{english} · " in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode(), url
+
+
+def test_the_ranking_chooser_shows_the_ranking_used(client, login, people, tree, data):
+    """Filters that were not valid rank the communities by the default; the chooser showed the
+    ranking asked for all the same."""
+    import re
+
+    login(people.leader)
+    response = client.get("/dashboards/participation/", {"rank": "proposals", "area": "999999"})
+    assert response.context["page"].form.ranking() == "rate"
+    select = re.search(r'<select name="rank"[^>]*>(.*?)</select>', response.content.decode(), re.S).group(1)
+    assert re.findall(r'<option value="([^"]*)" selected>', select) == ["rate"]
+    assert _selected_periods(response.content) == ["30d"]
+    chosen = client.get("/dashboards/participation/", {"rank": "proposals"}).content.decode()
+    assert '<option value="proposals" selected>' in chosen
