@@ -140,7 +140,7 @@ def test_an_officer_registers_spends_reaches_and_accepts_a_project_the_public_se
     phone.set_input_files("input[name=document]", files=[pdf("尾款发票.pdf")])
     submit(phone)
     refusal = phone.locator("main .field.has-error:has(input[name=amount]) .error").inner_text()
-    assert "40,000.00" in refusal and "100,000.00" in refusal
+    assert "40,000.00" in refusal and "100,000.00" in refusal and "超出批复预算" in refusal  # in the phone's Chinese
     assert fits_the_screen(phone)
     assert ProjectSpend.objects.filter(project=project).count() == 1
     project.refresh_from_db()
