@@ -413,6 +413,7 @@ def public_detail(request, public_id):
         "programme/projects/public_detail.html",
         {
             "project": project,
+            "status": status,
             "status_label": STATUS_LABELS[status],
             "delay": delay,
             "milestones": milestones,

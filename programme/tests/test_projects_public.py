@@ -54,6 +54,7 @@ def test_the_public_detail_shows_milestones_and_deliverables_but_no_documents_or
     text = response.content.decode()
     assert "设计" in text and "施工" in text and "门禁设备 20 套" in text
     assert "¥1,500,000.00" in text and "¥250,000.50" in text
+    assert f'class="status status-{response.context["status"]}"' in text and 'class="status status-"' not in text
     for hidden in ("发票.pdf", "方案.pdf", "设备采购", "张三负责", people.subdistrict.username, "/document"):
         assert hidden not in text
 
