@@ -121,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
+                "portal.display_mode.display_mode",
                 "notifications.context_processors.unread_notifications",
                 "services.context_processors.map_settings",
             ],

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import views
+from portal import display_mode, views
 from security import sign_in_views
 
 portal_patterns = (
@@ -9,6 +9,7 @@ portal_patterns = (
         path("", views.home, name="home"),
         path("start/", views.landing, name="landing"),
         path("organisation/", views.organisation_home, name="organisation_home"),
+        path("display-mode/", display_mode.switch, name="display_mode"),
     ],
     "portal",
 )

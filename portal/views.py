@@ -6,10 +6,12 @@ from django.views.decorators.http import require_GET
 
 from participation.notice_selectors import notices_latest_for_reader
 from portal.health import health_report
+from residents.models import ResidentProfile
 from security.decorators import role_required
 from security.models import Role
 from security.roles import ORGANISATION_ROLES
-from security.scoping import primary_role, role_assignments
+from security.scoping import has_role, primary_role, role_assignments
+from workforce.selectors import grid_contacts
 
 # Where each role starts after signing in.
 LANDING_BY_ROLE = {
@@ -28,7 +30,21 @@ LANDING_BY_ROLE = {
 
 def home(request):
     # The latest notices for the person (their area's when verified), urgent first.
-    return render(request, "portal/home.html", {"notices": notices_latest_for_reader(user=request.user)})
+    context = {"notices": notices_latest_for_reader(user=request.user)}
+    user = request.user
+    # The large buttons (长辈模式's few most-used things): for residents, and for visitors, who sign in first.
+    context["show_big_actions"] = not user.is_authenticated or has_role(user, {Role.RESIDENT})
+    context["grid_worker_phone"] = grid_worker_phone(user) if user.is_authenticated else ""
+    return render(request, "portal/home.html", context)
+
+
+def grid_worker_phone(user) -> str:
+    """The work phone of the resident's grid worker, for 联系网格员's tap-to-call button; "" when none."""
+    grid_id = ResidentProfile.objects.filter(user=user).values_list("household__grid_id", flat=True).first()
+    if grid_id is None:
+        return ""
+    contacts = grid_contacts(grid_id)
+    return contacts[0].work_phone if contacts else ""
 
 
 @login_required
