@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("partners.api_urls")),
     path("api/", include("partners.schema_urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("open/", include("dashboards.urls_public")),
     path("exchange/", include("exchange.urls")),
     path("", include("participation.urls")),
     path("workforce/", include("workforce.urls")),
