@@ -1,7 +1,7 @@
 """长辈模式 (elderly mode): larger type, bigger touch targets and one column, chosen with a switch on every page.
 
 The choice is remembered on the device in a long-lived cookie and, for a signed-in person, on their account
-(portal.DisplayPreference), so it follows them to their other devices; when signed in, the account's choice
+(security.DisplayPreference), so it follows them to their other devices; when signed in, the account's choice
 wins. The account's choice is copied into the session when they sign in, so pages read it without a query.
 """
 
@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.models import DisplayPreference
+from security.models import DisplayPreference
 
 COOKIE_NAME = "display_mode"
 COOKIE_MAX_AGE = 2 * 365 * 24 * 3600  # two years: an elderly reader should not have to choose again

@@ -235,3 +235,21 @@ class SecondFactor(Authenticator):
         proxy = True
         verbose_name = _("authenticator")
         verbose_name_plural = _("authenticators")
+
+
+class DisplayPreference(TimeStampedModel):
+    """How a signed-in person wants pages shown (长辈模式), on every device they sign in on
+    (portal.display_mode reads and sets it)."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="display_preference", verbose_name=_("user")
+    )
+    elderly = models.BooleanField(_("elderly mode"), default=False)
+
+    class Meta:
+        ordering = ["user_id"]
+        verbose_name = _("display preference")
+        verbose_name_plural = _("display preferences")
+
+    def __str__(self):
+        return f"{self.user_id}: {'elderly' if self.elderly else 'standard'}"

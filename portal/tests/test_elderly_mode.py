@@ -3,8 +3,7 @@
 import pytest
 
 from portal.display_mode import COOKIE_NAME
-from portal.models import DisplayPreference
-from security.models import Role
+from security.models import DisplayPreference, Role
 from tests.factories import PASSWORD, HouseholdFactory, ResidentFactory
 from workforce.tests.helpers import profile
 
