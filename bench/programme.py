@@ -329,7 +329,7 @@ def seed_training() -> bool:
 
 
 def seed_projects(count: int) -> bool:
-    """`count` construction projects (Lane A's models) in the bench district, for /dashboards/programme/:
+    """`count` construction projects in the bench district, for /dashboards/programme/:
     one in ten registered for the district, the rest for its subdistricts in turn, each covering 1 to 4
     of the subdistrict's communities, a demo department responsible, the four funding sources in turn,
     budgets of 0.2 to 5 million; made over two years, with four milestones a quarter apart (those past
@@ -779,7 +779,7 @@ def time_computations(round_) -> list[dict]:
 
 # --- the pages -----------------------------------------------------------------------------------
 def league_path(round_) -> str | None:
-    """Lane C's page of a round (programme:assessment_round): for officials, the league of a closed one."""
+    """The page of a round (programme:assessment_round): for officials, the league of a closed one."""
     from django.urls import NoReverseMatch, reverse
 
     try:
@@ -789,7 +789,7 @@ def league_path(round_) -> str | None:
 
 
 def results_path(round_) -> str | None:
-    """Lane C's page of one community's results in a round (score, ranks, the breakdown), for the
+    """The page of one community's results in a round (score, ranks, the breakdown), for the
     round's first community."""
     from django.urls import NoReverseMatch, reverse
 
