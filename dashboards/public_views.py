@@ -12,20 +12,13 @@ from datetime import date
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dashboards.open_data import DATASETS, DISTRICT, LICENCE, TOTAL, published_tables
 
 CKAN_HELP = "https://docs.ckan.org/en/latest/api/index.html"
-
-
-def _projects_url() -> str:
-    try:
-        return reverse("programme:public_projects")
-    except NoReverseMatch:
-        return "/programme/public/projects/"
 
 
 def _months_param(request: HttpRequest, tables):
@@ -68,7 +61,6 @@ def _area_page(request: HttpRequest, *, row: str, title: str, community=None) ->
         "months": months,
         "top": _top(shown, row, services),
         "communities": None if community else list(communities.values()),
-        "projects_url": _projects_url(),
         "threshold": 5,
     }
     return render(request, "dashboards/public/area.html", context)

@@ -612,6 +612,9 @@ def path_values(world) -> dict[str, object]:
         "programme:assessment_checks.public_id": world.programme.round.public_id,
         "programme:assessment_results.public_id": world.programme.round.public_id,
         "programme.community_id": world.programme.community_id,
+        # The public page of the community the walk's request was filed in.
+        "open_data:community.code": world.request.grid.parent.code,
+        "open_data:dataset_csv.dataset": "requests-by-community-service",
         # A report's pages; the appeal's evidence answers 404 (the demo's report was not appealed).
         "programme:assessment_report.pk": world.programme.report.pk,
         "programme:assessment_report_check.pk": world.programme.report.pk,
