@@ -17,6 +17,20 @@ PUBLIC = {"portal:home", "healthz", "set_language", "services:public_list", "ser
 # wall; a notice's own page and attachment answer 404 to anyone who may not read it
 # (participation/tests/test_notice_views.py).
 PUBLIC |= {"participation:notice_list"}
+# How the district is doing and what it builds with public money, for anyone: counts with small cells
+# blanked and nothing finer than a community (dashboards/tests/test_open_data.py), and each construction
+# project's budget, spending and status without documents or names (programme/tests/test_projects_public.py).
+PUBLIC |= {
+    "open_data:district",
+    "open_data:community",
+    "open_data:catalogue",
+    "open_data:dataset_csv",
+    "open_data:ckan_package_list",
+    "open_data:ckan_package_show",
+    "open_data:dcat",
+    "programme:public_projects",
+    "programme:public_project",
+}
 THIRD_PARTY_NAMESPACES = {"admin"}  # Django's admin has its own staff guard, probed separately
 
 
@@ -40,6 +54,7 @@ OUR_APPS = {
     "exchange",
     "dashboards",
     "participation",
+    "programme",
 }
 # A value of the right shape for each URL converter, naming nothing that exists.
 PROBE_VALUES = {"UUIDConverter": lambda: uuid.uuid4(), "IntConverter": lambda: 999999}
